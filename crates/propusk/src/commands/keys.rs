@@ -1,0 +1,94 @@
+//! `propusk keys`: the signing keys in the data directory.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+use propusk_token::Algorithm;
+
+use crate::keyring::{write_atomically, Keyring};
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Generate a key. It signs if there is no signing key yet; otherwise it is
+    /// published for verification, ready for a later `rotate --to`.
+    Generate {
+        #[arg(long, default_value = "ed25519", value_name = "ed25519|es256")]
+        alg: Algorithm,
+        /// Also write the public key set (JWKS) to this file.
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<PathBuf>,
+    },
+    /// List the keys with their status.
+    List,
+    /// Make a new key (or, with --to, an existing one) the signing key; the old
+    /// one keeps verifying until retired.
+    Rotate {
+        #[arg(long, default_value = "ed25519", value_name = "ed25519|es256")]
+        alg: Algorithm,
+        #[arg(long, value_name = "KID")]
+        to: Option<String>,
+    },
+    /// Stop publishing a key: passes it signed no longer verify.
+    Retire { kid: String },
+    /// Write the public key set (JWKS, RFC 7517) to a file, or `-` for stdout.
+    Export {
+        #[arg(long, value_name = "FILE", default_value = "-")]
+        out: PathBuf,
+    },
+}
+
+pub fn run(data_dir: &std::path::Path, command: KeysCommand) -> Result<()> {
+    let mut ring = Keyring::open(data_dir)?;
+    match command {
+        KeysCommand::Generate { alg, jwks } => {
+            let entry = ring.generate(alg, false)?;
+            println!(
+                "generated {} key {} ({:?})",
+                entry.alg, entry.kid, entry.status
+            );
+            if let Some(path) = jwks {
+                export(&ring, &path)?;
+            }
+        }
+        KeysCommand::List => {
+            println!("{:<12} {:<8} {:<10} created", "kid", "alg", "status");
+            for k in ring.entries() {
+                println!(
+                    "{:<12} {:<8} {:<10} {}",
+                    k.kid,
+                    k.alg,
+                    format!("{:?}", k.status).to_lowercase(),
+                    k.created_at
+                );
+            }
+        }
+        KeysCommand::Rotate { alg, to } => match to {
+            Some(kid) => {
+                ring.promote(&kid)?;
+                println!("key {kid} now signs");
+            }
+            None => {
+                let entry = ring.generate(alg, true)?;
+                println!("generated {} key {}; it now signs", entry.alg, entry.kid);
+            }
+        },
+        KeysCommand::Retire { kid } => {
+            ring.retire(&kid)?;
+            println!("key {kid} retired");
+        }
+        KeysCommand::Export { out } => export(&ring, &out)?,
+    }
+    Ok(())
+}
+
+fn export(ring: &Keyring, path: &std::path::Path) -> Result<()> {
+    let json = ring.jwks()?.to_json();
+    if path.as_os_str() == "-" {
+        println!("{json}");
+    } else {
+        write_atomically(path, json.as_bytes(), 0o644)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
