@@ -103,54 +103,60 @@ impl PassClaims {
     }
 
     /// Reads a CWT claims set. Unknown claims and unknown keys of the pass claim are
-    /// ignored (room for later versions); a missing or mistyped known one is an error.
+    /// ignored (room for later versions); a missing, repeated or mistyped known one
+    /// is an error.
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, String> {
-        let set = ClaimsSet::from_slice(bytes)
-            .map_err(|e| format!("claims are not a CWT claims map: {e}"))?;
-        let time = |name: &str, t: Option<Timestamp>| match t {
-            Some(Timestamp::WholeSeconds(s)) => Ok(s),
-            Some(Timestamp::FractionalSeconds(_)) => {
-                Err(format!("claim '{name}' must be whole seconds"))
-            }
-            None => Err(format!("claim '{name}' is missing")),
+        let value: Value = ciborium::de::from_reader(bytes).map_err(|e| format!("claims are not CBOR: {e}"))?;
+        let Value::Map(entries) = value else {
+            return Err("claims are not a CBOR map".into());
         };
-        let iss = set.issuer.ok_or("claim 'iss' is missing")?;
-        let iat = time("iat", set.issued_at)?;
-        let nbf = time("nbf", set.not_before)?;
-        let exp = time("exp", set.expiration_time)?;
-        let pass_id: [u8; 16] = set
-            .cwt_id
-            .ok_or("claim 'cti' (pass id) is missing")?
-            .try_into()
-            .map_err(|_| "claim 'cti' must be 16 bytes")?;
-        let private = set
-            .rest
-            .into_iter()
-            .find(|(name, _)| *name == ClaimName::PrivateUse(PASS_CLAIM))
-            .map(|(_, v)| v)
-            .ok_or("pass claim -65537 is missing")?;
-        let Value::Map(entries) = private else {
-            return Err("pass claim -65537 must be a map".into());
+        let mut claims = Fields::default();
+        for (key, value) in entries {
+            // Claims with text or out-of-range keys belong to nobody we know: skip them.
+            let Some(key) = key.as_integer().and_then(|k| i64::try_from(k).ok()) else { continue };
+            let slot = match key {
+                ISS => &mut claims.iss,
+                IAT => &mut claims.iat,
+                NBF => &mut claims.nbf,
+                EXP => &mut claims.exp,
+                CTI => &mut claims.cti,
+                PASS_CLAIM => &mut claims.pass,
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("claim {key} appears twice"));
+            }
+        }
+        let iss = match claims.iss {
+            Some(Value::Text(t)) => t,
+            Some(_) => return Err("claim 'iss' (1) must be text".into()),
+            None => return Err("claim 'iss' (1) is missing".into()),
+        };
+        let iat = time("iat (6)", claims.iat)?;
+        let nbf = time("nbf (5)", claims.nbf)?;
+        let exp = time("exp (4)", claims.exp)?;
+        let pass_id: [u8; 16] = match claims.cti {
+            Some(Value::Bytes(b)) => b.try_into().map_err(|_| "claim 'cti' (7) must be 16 bytes")?,
+            Some(_) => return Err("claim 'cti' (7) must be a byte string".into()),
+            None => return Err("claim 'cti' (7, the pass id) is missing".into()),
+        };
+        let Some(Value::Map(entries)) = claims.pass else {
+            return Err("pass claim -65537 is missing or not a map".into());
         };
         let mut fields: [Option<String>; 5] = Default::default();
         for (key, value) in entries {
-            let Some(k) = key.as_integer().and_then(|k| u8::try_from(k).ok()) else {
-                return Err("pass claim -65537 has a key that is not a small integer".into());
+            let Some(k) = key.as_integer().and_then(|k| u8::try_from(k).ok()).filter(|k| (1..=5).contains(k)) else {
+                continue;
             };
-            if (1..=5).contains(&k) {
-                let Value::Text(text) = value else {
-                    return Err(format!("pass claim -65537 key {k} must be text"));
-                };
-                let slot = &mut fields[usize::from(k - 1)];
-                if slot.is_some() {
-                    return Err(format!("pass claim -65537 repeats key {k}"));
-                }
-                *slot = Some(text);
+            let Value::Text(text) = value else {
+                return Err(format!("pass claim -65537 key {k} must be text"));
+            };
+            if fields[usize::from(k - 1)].replace(text).is_some() {
+                return Err(format!("pass claim -65537 repeats key {k}"));
             }
         }
         let [purpose, regime, holder, area, vehicle] = fields;
-        let need =
-            |v: Option<String>, what: &str| v.ok_or(format!("pass claim -65537 has no {what}"));
+        let need = |v: Option<String>, what: &str| v.ok_or(format!("pass claim -65537 has no {what}"));
         Ok(Self {
             iss,
             iat,
@@ -166,17 +172,44 @@ impl PassClaims {
     }
 }
 
-// The claim keys this module relies on, checked against coset's IANA table.
+const ISS: i64 = 1;
+const EXP: i64 = 4;
+const NBF: i64 = 5;
+const IAT: i64 = 6;
+const CTI: i64 = 7;
+
+#[derive(Default)]
+struct Fields {
+    iss: Option<Value>,
+    iat: Option<Value>,
+    nbf: Option<Value>,
+    exp: Option<Value>,
+    cti: Option<Value>,
+    pass: Option<Value>,
+}
+
+fn time(name: &str, value: Option<Value>) -> Result<i64, String> {
+    match value {
+        Some(Value::Integer(i)) => i64::try_from(i).map_err(|_| format!("claim '{name}' is out of range")),
+        Some(_) => Err(format!("claim '{name}' must be an integer number of seconds")),
+        None => Err(format!("claim '{name}' is missing")),
+    }
+}
+
+// The claim keys this module reads, checked against coset's IANA table.
 const _: () = {
-    assert!(iana::CwtClaimName::Cti as i64 == 7);
-    assert!(iana::CwtClaimName::Nbf as i64 == 5);
+    assert!(iana::CwtClaimName::Iss as i64 == ISS);
+    assert!(iana::CwtClaimName::Exp as i64 == EXP);
+    assert!(iana::CwtClaimName::Nbf as i64 == NBF);
+    assert!(iana::CwtClaimName::Iat as i64 == IAT);
+    assert!(iana::CwtClaimName::Cti as i64 == CTI);
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(crate) fn sample() -> PassClaims {
+    fn sample() -> PassClaims {
         PassClaims {
             iss: "RU-MOW".into(),
             iat: 1_586_937_600,
@@ -211,6 +244,24 @@ mod tests {
         assert!("zz112233445566778899aabbccddeeff"
             .parse::<PassId>()
             .is_err());
+    }
+
+    #[test]
+    fn unknown_claims_are_ignored_repeated_ones_rejected() {
+        let mut value: Value = ciborium::de::from_reader(&sample().to_cbor()[..]).unwrap();
+        if let Value::Map(m) = &mut value {
+            m.push((Value::Integer(99.into()), Value::Text("later".into())));
+            m.push((Value::Text("note".into()), Value::Null));
+        }
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&value, &mut bytes).unwrap();
+        assert_eq!(PassClaims::from_cbor(&bytes).unwrap(), sample());
+        if let Value::Map(m) = &mut value {
+            m.push((Value::Integer(4.into()), Value::Integer(1.into())));
+        }
+        bytes.clear();
+        ciborium::ser::into_writer(&value, &mut bytes).unwrap();
+        assert!(PassClaims::from_cbor(&bytes).unwrap_err().contains("twice"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use coset::{iana, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
 
 use crate::base45::{self, Base45Error};
 use crate::claims::PassClaims;
@@ -21,6 +21,7 @@ const MAX_COSE_LEN: usize = 8192;
 
 /// The tagged COSE_Sign1 starts with CBOR tag 18: major type 6, value 18.
 const COSE_SIGN1_TAG_BYTE: u8 = 0xD2;
+const COSE_SIGN1_TAG: u64 = 18;
 
 /// Why a text is not a well-formed pass token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,13 +116,40 @@ pub(crate) fn unwrap_text(text: &str) -> Result<Vec<u8>, Malformed> {
     if bytes.first() == Some(&COSE_SIGN1_TAG_BYTE) {
         return Ok(bytes);
     }
-    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&bytes, MAX_COSE_LEN)
-        .map_err(|_| Malformed::Zlib)
+    inflate_exact(&bytes).ok_or(Malformed::Zlib)
+}
+
+/// Inflates one whole zlib stream (header, deflate data, Adler-32) that must use
+/// every input byte: bytes after the stream would give one pass many QR texts.
+fn inflate_exact(input: &[u8]) -> Option<Vec<u8>> {
+    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+    use miniz_oxide::inflate::TINFLStatus;
+    let flags = inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER
+        | inflate_flags::TINFL_FLAG_COMPUTE_ADLER32
+        | inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    let mut out = vec![0; MAX_COSE_LEN];
+    let mut state = Box::<DecompressorOxide>::default();
+    match decompress(&mut state, input, &mut out, 0, flags) {
+        (TINFLStatus::Done, consumed, written) if consumed == input.len() => {
+            out.truncate(written);
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// Parses the COSE_Sign1 and its protected header.
 pub(crate) fn open(cose: &[u8]) -> Result<Envelope, Malformed> {
-    let sign1 = CoseSign1::from_tagged_slice(cose).map_err(|e| Malformed::Cose(e.to_string()))?;
+    let mut reader = std::io::Cursor::new(cose);
+    let value: ciborium::value::Value =
+        ciborium::de::from_reader(&mut reader).map_err(|e| Malformed::Cose(format!("not CBOR: {e}")))?;
+    if reader.position() != cose.len() as u64 {
+        return Err(Malformed::Cose("bytes follow the COSE_Sign1 structure".into()));
+    }
+    let ciborium::value::Value::Tag(COSE_SIGN1_TAG, inner) = value else {
+        return Err(Malformed::Cose("not tagged 18".into()));
+    };
+    let sign1 = CoseSign1::from_cbor_value(*inner).map_err(|e| Malformed::Cose(e.to_string()))?;
     let header = &sign1.protected.header;
     let alg = match &header.alg {
         Some(coset::RegisteredLabelWithPrivate::Assigned(a)) => Algorithm::from_cose_id(*a as i64)

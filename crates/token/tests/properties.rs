@@ -137,3 +137,32 @@ fn revoked_and_unknown_key_and_wrong_prefix() {
         "malformed"
     );
 }
+
+#[test]
+fn bytes_after_the_zlib_stream_are_rejected() {
+    let key = SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng);
+    let claims = PassClaims {
+        iss: "RU-MOW".into(),
+        iat: 10,
+        nbf: 10,
+        exp: 20,
+        pass_id: PassId([3; 16]),
+        purpose: "trash".into(),
+        regime: "moscow-2020".into(),
+        holder: "A.B. 1234".into(),
+        area: None,
+        vehicle: None,
+    };
+    let trust = TrustList::new([key.verifying_key()]);
+    let text = seal(&claims, &key, true);
+    let mut bytes = base45_decode(&text[4..]).unwrap();
+    assert_eq!(verify(&text, &trust, &NoRevocations, 15).name(), "valid");
+    bytes.extend_from_slice(b"JUNK");
+    let junk = format!("PR1:{}", base45_encode(&bytes));
+    assert_eq!(verify(&junk, &trust, &NoRevocations, 15).name(), "malformed");
+    // Uncompressed tokens are accepted, but not with trailing bytes either.
+    let mut raw = sign_cose(&claims, &key);
+    assert_eq!(verify(&format!("PR1:{}", base45_encode(&raw)), &trust, &NoRevocations, 15).name(), "valid");
+    raw.push(0);
+    assert_eq!(verify(&format!("PR1:{}", base45_encode(&raw)), &trust, &NoRevocations, 15).name(), "malformed");
+}

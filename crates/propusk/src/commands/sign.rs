@@ -53,6 +53,9 @@ pub fn run(data_dir: &std::path::Path, args: SignArgs) -> Result<()> {
         None => {
             let mut id = [0u8; 16];
             OsRng.fill_bytes(&mut id);
+            // Mark it as a random (version 4, RFC 9562) UUID.
+            id[6] = (id[6] & 0x0F) | 0x40;
+            id[8] = (id[8] & 0x3F) | 0x80;
             PassId(id)
         }
     };
