@@ -1,0 +1,229 @@
+//! Who may do what: one-time sign-in codes, sessions, and staff accounts.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::outbox::{self, SmsKind};
+use crate::{new_id, secs, Result, Store};
+
+/// What a session's holder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Resident,
+    Inspector,
+    Health,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Resident => "resident",
+            Self::Inspector => "inspector",
+            Self::Health => "health",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "resident" => Some(Self::Resident),
+            "inspector" => Some(Self::Inspector),
+            "health" => Some(Self::Health),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn is_staff(self) -> bool {
+        self != Self::Resident
+    }
+}
+
+/// A signed-in resident or staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub subject_id: String,
+    pub role: Role,
+    pub expires_at: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffUser {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// Limits on sign-in codes: one a minute, five an hour per phone; five tries a
+/// code; a code lives five minutes.
+pub const OTP_MIN_INTERVAL_SECS: i64 = 60;
+pub const OTP_MAX_PER_HOUR: i64 = 5;
+pub const OTP_MAX_ATTEMPTS: i64 = 5;
+pub const OTP_TTL_SECS: i64 = 300;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtpRequestOutcome {
+    /// The code is stored and its SMS is in the outbox.
+    Queued,
+    /// Asked too often; may ask again after this many seconds.
+    RateLimited { retry_after_secs: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtpOutcome {
+    Accepted,
+    Wrong { attempts_left: i64 },
+    /// No live code for this phone: none asked, expired, used, or tried too often.
+    NoLiveCode,
+}
+
+fn otp_hash(phone: &str, code: &str) -> String {
+    hex(&Sha256::digest(format!("{phone}:{code}").as_bytes()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store {
+    /// Stores a sign-in code for `phone` and queues its SMS in the same transaction,
+    /// unless the phone asked too recently or too often.
+    pub async fn request_otp(&self, phone: &str, code: &str, sms_text: &str, now: jiff::Timestamp) -> Result<OtpRequestOutcome> {
+        let now_s = secs(now);
+        let mut tx = self.write_tx().await?;
+        let recent: Vec<(i64,)> = sqlx::query_as("SELECT created_at FROM otp_codes WHERE phone = $1 AND created_at > $2 ORDER BY created_at DESC")
+            .bind(phone)
+            .bind(now_s - 3600)
+            .fetch_all(&mut *tx)
+            .await?;
+        if let Some((last,)) = recent.first() {
+            if now_s - last < OTP_MIN_INTERVAL_SECS {
+                return Ok(OtpRequestOutcome::RateLimited { retry_after_secs: OTP_MIN_INTERVAL_SECS - (now_s - last) });
+            }
+        }
+        if recent.len() as i64 >= OTP_MAX_PER_HOUR {
+            let oldest = recent.last().map(|r| r.0).unwrap_or(now_s);
+            return Ok(OtpRequestOutcome::RateLimited { retry_after_secs: (oldest + 3600 - now_s).max(1) });
+        }
+        sqlx::query("INSERT INTO otp_codes (phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(phone)
+            .bind(otp_hash(phone, code))
+            .bind(now_s)
+            .bind(now_s + OTP_TTL_SECS)
+            .execute(&mut *tx)
+            .await?;
+        outbox::enqueue(&mut tx, &new_id(), phone, sms_text, SmsKind::SignInCode, now).await?;
+        tx.commit().await?;
+        Ok(OtpRequestOutcome::Queued)
+    }
+
+    /// Checks a sign-in code. A right code is used up; a wrong one costs a try.
+    pub async fn verify_otp(&self, phone: &str, code: &str, now: jiff::Timestamp) -> Result<OtpOutcome> {
+        let now_s = secs(now);
+        let mut tx = self.write_tx().await?;
+        let live = sqlx::query(
+            "SELECT id, code_hash, attempts FROM otp_codes WHERE phone = $1 AND used_at IS NULL \
+             AND expires_at > $2 AND attempts < $3 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(phone)
+        .bind(now_s)
+        .bind(OTP_MAX_ATTEMPTS)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = live else {
+            return Ok(OtpOutcome::NoLiveCode);
+        };
+        let id: i64 = row.try_get("id")?;
+        let hash: String = row.try_get("code_hash")?;
+        let attempts: i64 = row.try_get("attempts")?;
+        let outcome = if hash == otp_hash(phone, code.trim()) {
+            sqlx::query("UPDATE otp_codes SET used_at = $1 WHERE id = $2").bind(now_s).bind(id).execute(&mut *tx).await?;
+            OtpOutcome::Accepted
+        } else {
+            sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            OtpOutcome::Wrong { attempts_left: OTP_MAX_ATTEMPTS - attempts - 1 }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Records a session under the hash of its bearer token (the token itself is never stored).
+    pub async fn create_session(&self, token: &str, subject_id: &str, role: Role, expires_at: jiff::Timestamp, now: jiff::Timestamp) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("INSERT INTO sessions (token_hash, subject_id, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(token))
+            .bind(subject_id)
+            .bind(role.as_str())
+            .bind(secs(now))
+            .bind(secs(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        // Expired sessions are swept here rather than by a separate job.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(secs(now)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, token: &str, now: jiff::Timestamp) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT subject_id, role, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash(token))
+            .bind(secs(now))
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let role: String = row.try_get("role")?;
+        Ok(Role::parse(&role).map(|role| Session {
+            subject_id: row.try_get("subject_id").unwrap_or_default(),
+            role,
+            expires_at: crate::ts(row.try_get("expires_at").unwrap_or_default()),
+        }))
+    }
+
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a staff account; `None` when the username is taken.
+    pub async fn add_staff(&self, username: &str, role: Role, password_hash: &str, now: jiff::Timestamp) -> Result<Option<StaffUser>> {
+        let id = new_id();
+        let mut tx = self.write_tx().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO staff (id, username, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(username)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok((inserted == 1).then(|| StaffUser { id, username: username.into(), role, password_hash: password_hash.into() }))
+    }
+
+    pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffUser>> {
+        let row = sqlx::query("SELECT id, username, role, password_hash FROM staff WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let role: String = row.try_get("role")?;
+        Ok(Role::parse(&role).map(|role| StaffUser {
+            id: row.try_get("id").unwrap_or_default(),
+            username: row.try_get("username").unwrap_or_default(),
+            role,
+            password_hash: row.try_get("password_hash").unwrap_or_default(),
+        }))
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}

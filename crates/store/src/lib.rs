@@ -1,0 +1,159 @@
+//! # propusk-store: persistence behind one API
+//!
+//! One [`Store`] over two backends: SQLite, the embedded default (`propusk serve`
+//! with no setup), and PostgreSQL, for a city. The server never names a backend;
+//! the same test suite runs on both.
+//!
+//! Both speak through sqlx's `Any` driver with the same SQL (`$1` placeholders
+//! work on both; times are Unix seconds, ids UUID text), so each query is written
+//! once. Where the backends differ it is said in one place:
+//!
+//! - **Write transactions.** SQLite allows one writer: every write goes through a
+//!   one-connection write pool and starts with `BEGIN IMMEDIATE`, so writers queue
+//!   in the pool instead of spinning in SQLite's busy handler, and reads never
+//!   block on them (WAL). PostgreSQL uses one pool and row locks.
+//! - **Durability.** SQLite runs in WAL mode with `synchronous = FULL`: a commit
+//!   is on disk when it returns. Nothing is acknowledged before its commit.
+//! - **Exact quotas.** Issuance reads a resident's prior passes and inserts the new
+//!   one in one transaction that holds the resident's row lock (PostgreSQL
+//!   `FOR UPDATE`) or the database write lock (SQLite), so concurrent requests
+//!   cannot both see the last free slot.
+
+mod audit;
+mod auth;
+mod batch;
+mod migrate;
+mod outbox;
+mod passes;
+mod regimes;
+mod residents;
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use audit::AuditEntry;
+pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser};
+pub use outbox::{OutboxMessage, SmsKind, SmsStats};
+pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
+pub use residents::{Profile, Resident};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store failure that is not the caller's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database URL '{0}' is not supported (expected sqlite://PATH or postgres://…)")]
+    UnsupportedUrl(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The persistence API the server uses.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// Reads, and on PostgreSQL writes too.
+    pool: AnyPool,
+    /// On SQLite the single writer connection; on PostgreSQL the same pool.
+    writer: AnyPool,
+    issuer: batch::Issuer,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` — created if missing — or
+    /// `postgres://…` — an existing database) and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, pool, writer) = if url.starts_with("sqlite:") {
+            let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+            let writer = sqlite_pool(1).connect(&url).await?;
+            // The writer made the file and switched it to WAL before readers open it.
+            let pool = sqlite_pool(8).connect(&url).await?;
+            (Backend::Sqlite, pool, writer)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(32)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            (Backend::Postgres, pool.clone(), pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        migrate::run(backend, &writer).await?;
+        let issuer = batch::Issuer::start(backend, writer.clone());
+        Ok(Self { backend, pool, writer, issuer })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction (see the crate docs for why SQLite's is IMMEDIATE).
+    async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        })
+    }
+
+    /// Closes the pools after the in-flight work is done.
+    pub async fn close(&self) {
+        self.issuer.stop().await;
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// SQLite connections with the settings the store depends on (the Any driver
+/// takes only a URL, so they are set on each new connection): WAL, so readers do
+/// not wait for the writer; `synchronous = FULL`, so a commit is durable when it
+/// returns; foreign keys; and a busy timeout for the rare wait on a checkpoint.
+fn sqlite_pool(size: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+/// The current time in Unix seconds as the store records it.
+pub(crate) fn secs(t: jiff::Timestamp) -> i64 {
+    t.as_second()
+}
+
+pub(crate) fn ts(secs: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
