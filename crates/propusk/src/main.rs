@@ -44,6 +44,18 @@ enum Command {
         #[command(subcommand)]
         command: commands::keys::KeysCommand,
     },
+    /// Run the service (SQLite in ./propusk-data by default).
+    Serve(commands::serve::ServeArgs),
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: commands::user::UserCommand,
+    },
+    /// Check regime files.
+    Policy {
+        #[command(subcommand)]
+        command: commands::policy::PolicyCommand,
+    },
     /// Sign one pass token with the data directory's signing key (testing, demos, emergencies).
     Sign {
         #[command(flatten)]
@@ -51,6 +63,12 @@ enum Command {
         #[command(flatten)]
         args: commands::sign::SignArgs,
     },
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn main() -> ExitCode {
@@ -61,6 +79,15 @@ fn main() -> ExitCode {
         }
         Command::Keys { data, command } => commands::keys::run(&data.data_dir, command).map(|()| 0),
         Command::Sign { data, args } => commands::sign::run(&data.data_dir, args).map(|()| 0),
+        Command::Serve(args) => runtime()
+            .and_then(|rt| rt.block_on(commands::serve::run(args)))
+            .map(|()| 0),
+        Command::User { command } => runtime()
+            .and_then(|rt| rt.block_on(commands::user::run(command)))
+            .map(|()| 0),
+        Command::Policy { command } => {
+            commands::policy::run(command).map(|ok| if ok { 0 } else { 1 })
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

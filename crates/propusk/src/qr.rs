@@ -1,42 +1,7 @@
-//! QR codes: drawing a token as PNG or SVG, and reading one back from a photo.
+//! Reading QR codes back from photos (drawing them is the server's `qr` module).
 
 use anyhow::{anyhow, Context, Result};
 use image::{imageops, GrayImage, Luma};
-use qrcode::{EcLevel, QrCode};
-
-/// The quiet zone the QR standard asks for, in modules.
-const QUIET_ZONE: u32 = 4;
-
-fn code(text: &str) -> Result<QrCode> {
-    // Level M survives a scuffed phone screen and keeps the code small enough to scan.
-    QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| anyhow!("cannot make a QR code: {e}"))
-}
-
-/// A grayscale image of the QR code, `module_px` pixels per module.
-pub fn render_image(text: &str, module_px: u32) -> Result<GrayImage> {
-    let code = code(text)?;
-    let width = code.width() as u32;
-    let colors = code.to_colors();
-    let side = (width + 2 * QUIET_ZONE) * module_px;
-    Ok(GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = (x / module_px, y / module_px);
-        let inside = (QUIET_ZONE..QUIET_ZONE + width).contains(&mx)
-            && (QUIET_ZONE..QUIET_ZONE + width).contains(&my);
-        let dark = inside
-            && colors[((my - QUIET_ZONE) * width + (mx - QUIET_ZONE)) as usize]
-                == qrcode::Color::Dark;
-        Luma([if dark { 0 } else { 255 }])
-    }))
-}
-
-/// PNG bytes of the QR code.
-pub fn render_png(text: &str, module_px: u32) -> Result<Vec<u8>> {
-    let img = render_image(text, module_px)?;
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)?;
-    Ok(out.into_inner())
-}
 
 /// Reads the QR codes in a photo (PNG or JPEG). Phone photos are often blurred,
 /// tilted or large, so when the first look finds nothing it tries again on a
@@ -90,15 +55,6 @@ fn stretch_contrast(img: &GrayImage) -> GrayImage {
     })
 }
 
-/// An SVG drawing of the QR code that scales to its container.
-pub fn render_svg(text: &str) -> Result<String> {
-    Ok(code(text)?
-        .render::<qrcode::render::svg::Color>()
-        .quiet_zone(true)
-        .min_dimensions(256, 256)
-        .build())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,9 +62,11 @@ mod tests {
     #[test]
     fn png_round_trip() {
         let text = "PR1:6BF7*5XPQ$EOAL3NA2A8:6Q/80 47E9";
-        let png = render_png(text, 6).unwrap();
+        let png = propusk_server::qr::render_png(text, 6).unwrap();
         assert_eq!(decode_image(&png).unwrap(), vec![text.to_string()]);
-        assert!(render_svg(text).unwrap().starts_with("<?xml"));
+        assert!(propusk_server::qr::render_svg(text)
+            .unwrap()
+            .starts_with("<?xml"));
         assert!(decode_image(b"not an image").is_err());
     }
 }

@@ -19,9 +19,25 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-fn entry_hash(prev: &str, seq: i64, at: i64, actor: &str, action: &str, subject: &str, detail: &str) -> String {
+fn entry_hash(
+    prev: &str,
+    seq: i64,
+    at: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> String {
     let mut h = Sha256::new();
-    for part in [prev, &seq.to_string(), &at.to_string(), actor, action, subject, detail] {
+    for part in [
+        prev,
+        &seq.to_string(),
+        &at.to_string(),
+        actor,
+        action,
+        subject,
+        detail,
+    ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
@@ -38,9 +54,11 @@ pub(crate) async fn append(
     detail: &str,
     now: jiff::Timestamp,
 ) -> Result<()> {
-    let (seq,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = 'audit' RETURNING value")
-        .fetch_one(&mut **tx)
-        .await?;
+    let (seq,): (i64,) = sqlx::query_as(
+        "UPDATE counters SET value = value + 1 WHERE name = 'audit' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     let prev: Option<(String,)> = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1")
         .bind(seq - 1)
         .fetch_optional(&mut **tx)
@@ -66,7 +84,14 @@ pub(crate) async fn append(
 
 impl Store {
     /// Records a staff action on its own.
-    pub async fn audit(&self, actor: &str, action: &str, subject: &str, detail: &str, now: jiff::Timestamp) -> Result<()> {
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         append(&mut tx, actor, action, subject, detail, now).await?;
         tx.commit().await?;
@@ -110,7 +135,15 @@ impl Store {
             let action: String = r.try_get("action")?;
             let subject: String = r.try_get("subject")?;
             let detail: String = r.try_get("detail")?;
-            let computed = entry_hash(&prev, seq, r.try_get("at")?, &actor, &action, &subject, &detail);
+            let computed = entry_hash(
+                &prev,
+                seq,
+                r.try_get("at")?,
+                &actor,
+                &action,
+                &subject,
+                &detail,
+            );
             if seq != expected_seq || stored_prev != prev || computed != hash {
                 return Ok(Some(seq));
             }

@@ -74,7 +74,9 @@ pub enum OtpRequestOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtpOutcome {
     Accepted,
-    Wrong { attempts_left: i64 },
+    Wrong {
+        attempts_left: i64,
+    },
     /// No live code for this phone: none asked, expired, used, or tried too often.
     NoLiveCode,
 }
@@ -90,7 +92,13 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 impl Store {
     /// Stores a sign-in code for `phone` and queues its SMS in the same transaction,
     /// unless the phone asked too recently or too often.
-    pub async fn request_otp(&self, phone: &str, code: &str, sms_text: &str, now: jiff::Timestamp) -> Result<OtpRequestOutcome> {
+    pub async fn request_otp(
+        &self,
+        phone: &str,
+        code: &str,
+        sms_text: &str,
+        now: jiff::Timestamp,
+    ) -> Result<OtpRequestOutcome> {
         let now_s = secs(now);
         let mut tx = self.write_tx().await?;
         let recent: Vec<(i64,)> = sqlx::query_as("SELECT created_at FROM otp_codes WHERE phone = $1 AND created_at > $2 ORDER BY created_at DESC")
@@ -100,12 +108,16 @@ impl Store {
             .await?;
         if let Some((last,)) = recent.first() {
             if now_s - last < OTP_MIN_INTERVAL_SECS {
-                return Ok(OtpRequestOutcome::RateLimited { retry_after_secs: OTP_MIN_INTERVAL_SECS - (now_s - last) });
+                return Ok(OtpRequestOutcome::RateLimited {
+                    retry_after_secs: OTP_MIN_INTERVAL_SECS - (now_s - last),
+                });
             }
         }
         if recent.len() as i64 >= OTP_MAX_PER_HOUR {
             let oldest = recent.last().map(|r| r.0).unwrap_or(now_s);
-            return Ok(OtpRequestOutcome::RateLimited { retry_after_secs: (oldest + 3600 - now_s).max(1) });
+            return Ok(OtpRequestOutcome::RateLimited {
+                retry_after_secs: (oldest + 3600 - now_s).max(1),
+            });
         }
         sqlx::query("INSERT INTO otp_codes (phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(phone)
@@ -114,13 +126,26 @@ impl Store {
             .bind(now_s + OTP_TTL_SECS)
             .execute(&mut *tx)
             .await?;
-        outbox::enqueue(&mut tx, &new_id(), phone, sms_text, SmsKind::SignInCode, now).await?;
+        outbox::enqueue(
+            &mut tx,
+            &new_id(),
+            phone,
+            sms_text,
+            SmsKind::SignInCode,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(OtpRequestOutcome::Queued)
     }
 
     /// Checks a sign-in code. A right code is used up; a wrong one costs a try.
-    pub async fn verify_otp(&self, phone: &str, code: &str, now: jiff::Timestamp) -> Result<OtpOutcome> {
+    pub async fn verify_otp(
+        &self,
+        phone: &str,
+        code: &str,
+        now: jiff::Timestamp,
+    ) -> Result<OtpOutcome> {
         let now_s = secs(now);
         let mut tx = self.write_tx().await?;
         let live = sqlx::query(
@@ -139,18 +164,34 @@ impl Store {
         let hash: String = row.try_get("code_hash")?;
         let attempts: i64 = row.try_get("attempts")?;
         let outcome = if hash == otp_hash(phone, code.trim()) {
-            sqlx::query("UPDATE otp_codes SET used_at = $1 WHERE id = $2").bind(now_s).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE otp_codes SET used_at = $1 WHERE id = $2")
+                .bind(now_s)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             OtpOutcome::Accepted
         } else {
-            sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            OtpOutcome::Wrong { attempts_left: OTP_MAX_ATTEMPTS - attempts - 1 }
+            sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            OtpOutcome::Wrong {
+                attempts_left: OTP_MAX_ATTEMPTS - attempts - 1,
+            }
         };
         tx.commit().await?;
         Ok(outcome)
     }
 
     /// Records a session under the hash of its bearer token (the token itself is never stored).
-    pub async fn create_session(&self, token: &str, subject_id: &str, role: Role, expires_at: jiff::Timestamp, now: jiff::Timestamp) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        token: &str,
+        subject_id: &str,
+        role: Role,
+        expires_at: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO sessions (token_hash, subject_id, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(token))
@@ -161,7 +202,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // Expired sessions are swept here rather than by a separate job.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(secs(now)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -183,13 +227,22 @@ impl Store {
 
     pub async fn end_session(&self, token: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Adds a staff account; `None` when the username is taken.
-    pub async fn add_staff(&self, username: &str, role: Role, password_hash: &str, now: jiff::Timestamp) -> Result<Option<StaffUser>> {
+    pub async fn add_staff(
+        &self,
+        username: &str,
+        role: Role,
+        password_hash: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Option<StaffUser>> {
         let id = new_id();
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
@@ -205,14 +258,20 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
-        Ok((inserted == 1).then(|| StaffUser { id, username: username.into(), role, password_hash: password_hash.into() }))
+        Ok((inserted == 1).then(|| StaffUser {
+            id,
+            username: username.into(),
+            role,
+            password_hash: password_hash.into(),
+        }))
     }
 
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffUser>> {
-        let row = sqlx::query("SELECT id, username, role, password_hash FROM staff WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, username, role, password_hash FROM staff WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
         Ok(Role::parse(&role).map(|role| StaffUser {

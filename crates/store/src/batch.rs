@@ -43,17 +43,27 @@ impl Issuer {
             Backend::Sqlite => {
                 let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
                 let task = tokio::spawn(run(writer, rx));
-                Self::Batched { queue, task: std::sync::Arc::new(Mutex::new(Some(task))) }
+                Self::Batched {
+                    queue,
+                    task: std::sync::Arc::new(Mutex::new(Some(task))),
+                }
             }
         }
     }
 
-    pub(crate) async fn issue(&self, store: &Store, req: IssueRequest) -> Result<PassRecord, IssueError> {
+    pub(crate) async fn issue(
+        &self,
+        store: &Store,
+        req: IssueRequest,
+    ) -> Result<PassRecord, IssueError> {
         match self {
             Self::Direct => store.issue_single(&req).await,
             Self::Batched { queue, .. } => {
                 let (tx, rx) = oneshot::channel();
-                queue.send((req, tx)).await.map_err(|_| StoreError::Closed)?;
+                queue
+                    .send((req, tx))
+                    .await
+                    .map_err(|_| StoreError::Closed)?;
                 rx.await.map_err(|_| StoreError::Closed)?
             }
         }
@@ -84,7 +94,10 @@ type Results = Vec<Result<PassRecord, IssueError>>;
 
 /// Runs the batch in one transaction; every result is final only if the commit
 /// succeeds. (Boxed as `Send` for the reason given at `issue_in`.)
-fn commit_batch<'a>(writer: &'a AnyPool, batch: &'a [(IssueRequest, Reply)]) -> Pin<Box<dyn Future<Output = Results> + Send + 'a>> {
+fn commit_batch<'a>(
+    writer: &'a AnyPool,
+    batch: &'a [(IssueRequest, Reply)],
+) -> Pin<Box<dyn Future<Output = Results> + Send + 'a>> {
     Box::pin(commit_batch_inner(writer, batch))
 }
 
@@ -118,5 +131,11 @@ async fn commit_batch_inner(writer: &AnyPool, batch: &[(IssueRequest, Reply)]) -
 /// Every request of a batch whose transaction failed gets the failure.
 fn fail_all(n: usize, e: &sqlx::Error) -> Results {
     let msg = e.to_string();
-    (0..n).map(|_| Err(IssueError::Store(StoreError::Db(sqlx::Error::Protocol(msg.clone()))))).collect()
+    (0..n)
+        .map(|_| {
+            Err(IssueError::Store(StoreError::Db(sqlx::Error::Protocol(
+                msg.clone(),
+            ))))
+        })
+        .collect()
 }

@@ -34,7 +34,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
-pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser};
+pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
 pub use outbox::{OutboxMessage, SmsKind, SmsStats};
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
 pub use residents::{Profile, Resident};
@@ -78,7 +78,11 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let (backend, pool, writer) = if url.starts_with("sqlite:") {
-            let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+            let url = if url.contains('?') {
+                url.to_string()
+            } else {
+                format!("{url}?mode=rwc")
+            };
             let writer = sqlite_pool(1).connect(&url).await?;
             // The writer made the file and switched it to WAL before readers open it.
             let pool = sqlite_pool(8).connect(&url).await?;
@@ -95,7 +99,12 @@ impl Store {
         };
         migrate::run(backend, &writer).await?;
         let issuer = batch::Issuer::start(backend, writer.clone());
-        Ok(Self { backend, pool, writer, issuer })
+        Ok(Self {
+            backend,
+            pool,
+            writer,
+            issuer,
+        })
     }
 
     pub fn backend(&self) -> Backend {

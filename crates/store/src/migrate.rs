@@ -6,8 +6,14 @@ use sqlx::AnyPool;
 
 use crate::{Backend, Result};
 
-const SQLITE: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+const POSTGRES: &[(&str, &str)] = &[(
+    "0001_init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
 
 /// An arbitrary constant naming propusk's migration lock.
 const PG_LOCK: i64 = 0x7072_6f70_7573_6b;
@@ -15,11 +21,17 @@ const PG_LOCK: i64 = 0x7072_6f70_7573_6b;
 pub async fn run(backend: Backend, pool: &AnyPool) -> Result<()> {
     let mut conn = pool.acquire().await?;
     if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(PG_LOCK)
+            .execute(&mut *conn)
+            .await?;
     }
     let result = apply(backend, &mut conn).await;
     if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PG_LOCK)
+            .execute(&mut *conn)
+            .await?;
     }
     result
 }
@@ -33,10 +45,11 @@ async fn apply(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result<()> {
         Backend::Postgres => POSTGRES,
     };
     for (version, sql) in migrations {
-        let done: Option<(String,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
-            .bind(*version)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let done: Option<(String,)> =
+            sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *conn)
+                .await?;
         if done.is_some() {
             continue;
         }

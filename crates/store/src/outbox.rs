@@ -74,7 +74,14 @@ pub(crate) async fn enqueue(
 
 impl Store {
     /// Queues one message on its own (for events that have no other write).
-    pub async fn enqueue_sms(&self, key: &str, phone: &str, body: &str, kind: SmsKind, now: jiff::Timestamp) -> Result<()> {
+    pub async fn enqueue_sms(
+        &self,
+        key: &str,
+        phone: &str,
+        body: &str,
+        kind: SmsKind,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         enqueue(&mut tx, key, phone, body, kind, now).await?;
         tx.commit().await?;
@@ -82,7 +89,11 @@ impl Store {
     }
 
     /// Takes up to `limit` due messages and hides them from other workers for a lease.
-    pub async fn claim_due_sms(&self, now: jiff::Timestamp, limit: i64) -> Result<Vec<OutboxMessage>> {
+    pub async fn claim_due_sms(
+        &self,
+        now: jiff::Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>> {
         let now_s = secs(now);
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query(
@@ -126,7 +137,13 @@ impl Store {
     }
 
     /// Records a failed attempt: retried after `retry_in_secs`, or given up after [`MAX_ATTEMPTS`].
-    pub async fn mark_sms_failed(&self, id: i64, error: &str, retry_in_secs: i64, now: jiff::Timestamp) -> Result<()> {
+    pub async fn mark_sms_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_in_secs: i64,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, \
@@ -143,9 +160,10 @@ impl Store {
     }
 
     pub async fn sms_stats(&self) -> Result<SmsStats> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM sms_outbox GROUP BY status")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM sms_outbox GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?;
         let mut stats = SmsStats::default();
         for (status, n) in rows {
             match status.as_str() {

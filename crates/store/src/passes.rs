@@ -104,7 +104,8 @@ fn from_row(row: &AnyRow) -> Result<PassRecord> {
         valid_until: ts(row.try_get("valid_until")?),
         issued_at: ts(row.try_get("issued_at")?),
         channel: row.try_get("channel")?,
-        fields: serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(format!("pass fields: {e}")))?,
+        fields: serde_json::from_str(&fields)
+            .map_err(|e| StoreError::Corrupt(format!("pass fields: {e}")))?,
         cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(ts),
     })
 }
@@ -144,7 +145,10 @@ async fn issue_in_inner(
         profile_complete: resident.profile.is_some(),
         home: resident.profile.as_ref().map(|p| p.home),
     };
-    let since = req.now.saturating_sub(req.regimes.lookback()).unwrap_or(req.now);
+    let since = req
+        .now
+        .saturating_sub(req.regimes.lookback())
+        .unwrap_or(req.now);
     let prior: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT purpose, valid_from, valid_until, cancelled_at FROM passes WHERE resident_id = $1 AND valid_from >= $2",
     )
@@ -161,16 +165,28 @@ async fn issue_in_inner(
             cancelled_at: cancelled.map(ts),
         })
         .collect();
-    let grant = req.regimes.decide(&req.request, &facts, &prior, req.now).map_err(IssueError::Refused)?;
-    let profile = resident.profile.as_ref().ok_or(IssueError::UnknownResident)?;
+    let grant = req
+        .regimes
+        .decide(&req.request, &facts, &prior, req.now)
+        .map_err(IssueError::Refused)?;
+    // The store and the token keep whole seconds; the record says what was stored.
+    let (valid_from, valid_until, now) = (
+        ts(secs(grant.valid_from)),
+        ts(secs(grant.valid_until)),
+        ts(secs(req.now)),
+    );
+    let profile = resident
+        .profile
+        .as_ref()
+        .ok_or(IssueError::UnknownResident)?;
 
     let short_code = unused_short_code(tx).await?;
     let uuid = uuid::Uuid::new_v4();
     let claims = PassClaims {
         iss: grant.issuer.as_str().to_string(),
-        iat: req.now.as_second(),
-        nbf: grant.valid_from.as_second(),
-        exp: grant.valid_until.as_second(),
+        iat: now.as_second(),
+        nbf: valid_from.as_second(),
+        exp: valid_until.as_second(),
         pass_id: PassId(*uuid.as_bytes()),
         purpose: grant.purpose.as_str().to_string(),
         regime: grant.regime.as_str().to_string(),
@@ -185,9 +201,9 @@ async fn issue_in_inner(
         purpose: claims.purpose.clone(),
         short_code: short_code.compact(),
         token: seal(&claims, &req.key, true),
-        valid_from: grant.valid_from,
-        valid_until: grant.valid_until,
-        issued_at: req.now,
+        valid_from,
+        valid_until,
+        issued_at: now,
         channel: req.channel.to_string(),
         fields: grant.fields,
         cancelled_at: None,
@@ -250,21 +266,32 @@ impl Store {
     }
 
     pub async fn pass(&self, id: &str) -> Result<Option<PassRecord>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM passes WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(from_row).transpose()
-    }
-
-    pub async fn pass_by_short_code(&self, code: &ShortCode) -> Result<Option<PassRecord>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM passes WHERE short_code = $1"))
-            .bind(code.compact())
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM passes WHERE id = $1"))
+            .bind(id)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(from_row).transpose()
     }
 
+    pub async fn pass_by_short_code(&self, code: &ShortCode) -> Result<Option<PassRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM passes WHERE short_code = $1"
+        ))
+        .bind(code.compact())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
     /// Cancels a pass and publishes its revocation. A resident may cancel only
     /// their own; staff cancellations are audited.
-    pub async fn cancel_pass(&self, pass_id: &str, actor: &Actor, reason: &str, now: jiff::Timestamp) -> Result<CancelOutcome> {
+    pub async fn cancel_pass(
+        &self,
+        pass_id: &str,
+        actor: &Actor,
+        reason: &str,
+        now: jiff::Timestamp,
+    ) -> Result<CancelOutcome> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM passes WHERE id = $1"))
             .bind(pass_id)
@@ -288,7 +315,13 @@ impl Store {
     }
 
     /// Revokes every pass of a resident that has not ended; returns how many.
-    pub async fn revoke_all_of(&self, resident_id: &str, actor: &Actor, reason: &str, now: jiff::Timestamp) -> Result<usize> {
+    pub async fn revoke_all_of(
+        &self,
+        resident_id: &str,
+        actor: &Actor,
+        reason: &str,
+        now: jiff::Timestamp,
+    ) -> Result<usize> {
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM passes WHERE resident_id = $1 AND cancelled_at IS NULL AND valid_until > $2"
@@ -311,7 +344,9 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let (sequence,): (i64,) =
-            sqlx::query_as("SELECT value FROM counters WHERE name = 'revocation'").fetch_one(&mut *tx).await?;
+            sqlx::query_as("SELECT value FROM counters WHERE name = 'revocation'")
+                .fetch_one(&mut *tx)
+                .await?;
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT r.seq, r.pass_id, p.valid_until FROM revocations r JOIN passes p ON p.id = r.pass_id \
              WHERE r.seq > $1 AND r.seq <= $2 ORDER BY r.seq",
@@ -321,11 +356,23 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(RevocationList { sequence, revoked: rows.into_iter().map(|(s, id, until)| (s, id, ts(until))).collect() })
+        Ok(RevocationList {
+            sequence,
+            revoked: rows
+                .into_iter()
+                .map(|(s, id, until)| (s, id, ts(until)))
+                .collect(),
+        })
     }
 }
 
-async fn revoke_in(tx: &mut Transaction<'static, Any>, pass: &PassRecord, actor: &Actor, reason: &str, now: jiff::Timestamp) -> Result<()> {
+async fn revoke_in(
+    tx: &mut Transaction<'static, Any>,
+    pass: &PassRecord,
+    actor: &Actor,
+    reason: &str,
+    now: jiff::Timestamp,
+) -> Result<()> {
     let by = match actor {
         Actor::Resident(id) => format!("resident:{id}"),
         Actor::Staff { id, .. } => format!("staff:{id}"),
@@ -336,16 +383,20 @@ async fn revoke_in(tx: &mut Transaction<'static, Any>, pass: &PassRecord, actor:
         .bind(&pass.id)
         .execute(&mut **tx)
         .await?;
-    let (seq,): (i64,) = sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = 'revocation' RETURNING value")
-        .fetch_one(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO revocations (seq, pass_id, revoked_at, reason) VALUES ($1, $2, $3, $4)")
-        .bind(seq)
-        .bind(&pass.id)
-        .bind(secs(now))
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
+    let (seq,): (i64,) = sqlx::query_as(
+        "UPDATE counters SET value = value + 1 WHERE name = 'revocation' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO revocations (seq, pass_id, revoked_at, reason) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(seq)
+    .bind(&pass.id)
+    .bind(secs(now))
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
     if let Actor::Staff { username, .. } = actor {
         crate::audit::append(tx, username, "pass.revoke", &pass.id, reason, now).await?;
     }

@@ -4,7 +4,13 @@
 use crate::{secs, Result, Store};
 
 impl Store {
-    pub async fn save_regime(&self, id: &str, source: &str, loaded_by: &str, now: jiff::Timestamp) -> Result<()> {
+    pub async fn save_regime(
+        &self,
+        id: &str,
+        source: &str,
+        loaded_by: &str,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO regimes (id, source, loaded_at, loaded_by) VALUES ($1, $2, $3, $4) \
@@ -24,6 +30,10 @@ impl Store {
 
     /// The stored regime sources, oldest first.
     pub async fn regime_sources(&self) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as("SELECT id, source FROM regimes ORDER BY loaded_at, id").fetch_all(&self.pool).await?)
+        Ok(
+            sqlx::query_as("SELECT id, source FROM regimes ORDER BY loaded_at, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 }

@@ -23,7 +23,8 @@ pub struct Resident {
     pub lang: String,
 }
 
-const COLUMNS: &str = "id, phone, full_name, doc_kind, doc_number, home_address, home_lat, home_lon, lang";
+const COLUMNS: &str =
+    "id, phone, full_name, doc_kind, doc_number, home_address, home_lat, home_lon, lang";
 
 pub(crate) fn from_row(row: &AnyRow) -> Result<Resident> {
     let corrupt = |what: String| StoreError::Corrupt(what);
@@ -35,22 +36,34 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Resident> {
         Some(name) => {
             let kind: String = row.try_get("doc_kind")?;
             let number: String = row.try_get("doc_number")?;
-            let kind: DocumentKind = kind.parse().map_err(|_| corrupt(format!("document kind {kind}")))?;
+            let kind: DocumentKind = kind
+                .parse()
+                .map_err(|_| corrupt(format!("document kind {kind}")))?;
             Some(Profile {
                 full_name: FullName::parse(&name).map_err(|e| corrupt(format!("name: {e}")))?,
-                document: Document::parse(kind, &number).map_err(|e| corrupt(format!("document: {e}")))?,
+                document: Document::parse(kind, &number)
+                    .map_err(|e| corrupt(format!("document: {e}")))?,
                 home_address: row.try_get("home_address")?,
                 home: GeoPoint::new(row.try_get("home_lat")?, row.try_get("home_lon")?)
                     .map_err(|e| corrupt(format!("home: {e}")))?,
             })
         }
     };
-    Ok(Resident { id: row.try_get("id")?, phone, profile, lang: row.try_get("lang")? })
+    Ok(Resident {
+        id: row.try_get("id")?,
+        phone,
+        profile,
+        lang: row.try_get("lang")?,
+    })
 }
 
 impl Store {
     /// The resident with this phone, created on first sign-in.
-    pub async fn resident_for_phone(&self, phone: &PhoneNumber, now: jiff::Timestamp) -> Result<Resident> {
+    pub async fn resident_for_phone(
+        &self,
+        phone: &PhoneNumber,
+        now: jiff::Timestamp,
+    ) -> Result<Resident> {
         if let Some(r) = self.resident_by_phone(phone).await? {
             return Ok(r);
         }
@@ -88,7 +101,12 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    pub async fn set_profile(&self, id: &str, profile: &Profile, now: jiff::Timestamp) -> Result<()> {
+    pub async fn set_profile(
+        &self,
+        id: &str,
+        profile: &Profile,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE residents SET full_name = $1, doc_kind = $2, doc_number = $3, home_address = $4, \
@@ -110,7 +128,11 @@ impl Store {
 
     pub async fn set_language(&self, id: &str, lang: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE residents SET lang = $1 WHERE id = $2").bind(lang).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE residents SET lang = $1 WHERE id = $2")
+            .bind(lang)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,3 +1,6 @@
 pub mod keys;
+pub mod policy;
+pub mod serve;
 pub mod sign;
+pub mod user;
 pub mod verify;

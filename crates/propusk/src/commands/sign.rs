@@ -10,7 +10,6 @@ use propusk_token::rand_core::{OsRng, RngCore};
 use propusk_token::{seal, PassClaims, PassId};
 
 use crate::keyring::Keyring;
-use crate::qr;
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
@@ -73,7 +72,7 @@ pub fn run(data_dir: &std::path::Path, args: SignArgs) -> Result<()> {
     };
     let token = seal(&claims, &key, true);
     if let Some(path) = &args.qr_png {
-        std::fs::write(path, qr::render_png(&token, 8)?)?;
+        std::fs::write(path, propusk_server::qr::render_png(&token, 8)?)?;
     }
     println!("{token}");
     Ok(())

@@ -1,0 +1,213 @@
+//! `propusk serve`: runs the service. With no options it creates
+//! `./propusk-data/` with an SQLite database and a signing key and listens on
+//! 127.0.0.1:8080. Settings come from a TOML file (`--config`), then `PROPUSK_*`
+//! environment variables, then flags; later sources win.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use propusk_core::policy::{parse_regime, RegimeBook};
+use propusk_server::{AppState, Application, Clock, Config, GatewayConfig};
+use propusk_store::Store;
+use propusk_token::Algorithm;
+use serde::Deserialize;
+
+use crate::keyring::Keyring;
+
+/// Where to find the database: flags and environment, shared by `serve` and `user`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StoreArgs {
+    /// Where propusk keeps its SQLite database and signing keys [default: ./propusk-data].
+    #[arg(long, env = "PROPUSK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Run on PostgreSQL instead of the embedded SQLite: postgres://USER@HOST/DB.
+    #[arg(long, env = "PROPUSK_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// A TOML configuration file (its settings are overridden by environment and flags).
+    #[arg(long, env = "PROPUSK_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PROPUSK_LISTEN")]
+    listen: Option<String>,
+    /// A regime file to load besides the built-in ones (repeatable).
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+    /// Requests served at once before new ones get 503 [default: 1024].
+    #[arg(long, env = "PROPUSK_MAX_IN_FLIGHT")]
+    max_in_flight: Option<usize>,
+}
+
+/// The configuration file's shape. Every key is optional.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    #[serde(default)]
+    policy: Vec<PathBuf>,
+    max_in_flight: Option<usize>,
+    behind_tls: Option<bool>,
+    sms: Option<SmsFileConfig>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct SmsFileConfig {
+    gateway: Option<String>,
+}
+
+fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+}
+
+impl StoreArgs {
+    /// Data directory and database URL after layering file < env < flags.
+    pub fn resolve(&self) -> Result<(FileConfig, PathBuf, String)> {
+        let file = read_file_config(self.config.as_deref())?;
+        let data_dir = self
+            .data_dir
+            .clone()
+            .or(file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("./propusk-data"));
+        let url = match self.database_url.clone().or(file.database_url.clone()) {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("cannot create {}", data_dir.display()))?;
+                format!("sqlite://{}", data_dir.join("propusk.db").display())
+            }
+        };
+        Ok((file, data_dir, url))
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PROPUSK_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Built-in regimes, then those stored by administrators, then `--policy` files.
+async fn regimes(store: &Store, files: &[PathBuf]) -> Result<RegimeBook> {
+    let mut book = RegimeBook::with_builtins();
+    for (id, source) in store.regime_sources().await? {
+        match parse_regime(&source) {
+            Ok(regime) => {
+                book.insert(regime);
+            }
+            Err(errors) => {
+                tracing::error!(regime = %id, errors = errors.len(), "a stored regime no longer parses; skipped")
+            }
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read regime file {}", path.display()))?;
+        let regime = parse_regime(&text).map_err(|errors| {
+            let list: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}:{e}", path.display()))
+                .collect();
+            anyhow::anyhow!(
+                "regime file {} has errors:\n{}",
+                path.display(),
+                list.join("\n")
+            )
+        })?;
+        book.insert(regime);
+    }
+    Ok(book)
+}
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    init_logging();
+    let (file, data_dir, database_url) = args.store.resolve()?;
+    let mut config = Config::for_data_dir(data_dir.clone());
+    config.database_url = database_url;
+    config.listen = args.listen.or(file.listen).unwrap_or(config.listen);
+    config.policy_files = if args.policies.is_empty() {
+        file.policy
+    } else {
+        args.policies
+    };
+    config.max_in_flight = args
+        .max_in_flight
+        .or(file.max_in_flight)
+        .unwrap_or(config.max_in_flight);
+    config.behind_tls = file.behind_tls.unwrap_or(false);
+    config.sms = match file.sms.and_then(|s| s.gateway).as_deref() {
+        None | Some("log") => GatewayConfig::Log,
+        Some(other) => bail!("unknown SMS gateway '{other}' in the config file (expected \"log\")"),
+    };
+
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let mut ring = Keyring::open(&data_dir)?;
+    if ring.entries().is_empty() {
+        let entry = ring.generate(Algorithm::EdDsa, false)?;
+        tracing::info!(kid = %entry.kid, "generated a signing key");
+    }
+    let keys = propusk_server::state::Keys::new(ring.signing_key()?, ring.published()?);
+
+    let store = Store::open(&config.database_url)
+        .await
+        .with_context(|| "cannot open the database")?;
+    let book = regimes(&store, &config.policy_files).await?;
+    let state = AppState::new(
+        store,
+        keys,
+        book,
+        Clock::system(),
+        propusk_server::sms::log_gateway(),
+        config.max_in_flight,
+    );
+    let app = Application::start(state, &config).await?;
+    let base = format!("http://{}", app.addr());
+    let backend = match app.state().store.backend() {
+        propusk_store::Backend::Sqlite => format!("SQLite in {}", data_dir.display()),
+        propusk_store::Backend::Postgres => "PostgreSQL".to_string(),
+    };
+    println!("propusk is running on {backend}");
+    println!("  residents:  {base}/");
+    println!("  API:        {base}/api/v1/openapi.json");
+    println!("  keys:       {base}/.well-known/propusk/keys");
+    println!("  health:     {base}/healthz  {base}/readyz  {base}/metrics");
+    println!("Stop with Ctrl-C.");
+
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    app.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,141 @@
+//! One error type for the HTTP edge, rendered as `application/problem+json`
+//! (RFC 9457) with a stable machine code and a human `detail` in the caller's
+//! language. Internal errors are logged and shown as a generic message.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use propusk_core::Localized;
+use serde_json::{json, Map, Value};
+
+use crate::lang::{Lang, Pick};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: Localized,
+    pub lang: Lang,
+    /// Extra members (field, next_possible_at, errors …).
+    pub extra: Map<String, Value>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        ru: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self::localized(status, code, Localized::new(ru, en))
+    }
+
+    pub fn localized(status: StatusCode, code: &'static str, detail: Localized) -> Self {
+        Self {
+            status,
+            code,
+            detail,
+            lang: Lang::Ru,
+            extra: Map::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self.with("retry_after_s", secs)
+    }
+
+    pub fn lang(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Нужно войти: передайте токен в заголовке Authorization: Bearer …",
+            "Sign-in required: send your token as Authorization: Bearer …",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "У вашей роли нет доступа к этому действию.",
+            "Your role may not do this.",
+        )
+    }
+
+    pub fn bad_request(detail: String) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("Запрос не разобран: {detail}"),
+            format!("The request could not be read: {detail}"),
+        )
+    }
+
+    pub fn not_found(code: &'static str, what_ru: &str, what_en: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            code,
+            format!("{what_ru} не найден."),
+            format!("{what_en} not found."),
+        )
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Внутренняя ошибка. Попробуйте ещё раз; если повторится — сообщите в поддержку.",
+            "Internal error. Please try again; if it persists, contact support.",
+        )
+    }
+
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "type": format!("urn:propusk:problem:{}", self.code),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "code": self.code,
+            "detail": self.detail.get(self.lang),
+        });
+        if let Value::Object(map) = &mut body {
+            map.extend(self.extra.clone());
+        }
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body().to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<propusk_store::StoreError> for ApiError {
+    fn from(e: propusk_store::StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,92 @@
+//! # propusk-server: the HTTP service
+//!
+//! The axum application: the JSON API under `/api/v1` (one router per audience,
+//! merged in [`routes::router`]), the published keys and revocations, health and
+//! metrics, and the background job that sends the SMS outbox. It reads state
+//! from the store, asks the core to decide, and writes the outcome back.
+//!
+//! [`Application::start`] binds (port 0 in tests) and reports the real address.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod lang;
+pub mod metrics;
+pub mod overload;
+pub mod qr;
+pub mod routes;
+pub mod sms;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use clock::Clock;
+pub use config::{Config, GatewayConfig};
+pub use state::AppState;
+
+/// A running service.
+pub struct Application {
+    addr: SocketAddr,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Binds `config.listen`, starts serving and the background jobs.
+    pub async fn start(state: AppState, config: &Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, mut stop) = watch::channel(false);
+        let app = routes::router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        let jobs = vec![sms::spawn_outbox_worker(
+            state.clone(),
+            shutdown.subscribe(),
+        )];
+        Ok(Self {
+            addr,
+            state,
+            shutdown,
+            server,
+            jobs,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops accepting, lets in-flight requests and jobs finish, closes the store.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.server.await??;
+        for job in self.jobs {
+            let _ = job.await;
+        }
+        self.state.store.close().await;
+        Ok(())
+    }
+}
+
+/// Shared pieces handed to every handler.
+pub type Shared<T> = Arc<T>;

@@ -1,0 +1,157 @@
+//! What anyone may read: health, metrics, the published keys and revocations,
+//! the regime in force, the API description.
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use propusk_core::policy::{MaxDuration, Regime};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::lang::Lang;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/.well-known/propusk/keys", get(keys))
+        .route("/api/v1/revocations", get(revocations))
+        .route("/api/v1/regime", get(regime))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn keys(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        state.keys.jwks_json.clone(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct Since {
+    since: Option<String>,
+}
+
+async fn revocations(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<Since>,
+) -> ApiResult<Json<Value>> {
+    let since = match q.since.as_deref() {
+        None | Some("") => 0,
+        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_since",
+                format!("Параметр since должен быть неотрицательным целым числом, получено «{s}»."),
+                format!("Parameter since must be a non-negative integer, got '{s}'."),
+            )
+            .lang(lang)
+        })?,
+    };
+    let list = state.store.revocations_since(since).await?;
+    let revoked: Vec<Value> = list
+        .revoked
+        .iter()
+        .map(
+            |(seq, id, until)| json!({"seq": seq, "pass_id": id, "valid_until": until.to_string()}),
+        )
+        .collect();
+    Ok(Json(json!({"sequence": list.sequence, "revoked": revoked})))
+}
+
+/// The regime as clients see it.
+pub fn regime_json(r: &Regime) -> Value {
+    let purposes: Vec<Value> = r
+        .purposes()
+        .iter()
+        .map(|p| {
+            let (max_minutes, until_end_of_day) = match p.duration() {
+                MaxDuration::Minutes(m) => (Some(m), false),
+                MaxDuration::UntilEndOfDay => (None, true),
+            };
+            json!({
+                "id": p.id().as_str(),
+                "sms_code": p.sms_code(),
+                "name": {"ru": p.name().ru, "en": p.name().en},
+                "max_minutes": max_minutes,
+                "until_end_of_day": until_end_of_day,
+                "quota": p.quota().map(|q| json!({"count": q.count(), "per": q.window().as_toml()})),
+                "hours": p.hours().map(|h| json!({"from": h.from().to_string(), "to": h.to().to_string()})),
+                "max_distance_m": p.max_distance_m(),
+                "required_fields": p.required_fields().iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+                "always_allowed": p.always_allowed(),
+            })
+        })
+        .collect();
+    json!({
+        "id": r.id().as_str(),
+        "name": {"ru": r.name().ru, "en": r.name().en},
+        "legal_act": r.legal_act().title,
+        "issuer": r.issuer().as_str(),
+        "time_zone": r.time_zone_name(),
+        "effective_from": r.effective_from().to_string(),
+        "until": r.until().map(|u| u.to_string()),
+        "cap": r.cap().map(|q| json!({"count": q.count(), "per": q.window().as_toml()})),
+        "purposes": purposes,
+    })
+}
+
+async fn regime(State(state): State<AppState>, lang: Lang) -> ApiResult<Json<Value>> {
+    let book = state.regimes();
+    let regime = book.in_force(state.clock.now()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_regime_in_force",
+            "Сейчас не действует ни один режим.",
+            "No regime is in force now.",
+        )
+        .lang(lang)
+    })?;
+    Ok(Json(regime_json(regime)))
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../openapi.json"),
+    )
+        .into_response()
+}
+
+pub async fn not_found(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Такого адреса нет.",
+        "No such address.",
+    )
+    .lang(lang)
+}

@@ -1,0 +1,87 @@
+//! What every handler shares: the store, the keys, the regimes, the clock.
+
+use std::sync::{Arc, RwLock};
+
+use propusk_core::policy::RegimeBook;
+use propusk_store::Store;
+use propusk_token::{Jwks, SigningKey, TrustList, VerifyingKey};
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::sms::Gateway;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    regimes: Arc<RwLock<Arc<RegimeBook>>>,
+    pub clock: Clock,
+    pub metrics: Arc<Metrics>,
+    pub gateway: Arc<dyn Gateway>,
+    /// Wakes the outbox worker when a message is queued.
+    pub outbox_wakeup: Arc<Notify>,
+    pub max_in_flight: usize,
+}
+
+/// The signing key and the published set.
+pub struct Keys {
+    pub signing: Arc<SigningKey>,
+    pub published: Vec<VerifyingKey>,
+    pub trust: TrustList,
+    pub jwks_json: String,
+}
+
+impl Keys {
+    pub fn new(signing: SigningKey, published: Vec<VerifyingKey>) -> Self {
+        let mut published = published;
+        if !published.iter().any(|k| k.kid() == signing.kid()) {
+            published.push(signing.verifying_key());
+        }
+        let jwks_json = Jwks::from_keys(published.iter()).to_json();
+        Self {
+            signing: Arc::new(signing),
+            trust: TrustList::new(published.clone()),
+            published,
+            jwks_json,
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        keys: Keys,
+        regimes: RegimeBook,
+        clock: Clock,
+        gateway: Arc<dyn Gateway>,
+        max_in_flight: usize,
+    ) -> Self {
+        Self {
+            store,
+            keys: Arc::new(keys),
+            regimes: Arc::new(RwLock::new(Arc::new(regimes))),
+            clock,
+            metrics: Arc::new(Metrics::default()),
+            gateway,
+            outbox_wakeup: Arc::new(Notify::new()),
+            max_in_flight,
+        }
+    }
+
+    /// The regimes as they stand now (a snapshot; loading a new regime swaps it).
+    pub fn regimes(&self) -> Arc<RegimeBook> {
+        self.regimes
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Adds or replaces a regime; requests that started earlier keep their snapshot.
+    pub fn load_regime(&self, regime: propusk_core::policy::Regime) {
+        let mut guard = self.regimes.write().unwrap_or_else(|p| p.into_inner());
+        let mut book = (**guard).clone();
+        book.insert(regime);
+        *guard = Arc::new(book);
+    }
+}
