@@ -238,6 +238,17 @@ fn main() {
         &format!("QR text without zlib ({} characters)", raw_text.len()),
         &text_block(&raw_text),
     );
+    // A short code, typed with a Cyrillic keyboard and spaces, reads as its canonical form.
+    let typed = "7к3 qх9 4мм";
+    let code: ShortCode = typed.parse().expect("a valid short code");
+    section(
+        "Short code",
+        &format!(
+            "typed {typed:?} -> {code} (compact {}); 7K3-QX9-4MP -> {}",
+            code.compact(),
+            "7K3-QX9-4MP".parse::<ShortCode>().unwrap_err()
+        ),
+    );
     section(
         &format!("verify at {NOW}"),
         &format!(

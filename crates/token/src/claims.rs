@@ -106,14 +106,17 @@ impl PassClaims {
     /// ignored (room for later versions); a missing, repeated or mistyped known one
     /// is an error.
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, String> {
-        let value: Value = ciborium::de::from_reader(bytes).map_err(|e| format!("claims are not CBOR: {e}"))?;
+        let value: Value =
+            ciborium::de::from_reader(bytes).map_err(|e| format!("claims are not CBOR: {e}"))?;
         let Value::Map(entries) = value else {
             return Err("claims are not a CBOR map".into());
         };
         let mut claims = Fields::default();
         for (key, value) in entries {
             // Claims with text or out-of-range keys belong to nobody we know: skip them.
-            let Some(key) = key.as_integer().and_then(|k| i64::try_from(k).ok()) else { continue };
+            let Some(key) = key.as_integer().and_then(|k| i64::try_from(k).ok()) else {
+                continue;
+            };
             let slot = match key {
                 ISS => &mut claims.iss,
                 IAT => &mut claims.iat,
@@ -136,7 +139,9 @@ impl PassClaims {
         let nbf = time("nbf (5)", claims.nbf)?;
         let exp = time("exp (4)", claims.exp)?;
         let pass_id: [u8; 16] = match claims.cti {
-            Some(Value::Bytes(b)) => b.try_into().map_err(|_| "claim 'cti' (7) must be 16 bytes")?,
+            Some(Value::Bytes(b)) => b
+                .try_into()
+                .map_err(|_| "claim 'cti' (7) must be 16 bytes")?,
             Some(_) => return Err("claim 'cti' (7) must be a byte string".into()),
             None => return Err("claim 'cti' (7, the pass id) is missing".into()),
         };
@@ -145,7 +150,11 @@ impl PassClaims {
         };
         let mut fields: [Option<String>; 5] = Default::default();
         for (key, value) in entries {
-            let Some(k) = key.as_integer().and_then(|k| u8::try_from(k).ok()).filter(|k| (1..=5).contains(k)) else {
+            let Some(k) = key
+                .as_integer()
+                .and_then(|k| u8::try_from(k).ok())
+                .filter(|k| (1..=5).contains(k))
+            else {
                 continue;
             };
             let Value::Text(text) = value else {
@@ -156,7 +165,8 @@ impl PassClaims {
             }
         }
         let [purpose, regime, holder, area, vehicle] = fields;
-        let need = |v: Option<String>, what: &str| v.ok_or(format!("pass claim -65537 has no {what}"));
+        let need =
+            |v: Option<String>, what: &str| v.ok_or(format!("pass claim -65537 has no {what}"));
         Ok(Self {
             iss,
             iat,
@@ -190,8 +200,12 @@ struct Fields {
 
 fn time(name: &str, value: Option<Value>) -> Result<i64, String> {
     match value {
-        Some(Value::Integer(i)) => i64::try_from(i).map_err(|_| format!("claim '{name}' is out of range")),
-        Some(_) => Err(format!("claim '{name}' must be an integer number of seconds")),
+        Some(Value::Integer(i)) => {
+            i64::try_from(i).map_err(|_| format!("claim '{name}' is out of range"))
+        }
+        Some(_) => Err(format!(
+            "claim '{name}' must be an integer number of seconds"
+        )),
         None => Err(format!("claim '{name}' is missing")),
     }
 }

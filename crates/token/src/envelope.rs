@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+use coset::{
+    iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable,
+};
 
 use crate::base45::{self, Base45Error};
 use crate::claims::PassClaims;
@@ -141,10 +143,12 @@ fn inflate_exact(input: &[u8]) -> Option<Vec<u8>> {
 /// Parses the COSE_Sign1 and its protected header.
 pub(crate) fn open(cose: &[u8]) -> Result<Envelope, Malformed> {
     let mut reader = std::io::Cursor::new(cose);
-    let value: ciborium::value::Value =
-        ciborium::de::from_reader(&mut reader).map_err(|e| Malformed::Cose(format!("not CBOR: {e}")))?;
+    let value: ciborium::value::Value = ciborium::de::from_reader(&mut reader)
+        .map_err(|e| Malformed::Cose(format!("not CBOR: {e}")))?;
     if reader.position() != cose.len() as u64 {
-        return Err(Malformed::Cose("bytes follow the COSE_Sign1 structure".into()));
+        return Err(Malformed::Cose(
+            "bytes follow the COSE_Sign1 structure".into(),
+        ));
     }
     let ciborium::value::Value::Tag(COSE_SIGN1_TAG, inner) = value else {
         return Err(Malformed::Cose("not tagged 18".into()));

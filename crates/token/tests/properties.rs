@@ -159,10 +159,31 @@ fn bytes_after_the_zlib_stream_are_rejected() {
     assert_eq!(verify(&text, &trust, &NoRevocations, 15).name(), "valid");
     bytes.extend_from_slice(b"JUNK");
     let junk = format!("PR1:{}", base45_encode(&bytes));
-    assert_eq!(verify(&junk, &trust, &NoRevocations, 15).name(), "malformed");
+    assert_eq!(
+        verify(&junk, &trust, &NoRevocations, 15).name(),
+        "malformed"
+    );
     // Uncompressed tokens are accepted, but not with trailing bytes either.
     let mut raw = sign_cose(&claims, &key);
-    assert_eq!(verify(&format!("PR1:{}", base45_encode(&raw)), &trust, &NoRevocations, 15).name(), "valid");
+    assert_eq!(
+        verify(
+            &format!("PR1:{}", base45_encode(&raw)),
+            &trust,
+            &NoRevocations,
+            15
+        )
+        .name(),
+        "valid"
+    );
     raw.push(0);
-    assert_eq!(verify(&format!("PR1:{}", base45_encode(&raw)), &trust, &NoRevocations, 15).name(), "malformed");
+    assert_eq!(
+        verify(
+            &format!("PR1:{}", base45_encode(&raw)),
+            &trust,
+            &NoRevocations,
+            15
+        )
+        .name(),
+        "malformed"
+    );
 }

@@ -101,3 +101,18 @@ fn doc_token_is_what_the_encoder_writes() {
     assert_eq!(seal(&expected_claims(), &key, true), QR_TEXT);
     assert_eq!(seal(&expected_claims(), &key, false), QR_TEXT_RAW);
 }
+
+#[test]
+fn doc_short_code() {
+    let code: ShortCode = "7к3 qх9 4мм".parse().unwrap();
+    assert_eq!(code.to_string(), "7K3-QX9-4MM");
+    assert_eq!(code.compact(), "7K3QX94MM");
+    assert_eq!(
+        "7K3-QX9-4MP".parse::<ShortCode>(),
+        Err(ShortCodeError::CheckFailed)
+    );
+    assert_eq!(
+        "7K3-QX9-M4M".parse::<ShortCode>(),
+        Err(ShortCodeError::CheckFailed)
+    );
+}

@@ -1,0 +1,298 @@
+//! The test harness: every test gets its own database and its own server on
+//! 127.0.0.1:0, and speaks HTTP to it like a real client. Each scenario runs on
+//! SQLite and, when `PROPUSK_TEST_DATABASE_URL` is set, again on PostgreSQL.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use propusk_core::policy::RegimeBook;
+use propusk_server::state::Keys;
+use propusk_server::{AppState, Application, Clock, Config};
+use propusk_store::{Role, Store};
+use propusk_token::{Algorithm, SigningKey};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Runs an async scenario on every configured backend.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($name:ident, $scenario:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for backend in support::backends() {
+                let app = support::TestApp::spawn(&backend).await;
+                $scenario(&app).await;
+                app.stop().await;
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    if let Ok(url) = std::env::var("PROPUSK_TEST_DATABASE_URL") {
+        if !url.is_empty() {
+            all.push(Backend::Postgres(url));
+        }
+    }
+    all
+}
+
+/// Everything the server logs, so tests read sign-in codes where a developer would: in the log.
+fn log() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info,sqlx=warn")
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer.clone()))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A fresh, empty PostgreSQL database on the server at `base`.
+async fn fresh_postgres(base: &str) -> String {
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let name = format!("propusk_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
+        .await
+        .expect("connect to PROPUSK_TEST_DATABASE_URL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let (prefix, _) = base
+        .rsplit_once('/')
+        .expect("database URL ends with /DBNAME");
+    format!("{prefix}/{name}")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub state: AppState,
+    pub backend: Backend,
+    pub database_url: String,
+    app: Application,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: &Backend) -> Self {
+        Self::spawn_with(backend, 1024).await
+    }
+
+    pub async fn spawn_with(backend: &Backend, max_in_flight: usize) -> Self {
+        log();
+        let database_url = match backend {
+            Backend::Sqlite => {
+                let dir =
+                    std::env::temp_dir().join(format!("propusk-test-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).unwrap();
+                format!("sqlite://{}", dir.join("propusk.db").display())
+            }
+            Backend::Postgres(base) => fresh_postgres(base).await,
+        };
+        Self::start(backend.clone(), database_url, max_in_flight).await
+    }
+
+    /// A server on an existing database (a restart).
+    pub async fn start(backend: Backend, database_url: String, max_in_flight: usize) -> Self {
+        let store = Store::open(&database_url).await.expect("open store");
+        let key = SigningKey::generate(Algorithm::EdDsa, &mut propusk_token::rand_core::OsRng);
+        let keys = Keys::new(key, vec![]);
+        let mut config = Config::for_data_dir(std::env::temp_dir());
+        config.listen = "127.0.0.1:0".into();
+        config.max_in_flight = max_in_flight;
+        let state = AppState::new(
+            store,
+            keys,
+            RegimeBook::with_builtins(),
+            Clock::system(),
+            propusk_server::sms::log_gateway(),
+            max_in_flight,
+        );
+        let app = Application::start(state.clone(), &config)
+            .await
+            .expect("start server");
+        Self {
+            base: format!("http://{}", app.addr()),
+            client: Client::new(),
+            state,
+            backend,
+            database_url,
+            app,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await.expect("clean shutdown");
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("HTTP request")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    /// The last sign-in code the log gateway wrote for `phone`.
+    pub async fn code_from_log(&self, phone: &str) -> String {
+        for _ in 0..100 {
+            let text = String::from_utf8_lossy(&log().lock().unwrap()).into_owned();
+            let code = text
+                .lines()
+                .filter(|l| l.contains(&format!("sms to={phone} ")))
+                .filter_map(|l| l.split_once(" text=").map(|(_, text)| text))
+                .filter_map(|t| {
+                    t.split(|c: char| !c.is_ascii_digit())
+                        .find(|w| w.len() == 6)
+                        .map(str::to_string)
+                })
+                .last();
+            if let Some(code) = code {
+                return code;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no sign-in code for {phone} in the log")
+    }
+
+    /// Signs a new resident in by SMS code and returns the bearer token.
+    pub async fn sign_in(&self, phone: &str) -> String {
+        let r = self
+            .post("/api/v1/auth/otp", None, json!({"phone": phone}))
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::ACCEPTED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let code = self.code_from_log(phone).await;
+        let r = self
+            .post(
+                "/api/v1/auth/otp/verify",
+                None,
+                json!({"phone": phone, "code": code}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A signed-in resident with a complete profile.
+    pub async fn resident(&self, phone: &str, name: &str, passport: &str) -> String {
+        let token = self.sign_in(phone).await;
+        let r = self
+            .request(
+                Method::PUT,
+                "/api/v1/me",
+                Some(&token),
+                Some(profile(name, passport)),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        token
+    }
+
+    /// A staff account, signed in through the API.
+    pub async fn staff(&self, username: &str, role: Role) -> String {
+        let hash = propusk_server::auth::hash_password("correct horse battery").unwrap();
+        self.state
+            .store
+            .add_staff(username, role, &hash, jiff::Timestamp::now())
+            .await
+            .unwrap()
+            .expect("new user");
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"username": username, "password": "correct horse battery"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+pub fn profile(name: &str, passport: &str) -> Value {
+    json!({
+        "full_name": name,
+        "document": {"type": "passport_ru", "number": passport},
+        "home": {"address": "Москва, ул. Тверская, д. 1", "lat": 55.7575, "lon": 37.6130},
+    })
+}
+
+/// A random Russian mobile number, so parallel tests never share a phone.
+pub fn phone() -> String {
+    let n: u64 = rand::random::<u64>() % 10_000_000;
+    format!("+7916{n:07}")
+}
+
+/// Asserts a problem+json answer with this status and code; returns its body.
+pub async fn problem(r: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status(), status);
+    let ct = r
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.len() > 10),
+        "a human detail: {body}"
+    );
+    body
+}
