@@ -126,8 +126,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut prev = String::new();
-        let mut expected_seq = 1;
-        for r in rows {
+        for (expected_seq, r) in (1..).zip(rows) {
             let seq: i64 = r.try_get("seq")?;
             let hash: String = r.try_get("hash")?;
             let stored_prev: String = r.try_get("prev_hash")?;
@@ -148,7 +147,6 @@ impl Store {
                 return Ok(Some(seq));
             }
             prev = hash;
-            expected_seq += 1;
         }
         Ok(None)
     }

@@ -16,7 +16,7 @@ const POSTGRES: &[(&str, &str)] = &[(
 )];
 
 /// An arbitrary constant naming propusk's migration lock.
-const PG_LOCK: i64 = 0x7072_6f70_7573_6b;
+const PG_LOCK: i64 = 0x0070_726f_7075_736b;
 
 pub async fn run(backend: Backend, pool: &AnyPool) -> Result<()> {
     let mut conn = pool.acquire().await?;

@@ -23,7 +23,7 @@ pub struct ShortCode([u8; DATA_LEN + 1]);
 /// Why a typed short code was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShortCodeError {
-    #[error("a short code has 9 characters (like 7K3-QX9-4MP); got {0}")]
+    #[error("a short code has 9 characters (like 7K3-QX9-4MM); got {0}")]
     WrongLength(usize),
     #[error("'{0}' cannot appear in a short code (letters and digits only)")]
     BadCharacter(char),

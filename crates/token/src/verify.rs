@@ -112,17 +112,26 @@ pub fn verify(text: &str, trust: &TrustList, revoked: &impl Revocations, now: i6
         Ok(pass) if now < pass.claims.nbf => Verdict::NotYetValid(pass),
         Ok(pass) if now >= pass.claims.exp => Verdict::Expired(pass),
         Ok(pass) => Verdict::Valid(pass),
-        Err(verdict) => verdict,
+        Err(Rejected::Malformed(m)) => Verdict::Malformed(m),
+        Err(Rejected::UnknownKey(kid)) => Verdict::UnknownKey(kid),
+        Err(Rejected::BadSignature(kid)) => Verdict::BadSignature(kid),
     }
 }
 
-fn verify_inner(text: &str, trust: &TrustList) -> Result<Pass, Verdict> {
-    let cose = envelope::unwrap_text(text).map_err(Verdict::Malformed)?;
-    let env = envelope::open(&cose).map_err(Verdict::Malformed)?;
-    let key = trust.get(&env.kid).ok_or(Verdict::UnknownKey(env.kid))?;
+/// Why a token's signature could not be accepted.
+enum Rejected {
+    Malformed(Malformed),
+    UnknownKey(KeyId),
+    BadSignature(KeyId),
+}
+
+fn verify_inner(text: &str, trust: &TrustList) -> Result<Pass, Rejected> {
+    let cose = envelope::unwrap_text(text).map_err(Rejected::Malformed)?;
+    let env = envelope::open(&cose).map_err(Rejected::Malformed)?;
+    let key = trust.get(&env.kid).ok_or(Rejected::UnknownKey(env.kid))?;
     // A header naming another algorithm than the key's is a forgery attempt, not a format error.
     if key.algorithm() != env.alg {
-        return Err(Verdict::BadSignature(env.kid));
+        return Err(Rejected::BadSignature(env.kid));
     }
     env.sign1
         .verify_signature(b"", |sig, data| {
@@ -132,10 +141,10 @@ fn verify_inner(text: &str, trust: &TrustList) -> Result<Pass, Verdict> {
                 Err(())
             }
         })
-        .map_err(|()| Verdict::BadSignature(env.kid))?;
+        .map_err(|()| Rejected::BadSignature(env.kid))?;
     let payload = env.sign1.payload.as_deref().unwrap_or_default();
     let claims =
-        PassClaims::from_cbor(payload).map_err(|e| Verdict::Malformed(Malformed::Claims(e)))?;
+        PassClaims::from_cbor(payload).map_err(|e| Rejected::Malformed(Malformed::Claims(e)))?;
     Ok(Pass {
         kid: env.kid,
         alg: env.alg,

@@ -63,8 +63,8 @@ async fn check(
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_short_code",
-                    format!("Короткий код не распознан: {e}. Нужен код вида 7K3-QX9-4MP."),
-                    format!("The short code is not valid: {e}. Expected a code like 7K3-QX9-4MP."),
+                    format!("Короткий код не распознан: {e}. Нужен код вида 7K3-QX9-4MM."),
+                    format!("The short code is not valid: {e}. Expected a code like 7K3-QX9-4MM."),
                 )
                 .with("field", "short_code")
                 .lang(lang)

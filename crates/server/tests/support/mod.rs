@@ -182,6 +182,7 @@ impl TestApp {
             let text = String::from_utf8_lossy(&log().lock().unwrap()).into_owned();
             let code = text
                 .lines()
+                .rev()
                 .filter(|l| l.contains(&format!("sms to={phone} ")))
                 .filter_map(|l| l.split_once(" text=").map(|(_, text)| text))
                 .filter_map(|t| {
@@ -189,7 +190,7 @@ impl TestApp {
                         .find(|w| w.len() == 6)
                         .map(str::to_string)
                 })
-                .last();
+                .next();
             if let Some(code) = code {
                 return code;
             }
