@@ -18,6 +18,7 @@ pub mod qr;
 pub mod routes;
 pub mod sms;
 pub mod state;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

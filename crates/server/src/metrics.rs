@@ -14,11 +14,40 @@ pub struct Metrics {
     pub otp_sent: AtomicU64,
     pub sms_sent: AtomicU64,
     pub sms_failed: AtomicU64,
+    /// Checks reported by inspector apps (`POST /api/v1/inspector/checks`), indexed
+    /// `[decided_by][verdict]` as in [`CHECK_DECIDED_BY`] and [`CHECK_VERDICTS`].
+    pub inspector_checks: [[AtomicU64; 7]; 2],
 }
+
+/// The verdicts a pass check can end in (docs/token-format.md, section 7).
+pub const CHECK_VERDICTS: [&str; 7] = [
+    "valid",
+    "expired",
+    "not_yet_valid",
+    "revoked",
+    "unknown_key",
+    "bad_signature",
+    "malformed",
+];
+
+/// Who decided a check: the inspector's phone from its cached lists (a scanned QR,
+/// online or not), or the server (a typed short code).
+pub const CHECK_DECIDED_BY: [&str; 2] = ["device", "server"];
 
 impl Metrics {
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n` reported checks; indexes as in [`CHECK_DECIDED_BY`] and [`CHECK_VERDICTS`].
+    pub fn add_checks(&self, decided_by: usize, verdict: usize, n: u64) {
+        if let Some(counter) = self
+            .inspector_checks
+            .get(decided_by)
+            .and_then(|row| row.get(verdict))
+        {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     pub fn render(&self) -> String {
@@ -76,6 +105,20 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
                 value.load(Ordering::Relaxed)
             );
+        }
+        let name = "propusk_inspector_checks_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Pass checks reported by inspector apps, by who decided and verdict\n# TYPE {name} counter"
+        );
+        for (decided_by, row) in CHECK_DECIDED_BY.iter().zip(&self.inspector_checks) {
+            for (verdict, value) in CHECK_VERDICTS.iter().zip(row) {
+                let _ = writeln!(
+                    out,
+                    "{name}{{decided_by=\"{decided_by}\",verdict=\"{verdict}\"}} {}",
+                    value.load(Ordering::Relaxed)
+                );
+            }
         }
         out
     }

@@ -22,6 +22,8 @@ pub struct AppState {
     /// Wakes the outbox worker when a message is queued.
     pub outbox_wakeup: Arc<Notify>,
     pub max_in_flight: usize,
+    /// A TLS-terminating proxy is in front: cookies are Secure and HSTS is sent.
+    pub behind_tls: bool,
 }
 
 /// The signing key and the published set.
@@ -66,6 +68,7 @@ impl AppState {
             gateway,
             outbox_wakeup: Arc::new(Notify::new()),
             max_in_flight,
+            behind_tls: false,
         }
     }
 

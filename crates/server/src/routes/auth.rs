@@ -44,8 +44,13 @@ pub fn parse_phone(raw: &str, lang: Lang) -> ApiResult<PhoneNumber> {
     })
 }
 
+/// A fresh six-digit sign-in code.
+pub fn new_otp_code() -> String {
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000))
+}
+
 /// The text of the sign-in SMS, in the resident's language.
-fn code_text(code: &str, lang: Lang) -> String {
+pub fn code_text(code: &str, lang: Lang) -> String {
     match lang {
         Lang::Ru => format!("Код для входа в Пропуск: {code}. Никому его не сообщайте."),
         Lang::En => format!("Your propusk sign-in code: {code}. Do not share it."),
@@ -58,7 +63,7 @@ async fn request_code(
     Body(req): Body<OtpRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let phone = parse_phone(&req.phone, lang)?;
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+    let code = new_otp_code();
     let outcome = state
         .store
         .request_otp(

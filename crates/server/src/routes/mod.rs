@@ -3,14 +3,15 @@
 mod admin;
 mod auth;
 mod body;
-mod me;
-mod passes;
+pub(crate) mod me;
+pub(crate) mod passes;
 mod public;
 mod verify;
 
 use axum::middleware;
 use axum::Router;
 
+pub use auth::{code_text as otp_text, new_otp_code, open_session};
 pub use body::Body;
 
 use crate::overload::{self, Limiter};
@@ -25,7 +26,12 @@ pub fn router(state: AppState) -> Router {
         .merge(passes::router())
         .merge(verify::router())
         .merge(admin::router())
+        .merge(crate::web::router())
         .fallback(public::not_found)
         .layer(middleware::from_fn_with_state(limiter, overload::limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::security_headers,
+        ))
         .with_state(state)
 }
