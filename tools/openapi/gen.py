@@ -1,0 +1,540 @@
+import json
+
+def ref(kind, name): return {"$ref": f"#/components/{kind}/{name}"}
+S = lambda n: ref("schemas", n)
+R = lambda n: ref("responses", n)
+
+def nullable(schema):
+    """schema or null (JSON Schema 2020-12 style)."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    s = dict(schema)
+    t = s["type"]
+    s["type"] = [t, "null"] if isinstance(t, str) else t + ["null"]
+    return s
+
+def obj(props, required=None, desc=None, extra=True):
+    o = {"type": "object", "properties": props,
+         "required": list(props) if required is None else required}
+    if desc: o["description"] = desc
+    return o
+
+def json_body(schema, desc=None, example=None):
+    b = {"required": True, "content": {"application/json": {"schema": schema}}}
+    if desc: b["description"] = desc
+    if example is not None: b["content"]["application/json"]["example"] = example
+    return b
+
+def ok(desc, schema, example=None):
+    r = {"description": desc, "content": {"application/json": {"schema": schema}}}
+    if example is not None: r["content"]["application/json"]["example"] = example
+    return r
+
+def problem(desc, codes, status, extra_props=None, headers=None, example=None):
+    """A problem response narrowed to the given codes."""
+    narrowed = {"properties": {"status": {"const": status},
+                               "code": {"enum": codes} if len(codes) > 1 else {"const": codes[0]}}}
+    if extra_props:
+        narrowed["properties"].update(extra_props)
+        req = [k for k in ("retry_after_s", "errors") if k in extra_props]
+        if req: narrowed["required"] = req
+    r = {"description": desc,
+         "content": {"application/problem+json": {"schema": {"allOf": [S("Problem"), narrowed]}}}}
+    if headers: r["headers"] = headers
+    if example is not None: r["content"]["application/problem+json"]["example"] = example
+    return r
+
+def bearer(*roles): return [{"bearerAuth": [r]} for r in roles]
+PUBLIC = []
+
+DT = {"type": "string", "format": "date-time"}
+UUID = {"type": "string", "format": "uuid"}
+
+def op(op_id, summary, tags, responses, security, desc=None, body=None, params=None,
+       auth=True, body_json=True):
+    o = {"operationId": op_id, "summary": summary, "tags": tags}
+    if desc: o["description"] = desc
+    if params: o["parameters"] = params
+    if body: o["requestBody"] = body
+    o["security"] = security
+    rs = dict(responses)
+    if body is not None and body_json and "400" not in rs:
+        rs["400"] = R("BadRequest")
+    if auth:
+        rs.setdefault("401", R("Unauthorized"))
+        rs.setdefault("403", R("Forbidden"))
+    rs.setdefault("500", R("Internal"))
+    rs.setdefault("503", R("Overloaded"))
+    o["responses"] = dict(sorted(rs.items(), key=lambda kv: kv[0]))
+    return o
+
+def role_note(text): return f"**Role:** {text}."
+
+pass_id_param = {"name": "id", "in": "path", "required": True, "description": "Pass id.", "schema": UUID}
+
+# ---------------------------------------------------------------- schemas
+schemas = {}
+
+schemas["Problem"] = {
+    "type": "object",
+    "description": (
+        "RFC 9457 problem details. `code` is the stable machine code to branch on; `detail` is human "
+        "text in the caller's language (Russian by default, English with `Accept-Language: en`) saying "
+        "what was wrong and what is expected. Optional members appear only where they apply."),
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "pattern": "^urn:propusk:problem:[a-z0-9_]+$",
+                 "description": "`urn:propusk:problem:<code>`.", "examples": ["urn:propusk:problem:quota_exceeded"]},
+        "title": {"type": "string", "description": "The HTTP reason phrase of `status`.", "examples": ["Unprocessable Entity"]},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "Human explanation, localized."},
+        "code": {"type": "string", "pattern": "^[a-z0-9_]+$",
+                 "description": "Stable snake_case machine code (also the tail of `type`).",
+                 "examples": ["quota_exceeded"]},
+        "field": {"type": "string", "description": "The request member at fault, when one is.",
+                  "examples": ["employer_inn"]},
+        "next_possible_at": {**DT, "description": "The earliest moment the refused request could succeed, when known."},
+        "retry_after_s": {"type": "integer", "minimum": 0,
+                          "description": "Seconds to wait before retrying; same value as the `Retry-After` header."},
+        "attempts_left": {"type": "integer", "minimum": 0,
+                          "description": "Wrong one-time-code attempts left before the code is burnt."},
+        "errors": {"type": "array", "description": "Every error found, when there are several.",
+                   "items": {"anyOf": [S("FieldError"), S("SourceError")]}},
+    },
+}
+schemas["FieldError"] = obj({
+    "field": {"type": "string", "description": "Path of the member, dotted (e.g. `document.number`).",
+              "examples": ["document.number"]},
+    "code": {"type": "string", "pattern": "^[a-z0-9_]+$", "examples": ["invalid_field"]},
+    "detail": {"type": "string"},
+}, desc="One invalid request member.")
+schemas["SourceError"] = obj({
+    "line": {"type": "integer", "minimum": 1},
+    "column": {"type": "integer", "minimum": 1},
+    "detail": {"type": "string", "description": "What is wrong and what is expected."},
+}, desc="One error in an uploaded regime file, with its position (1-based).")
+
+schemas["Phone"] = {"type": "string", "description": "Phone number, E.164 preferred (`+79161234567`); "
+                    "common Russian spellings (`8 916 123-45-67`) are accepted and normalised.",
+                    "examples": ["+79161234567"]}
+
+schemas["OtpRequest"] = obj({"phone": S("Phone")})
+schemas["OtpSent"] = obj({"status": {"const": "sent"},
+                          "expires_in_s": {"type": "integer", "description": "Lifetime of the code in seconds.",
+                                           "examples": [300]}})
+schemas["OtpVerifyRequest"] = obj({"phone": S("Phone"),
+                                   "code": {"type": "string", "description": "The code from the SMS.",
+                                            "examples": ["482913"]}})
+schemas["ResidentSession"] = obj({
+    "token": {"type": "string", "description": "Bearer token for `Authorization: Bearer …`."},
+    "expires_at": DT,
+    "role": {"const": "resident"},
+    "resident_id": UUID,
+})
+schemas["LoginRequest"] = obj({"username": {"type": "string"}, "password": {"type": "string", "format": "password"}})
+schemas["StaffRole"] = {"type": "string", "enum": ["inspector", "health", "admin"]}
+schemas["StaffSession"] = obj({
+    "token": {"type": "string", "description": "Bearer token for `Authorization: Bearer …`."},
+    "expires_at": DT,
+    "role": S("StaffRole"),
+})
+
+schemas["DocumentType"] = {"type": "string",
+                           "enum": ["passport_ru", "foreign_passport_ru", "birth_certificate_ru", "foreign_document"],
+                           "description": "Identity document kind; the number is validated per kind."}
+schemas["Document"] = obj({"type": S("DocumentType"),
+                           "number": {"type": "string", "examples": ["4510 123456"]}})
+schemas["Home"] = obj({"address": {"type": "string"},
+                       "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                       "lon": {"type": "number", "minimum": -180, "maximum": 180}},
+                      desc="Home address with its coordinates (WGS 84).")
+schemas["Profile"] = obj({"full_name": {"type": "string"}, "document": S("Document"), "home": S("Home")},
+                         desc="What a resident must state before passes are issued.")
+schemas["Me"] = obj({
+    "id": UUID,
+    "phone": {"type": "string", "description": "E.164.", "examples": ["+79161234567"]},
+    "lang": {"type": "string", "enum": ["ru", "en"], "description": "Preferred language for SMS and pages."},
+    "profile": nullable(S("Profile")),
+}, desc="The signed-in resident. `profile` is null until it is filled in with `PUT /api/v1/me`.")
+
+schemas["Window"] = {"type": "string", "pattern": "^(day|week|month|[0-9]+[dh])$",
+                     "description": "`day`, `week` (Monday–Sunday), `month` — calendar periods in the regime's "
+                                    "time zone — or a rolling window `<N>d` / `<N>h` (at most 31 days).",
+                     "examples": ["day", "7d"]}
+schemas["Limit"] = obj({"count": {"type": "integer", "minimum": 1}, "per": S("Window")},
+                       desc="At most `count` passes per window.")
+schemas["Hours"] = obj({"from": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "examples": ["08:00"]},
+                        "to": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "examples": ["22:00"]}},
+                       desc="Allowed start hours, local time in the regime's time zone; may wrap past midnight.")
+schemas["Names"] = obj({"ru": {"type": "string", "examples": ["Покупка продуктов или лекарств"]},
+                        "en": {"type": "string", "examples": ["Grocery or pharmacy"]}},
+                       desc="A name in Russian and English.")
+schemas["PurposeField"] = {"type": "string", "enum": ["employer_inn", "employer_name", "vehicle_plate"]}
+schemas["Purpose"] = obj({
+    "id": {"type": "string", "examples": ["shopping"]},
+    "sms_code": {"type": "integer", "minimum": 1, "maximum": 9, "description": "The digit to send by SMS."},
+    "name": S("Names"),
+    "max_minutes": {"type": ["integer", "null"], "minimum": 1,
+                    "description": "Maximum (and default) duration; null when the pass lasts until the end of the day."},
+    "until_end_of_day": {"type": "boolean", "description": "The pass is valid until the end of the local day."},
+    "quota": nullable(S("Limit")),
+    "hours": nullable(S("Hours")),
+    "max_distance_m": {"type": ["number", "null"], "minimum": 0,
+                       "description": "Destination at most this far from home (needs `destination`)."},
+    "required_fields": {"type": "array", "items": S("PurposeField")},
+    "always_allowed": {"type": "boolean", "description": "No quota, no hours, not counted in the regime cap (emergency)."},
+})
+schemas["Regime"] = obj({
+    "id": {"type": "string", "examples": ["moscow-2020"]},
+    "name": S("Names"),
+    "legal_act": {"type": "string", "description": "The legal act the rules come from."},
+    "issuer": {"type": "string", "description": "Issuing authority code, the token's `iss`.", "examples": ["RU-MOW"]},
+    "time_zone": {"type": "string", "description": "IANA name.", "examples": ["Europe/Moscow"]},
+    "effective_from": DT,
+    "until": nullable({**DT, "description": "Exclusive end; null when open-ended."}),
+    "cap": nullable(S("Limit")),
+    "purposes": {"type": "array", "items": S("Purpose")},
+}, desc="A regime: the rules of one legal act. `cap` limits passes across all purposes except always-allowed ones.")
+
+schemas["LatLon"] = obj({"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                         "lon": {"type": "number", "minimum": -180, "maximum": 180}})
+schemas["IssueRequest"] = {
+    "type": "object",
+    "required": ["purpose"],
+    "properties": {
+        "purpose": {"type": "string", "description": "A purpose id of the regime in force.", "examples": ["shopping"]},
+        "valid_from": {**DT, "description": "Start of validity; default now. Not in the past, not too far ahead."},
+        "duration_minutes": {"type": "integer", "minimum": 1,
+                             "description": "Default and maximum: the purpose's `max_minutes`."},
+        "employer_inn": {"type": "string", "description": "Russian INN (10 or 12 digits, checksum verified).",
+                         "examples": ["7707083893"]},
+        "employer_name": {"type": "string"},
+        "vehicle_plate": {"type": "string", "examples": ["А123ВС777"]},
+        "destination": {**S("LatLon"), "description": "Where the trip goes; needed for purposes with `max_distance_m`."},
+    },
+    "description": "Purpose fields (`employer_inn`, …) are required when the purpose lists them in `required_fields`.",
+}
+schemas["PassStatus"] = {"type": "string", "enum": ["active", "upcoming", "expired", "cancelled"]}
+schemas["Pass"] = obj({
+    "id": UUID,
+    "short_code": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Y]{3}-[0-9A-HJKMNP-TV-Y]{3}-[0-9A-HJKMNP-TV-Y]{3}$",
+                   "description": "For SMS users and typing; checked online only.", "examples": ["7K3-QX9-4MP"]},
+    "token": {"type": "string", "pattern": "^PR1:[0-9A-Z $%*+\\-./:]+$",
+              "description": "The signed pass token, the QR text (see docs/token-format.md)."},
+    "purpose": {"type": "string"},
+    "regime": {"type": "string", "description": "Regime id."},
+    "valid_from": DT,
+    "valid_until": DT,
+    "issued_at": DT,
+    "status": S("PassStatus"),
+    "cancelled_at": nullable(DT),
+    "fields": {"type": "object", "additionalProperties": {"type": "string"},
+               "description": "Purpose fields given at issuance (e.g. `employer_inn`).",
+               "examples": [{"employer_inn": "7707083893"}]},
+})
+schemas["PassList"] = obj({"passes": {"type": "array", "items": S("Pass")}})
+
+schemas["VerifyRequest"] = {
+    "oneOf": [
+        {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "description": "`PR1:…` QR text."}}},
+        {"type": "object", "required": ["short_code"],
+         "properties": {"short_code": {"type": "string", "description": "`XXX-XXX-XXX`; dashes and case are forgiven.",
+                                       "examples": ["7K3-QX9-4MP"]}}},
+    ],
+}
+schemas["Verdict"] = {"type": "string",
+                      "enum": ["valid", "expired", "not_yet_valid", "revoked", "unknown_key", "bad_signature", "malformed"]}
+schemas["VerifyResult"] = obj({
+    "verdict": S("Verdict"),
+    "reason": {"type": ["string", "null"], "description": "Why, when the verdict is not `valid`."},
+    "pass_id": nullable(UUID),
+    "purpose": {"type": ["string", "null"]},
+    "regime": {"type": ["string", "null"]},
+    "holder": {"type": ["string", "null"],
+               "description": "Holder hint: initials and the last 4 characters of the document — enough to match the person, no more.",
+               "examples": ["И.И.П. …3456"]},
+    "valid_from": nullable(DT),
+    "valid_until": nullable(DT),
+    "kid": {"type": ["string", "null"], "description": "Signing key id, base64url."},
+}, desc="Members other than `verdict` are null when not known (e.g. a malformed token).")
+
+schemas["Jwk"] = {
+    "type": "object",
+    "required": ["kty", "crv", "x", "kid", "alg", "use"],
+    "properties": {
+        "kty": {"type": "string", "enum": ["OKP", "EC"]},
+        "crv": {"type": "string", "enum": ["Ed25519", "P-256"]},
+        "x": {"type": "string", "description": "base64url."},
+        "y": {"type": "string", "description": "base64url; EC keys only."},
+        "kid": {"type": "string", "description": "base64url of the 8-byte key id (SHA-256 of the SPKI DER, truncated)."},
+        "alg": {"type": "string", "enum": ["EdDSA", "ES256"]},
+        "use": {"const": "sig"},
+    },
+}
+schemas["Jwks"] = obj({"keys": {"type": "array", "items": S("Jwk")}}, desc="RFC 7517 key set: every key a valid pass may be signed with.")
+schemas["Revocation"] = obj({"seq": {"type": "integer", "minimum": 1}, "pass_id": UUID,
+                             "valid_until": {**DT, "description": "After this the entry can be dropped."}})
+schemas["Revocations"] = obj({
+    "sequence": {"type": "integer", "minimum": 0, "description": "The latest sequence number; pass it as `since` next time."},
+    "revoked": {"type": "array", "items": S("Revocation")},
+})
+
+schemas["RegimeLoaded"] = obj({"id": {"type": "string"}, "effective_from": DT,
+                               "in_force_now": {"type": "boolean"}})
+schemas["RegimeSummary"] = obj({
+    "id": {"type": "string"}, "name": S("Names"), "effective_from": DT,
+    "until": nullable(DT),
+    "source": {"type": "string", "enum": ["builtin", "loaded"]},
+    "in_force": {"type": "boolean"},
+})
+schemas["RegimeList"] = obj({"regimes": {"type": "array", "items": S("RegimeSummary")}})
+schemas["RevokeRequest"] = obj({"reason": {"type": "string", "description": "Recorded in the audit log."}})
+schemas["RevokeResult"] = obj({"revoked": {"type": "integer", "minimum": 0, "description": "Passes revoked by this call."}})
+
+# ---------------------------------------------------------------- headers, responses
+headers = {"Retry-After": {"description": "Seconds to wait before retrying.",
+                           "schema": {"type": "integer", "minimum": 0}}}
+RA = {"Retry-After": ref("headers", "Retry-After")}
+
+responses = {
+    "BadRequest": problem("`bad_request`: the body is not valid JSON or does not have the expected shape.",
+                          ["bad_request"], 400),
+    "Unauthorized": problem("`unauthorized`: no bearer token, or it is invalid or expired.", ["unauthorized"], 401),
+    "Forbidden": problem("`forbidden`: the token's role may not do this.", ["forbidden"], 403),
+    "PassNotFound": problem("`pass_not_found`: no such pass — also for someone else's pass.", ["pass_not_found"], 404),
+    "Internal": problem("`internal`: unexpected server error (details are logged, not shown).", ["internal"], 500),
+    "Overloaded": problem("`overloaded`: the server is past capacity; retry after `Retry-After` seconds.",
+                          ["overloaded"], 503, {"retry_after_s": {"type": "integer"}}, RA),
+}
+
+issue_codes = ["profile_incomplete", "valid_from_in_past", "valid_from_too_far_ahead", "no_regime_in_force",
+               "regime_not_yet_in_force", "regime_ended", "unknown_purpose", "missing_field", "invalid_field",
+               "invalid_duration", "duration_too_long", "outside_allowed_hours", "too_far_from_home",
+               "quota_exceeded", "regime_cap_exceeded"]
+
+# ---------------------------------------------------------------- paths
+paths = {}
+
+paths["/api/v1/auth/otp"] = {"post": op(
+    "requestOtp", "Send a one-time sign-in code by SMS", ["auth"],
+    {"202": ok("Code sent (by SMS).", S("OtpSent"), {"status": "sent", "expires_in_s": 300}),
+     "422": problem("`invalid_phone`: not a phone number we can send to.", ["invalid_phone"], 422, {"field": {"const": "phone"}}),
+     "429": problem("`otp_rate_limited`: too many codes asked for this phone; wait `retry_after_s`.",
+                    ["otp_rate_limited"], 429, {"retry_after_s": {"type": "integer"}}, RA)},
+    PUBLIC, auth=False, desc=role_note("public") + " Codes are rate-limited per phone, expire, and work once.",
+    body=json_body(S("OtpRequest"), example={"phone": "+79161234567"}))}
+
+paths["/api/v1/auth/otp/verify"] = {"post": op(
+    "verifyOtp", "Exchange the SMS code for a resident token", ["auth"],
+    {"200": ok("Signed in; registers the resident on first sign-in.", S("ResidentSession")),
+     "401": problem("`otp_wrong` (with `attempts_left`), or `otp_expired`: no live code for this phone "
+                    "(expired, already used, or too many wrong tries) — ask for a new one.",
+                    ["otp_wrong", "otp_expired"], 401)},
+    PUBLIC, auth=False, desc=role_note("public"),
+    body=json_body(S("OtpVerifyRequest"), example={"phone": "+79161234567", "code": "482913"}))}
+
+paths["/api/v1/auth/login"] = {"post": op(
+    "login", "Staff sign-in with username and password", ["auth"],
+    {"200": ok("Signed in.", S("StaffSession")),
+     "401": problem("`bad_credentials`: unknown username or wrong password.", ["bad_credentials"], 401)},
+    PUBLIC, auth=False, desc=role_note("public; for staff accounts (inspector, health, admin)"),
+    body=json_body(S("LoginRequest")))}
+
+paths["/api/v1/auth/logout"] = {"post": op(
+    "logout", "Invalidate the bearer token", ["auth"],
+    {"204": {"description": "Signed out; the token no longer works."}},
+    bearer("resident", "inspector", "health", "admin"), desc=role_note("any signed-in user"))}
+del paths["/api/v1/auth/logout"]["post"]["responses"]["403"]
+
+paths["/api/v1/me"] = {
+    "get": op("getMe", "The signed-in resident", ["residents"],
+              {"200": ok("The resident.", S("Me"))}, bearer("resident"), desc=role_note("resident")),
+    "put": op("putMe", "State or replace the resident's profile", ["residents"],
+              {"200": ok("Saved.", S("Me")),
+               "422": problem("`invalid_profile`: one or more members are invalid; `errors` lists each.",
+                              ["invalid_profile"], 422,
+                              {"errors": {"type": "array", "items": S("FieldError")}})},
+              bearer("resident"),
+              desc=role_note("resident") + " Required before passes can be issued. The document number is validated per type.",
+              body=json_body(S("Profile"), example={
+                  "full_name": "Иванов Иван Петрович",
+                  "document": {"type": "passport_ru", "number": "4510 123456"},
+                  "home": {"address": "Москва, ул. Тверская, 1, кв. 5", "lat": 55.7575, "lon": 37.6136}})),
+}
+
+paths["/api/v1/regime"] = {"get": op(
+    "getRegime", "The regime in force now", ["regimes"],
+    {"200": ok("The rules that apply to passes issued now.", S("Regime")),
+     "404": problem("`no_regime_in_force`: no regime is in force at this moment.", ["no_regime_in_force"], 404)},
+    PUBLIC, auth=False, desc=role_note("public") + " Names are in the caller's language (`Accept-Language`).")}
+
+paths["/api/v1/passes"] = {
+    "post": op("issuePass", "Ask for a pass", ["passes"],
+               {"201": ok("Issued.", S("Pass")),
+                "422": problem(
+                    "Refused. `code` says why; `field` names the member at fault and `next_possible_at` "
+                    "the earliest moment it could succeed, where known.", issue_codes, 422)},
+               bearer("resident"),
+               desc=role_note("resident") + " Checks everything the regime in force says — profile, purpose, "
+                    "fields, duration, hours, distance, quota and cap — atomically.",
+               body=json_body(S("IssueRequest"), example={"purpose": "shopping", "duration_minutes": 120})),
+    "get": op("listPasses", "The resident's own passes", ["passes"],
+              {"200": ok("Newest first.", S("PassList"))}, bearer("resident"), desc=role_note("resident")),
+}
+
+paths["/api/v1/passes/{id}"] = {
+    "parameters": [pass_id_param],
+    "get": op("getPass", "One of the resident's passes", ["passes"],
+              {"200": ok("The pass.", S("Pass")), "404": R("PassNotFound")},
+              bearer("resident"), desc=role_note("resident, the holder")),
+    "delete": op("cancelPass", "Cancel (revoke) a pass", ["passes"],
+                 {"200": ok("Cancelled; `status` is `cancelled`. The id appears in the revocation list.", S("Pass")),
+                  "404": R("PassNotFound"),
+                  "409": problem("`already_cancelled`: the pass was cancelled before.", ["already_cancelled"], 409)},
+                 bearer("resident", "admin"), desc=role_note("the holder (resident), or admin")),
+}
+
+paths["/api/v1/passes/{id}/qr.svg"] = {
+    "parameters": [pass_id_param],
+    "get": op("getPassQrSvg", "The pass token as a QR code (SVG)", ["passes"],
+              {"200": {"description": "QR code of the token.",
+                       "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+               "404": R("PassNotFound")},
+              bearer("resident"), desc=role_note("resident, the holder"))}
+
+paths["/api/v1/passes/{id}/qr.png"] = {
+    "parameters": [pass_id_param],
+    "get": op("getPassQrPng", "The pass token as a QR code (PNG)", ["passes"],
+              {"200": {"description": "QR code of the token.", "content": {"image/png": {}}},
+               "404": R("PassNotFound")},
+              bearer("resident"), desc=role_note("resident, the holder"))}
+
+paths["/api/v1/verify"] = {"post": op(
+    "verifyPass", "Check a pass by token or short code", ["verification"],
+    {"200": ok("The verdict. A token always gets a verdict, however broken it is.", S("VerifyResult"),
+               {"verdict": "valid", "reason": None, "pass_id": "0192f1a4-5b6c-7d8e-9f00-112233445566",
+                "purpose": "shopping", "regime": "moscow-2020", "holder": "И.И.П. …3456",
+                "valid_from": "2020-04-20T10:00:00+03:00", "valid_until": "2020-04-20T13:00:00+03:00",
+                "kid": "q1w2e3r4t5Y"}),
+     "404": problem("`short_code_not_found`: the short code is well-formed but no pass has it.", ["short_code_not_found"], 404),
+     "422": problem("`invalid_short_code`: not a short code (wrong length, character, or check symbol).",
+                    ["invalid_short_code"], 422, {"field": {"const": "short_code"}})},
+    bearer("inspector", "admin"),
+    desc=role_note("inspector or admin") + " Short codes are looked up online only; tokens can also be checked "
+         "offline with the JWKS and the revocation list.",
+    body=json_body(S("VerifyRequest"), example={"short_code": "7K3-QX9-4MP"}))}
+
+paths["/.well-known/propusk/keys"] = {"get": op(
+    "getKeys", "Public keys that sign passes (JWKS)", ["verification"],
+    {"200": {"description": "The key set.", "content": {"application/json": {"schema": S("Jwks")},
+                                                         "application/jwk-set+json": {"schema": S("Jwks")}}}},
+    PUBLIC, auth=False, desc=role_note("public") + " Match a token's `kid` header to a key's `kid`.")}
+
+paths["/api/v1/revocations"] = {"get": op(
+    "listRevocations", "Revoked pass ids, for delta sync", ["verification"],
+    {"200": ok("Entries with `seq` > `since`, in order.", S("Revocations"))},
+    PUBLIC, auth=False, desc=role_note("public") + " Offline verifiers keep the last `sequence` and ask for what came after.",
+    params=[{"name": "since", "in": "query", "required": False,
+             "description": "Return entries with `seq` greater than this; 0 (default) for all.",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}}])}
+paths["/api/v1/revocations"]["get"]["responses"]["400"] = R("BadRequest")
+paths["/api/v1/revocations"]["get"]["responses"] = dict(sorted(paths["/api/v1/revocations"]["get"]["responses"].items()))
+
+paths["/api/v1/admin/regimes"] = {
+    "post": op("loadRegime", "Load a regime file", ["admin"],
+               {"201": ok("Loaded; takes effect at its `effective_from` without a restart.", S("RegimeLoaded")),
+                "422": problem("`invalid_regime`: the file has errors; `errors` lists each with its line and column.",
+                               ["invalid_regime"], 422, {"errors": {"type": "array", "items": S("SourceError")}})},
+               bearer("admin"), desc=role_note("admin") + " The body is a TOML regime file (see `propusk policy check`).",
+               body={"required": True, "content": {"application/toml": {"schema": {"type": "string"}}}},
+               body_json=False),
+    "get": op("listRegimes", "All known regimes", ["admin"],
+              {"200": ok("Built-in and loaded regimes.", S("RegimeList"))}, bearer("admin"), desc=role_note("admin")),
+}
+
+paths["/api/v1/admin/residents/{id}/revoke-passes"] = {
+    "parameters": [{"name": "id", "in": "path", "required": True, "description": "Resident id.", "schema": UUID}],
+    "post": op("revokeResidentPasses", "Revoke all of a resident's unexpired passes", ["admin"],
+               {"200": ok("Done.", S("RevokeResult")),
+                "404": {"description": "No such resident (`resident_not_found`).",
+                        "content": {"application/problem+json": {"schema": S("Problem")}}}},
+               bearer("admin"), desc=role_note("admin"),
+               body=json_body(S("RevokeRequest"))),
+}
+
+def plain(desc, example=None):
+    c = {"schema": {"type": "string"}}
+    if example is not None: c["example"] = example
+    return {"description": desc, "content": {"text/plain": c}}
+
+paths["/healthz"] = {"get": op("healthz", "Liveness", ["operations"],
+                               {"200": plain("The process is up.", "ok")}, PUBLIC, auth=False,
+                               desc=role_note("public"))}
+ready_503 = {"description": "Not ready (e.g. the database is unreachable), or `overloaded`.",
+             "headers": RA,
+             "content": {"text/plain": {"schema": {"type": "string"}},
+                         "application/problem+json": {"schema": S("Problem")}}}
+paths["/readyz"] = {"get": op("readyz", "Readiness", ["operations"],
+                              {"200": plain("Ready to serve."), "503": ready_503}, PUBLIC, auth=False,
+                              desc=role_note("public") + " Load balancers route traffic only to ready nodes.")}
+paths["/metrics"] = {"get": op("metrics", "Prometheus metrics", ["operations"],
+                               {"200": {"description": "Prometheus text exposition format.",
+                                        "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}}},
+                               PUBLIC, auth=False, desc=role_note("public"))}
+paths["/api/v1/openapi.json"] = {"get": op("openapi", "This document", ["operations"],
+                                           {"200": {"description": "OpenAPI 3.1.",
+                                                    "content": {"application/json": {"schema": {"type": "object"}}}}},
+                                           PUBLIC, auth=False, desc=role_note("public"))}
+
+info_desc = """\
+JSON API of propusk, a city-scale system of digital passes for an epidemic lockdown.
+
+**Passes.** A resident signs in with a one-time SMS code, states their profile, and asks for a pass for \
+a purpose the regime in force allows. Each pass has a signed token (the QR text) and a short code \
+(`XXX-XXX-XXX`, for SMS users and typing; checked online only).
+
+**The pass token** is `PR1:` + base45(zlib(COSE_Sign1)) over CWT claims — issuer, validity window, pass id, \
+purpose, regime and a holder hint (initials and the last 4 characters of the document; never the full name \
+or document number). It is signed with Ed25519 or ES256, so it can be checked **offline** with the keys \
+from `/.well-known/propusk/keys` and the delta-synced list from `/api/v1/revocations`. The normative \
+format is in `docs/token-format.md` in the repository.
+
+**Errors** are `application/problem+json` (RFC 9457): branch on `code`, show `detail` (Russian by default, \
+English with `Accept-Language: en`). Any endpoint may answer `503 overloaded` with `Retry-After` when the \
+server is past capacity.
+
+**Auth:** `Authorization: Bearer <token>` from `/api/v1/auth/otp/verify` (residents) or \
+`/api/v1/auth/login` (staff). The scopes listed in each operation's security requirement are the roles \
+allowed. Times are RFC 3339; ids are UUIDs."""
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "propusk API", "version": "1.0.0", "description": info_desc,
+             "license": {"name": "See the repository", "identifier": "NOASSERTION"} if False else None},
+    "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+    "servers": [{"url": "/", "description": "This server."}],
+    "tags": [
+        {"name": "auth", "description": "Sign-in: residents by SMS code, staff by password."},
+        {"name": "residents", "description": "The resident's own profile."},
+        {"name": "regimes", "description": "The rules in force."},
+        {"name": "passes", "description": "Issuance, listing, QR codes, cancellation."},
+        {"name": "verification", "description": "Checking passes online, and what offline verifiers need."},
+        {"name": "admin", "description": "Regime files and revocation."},
+        {"name": "operations", "description": "Health, readiness, metrics."},
+    ],
+    "paths": paths,
+    "components": {
+        "schemas": schemas,
+        "responses": responses,
+        "headers": headers,
+        "securitySchemes": {"bearerAuth": {
+            "type": "http", "scheme": "bearer",
+            "description": "Opaque token from `/api/v1/auth/otp/verify` or `/api/v1/auth/login`. "
+                           "Requirement scopes name the roles allowed: resident, inspector, health, admin."}},
+    },
+}
+del doc["info"]["license"]
+import sys
+with open(sys.argv[1], "w") as f:
+    json.dump(doc, f, ensure_ascii=False, indent=2)
+    f.write("\n")
