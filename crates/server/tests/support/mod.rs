@@ -90,6 +90,19 @@ async fn fresh_postgres(base: &str) -> String {
     format!("{prefix}/{name}")
 }
 
+/// Drops a test database (other servers on it must be stopped first).
+async fn drop_postgres(base: &str, url: &str) {
+    use sqlx::Executor;
+    let Some((_, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(base).await {
+        let _ = conn
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await;
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
@@ -149,6 +162,9 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.app.stop().await.expect("clean shutdown");
+        if let Backend::Postgres(base) = &self.backend {
+            drop_postgres(base, &self.database_url).await;
+        }
     }
 
     pub async fn request(
