@@ -2,14 +2,18 @@
 // phone-sized contexts, axe-core scans, screenshots, CSP violation capture.
 //
 //   const browser = await launchChromium({ fakeVideo: '/tmp/qr.y4m' });
-//   const context = await phoneContext(browser);          // 390×844, touch, ru-RU
+//   const context = await phoneContext(browser);          // 390×844, touch, ru-RU, incognito
 //   const page = await context.newPage();
+// or, a phone with a profile of its own (storage kept, apps installable):
+//   const context = await launchPhone({ fakeVideo });     // context.close() ends the browser
+//   const page = context.pages()[0];
 //   watchCsp(page);                                       // before the first goto
 //   ...
 //   await cspViolations(page)                             // [] when the page kept to its CSP
 //   await axeViolations(page)                             // serious and critical only
 //   await screenshot(page, 'inspector-verdict')           // screenshots/inspector-verdict.png
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +25,12 @@ const require = createRequire(import.meta.url);
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(here, '../screenshots');
 
-/**
- * Launches headless Chromium. With `fakeVideo` (a .y4m or .mjpeg file) the camera is a
- * fake device that plays that file, and camera permission is granted without a prompt;
- * Chromium opens the file anew each time a page starts the camera.
- */
-export function launchChromium({ fakeVideo } = {}) {
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'];
+function chromiumArgs(fakeVideo) {
+  // No network but the test server's: nothing of Chromium's own may phone home.
+  const args = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+  ];
   if (fakeVideo) {
     args.push(
       '--use-fake-ui-for-media-stream',
@@ -35,20 +38,54 @@ export function launchChromium({ fakeVideo } = {}) {
       `--use-file-for-fake-video-capture=${fakeVideo}`,
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  return args;
 }
 
-/** A phone-sized browser context (an iPhone 12-class screen), Russian by default. */
+/**
+ * Launches headless Chromium. With `fakeVideo` (a .y4m or .mjpeg file) the camera is a
+ * fake device that plays that file, and camera permission is granted without a prompt;
+ * Chromium opens the file anew each time a page starts the camera.
+ */
+export function launchChromium({ fakeVideo } = {}) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: chromiumArgs(fakeVideo) });
+}
+
+/** What a phone-sized context looks like: an iPhone 12-class screen, Russian, Moscow time. */
+export const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'ru-RU',
+  timezoneId: 'Europe/Moscow',
+};
+
+/** A phone-sized incognito context of a launched browser. */
 export function phoneContext(browser, options = {}) {
-  return browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    locale: 'ru-RU',
-    timezoneId: 'Europe/Moscow',
+  return browser.newContext({ ...PHONE, ...options });
+}
+
+/**
+ * A phone-sized browser with a profile of its own in a temporary folder (not
+ * incognito: storage persists and Chromium considers web apps installable).
+ * Returns the context; closing it ends the browser and removes the profile.
+ */
+export async function launchPhone({ fakeVideo, ...options } = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'propusk-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: chromiumArgs(fakeVideo),
+    ...PHONE,
     ...options,
   });
+  // Chromium writes to the profile until its process is gone: remove it after close() returns.
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await close(...args);
+    await fs.promises.rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }).catch(() => {});
+  };
+  return context;
 }
 
 /** Records Content-Security-Policy violations of every page load; read with cspViolations(). */

@@ -16,5 +16,9 @@ export async function importAppModule(name) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'propusk-module-'));
   const file = path.join(dir, name.replace(/\.js$/, '.mjs'));
   fs.writeFileSync(file, source);
-  return import(pathToFileURL(file).href);
+  try {
+    return await import(pathToFileURL(file).href);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,8 @@
 //   server.base                               // 'http://127.0.0.1:PORT'
 //   await server.codeFor('+79161234567')      // the last SMS sign-in code sent to that phone
 //   await server.addStaff('inspector', 'officer', 'a long password')
-//   await server.stop()                       // SIGTERM, waits for a clean exit
+//   await server.stop()                       // SIGTERM, waits for a clean exit, removes the
+//                                             // temp dir (kept with PROPUSK_KEEP_TEST_DIRS=1)
 //
 // The binary is $PROPUSK_BIN, or target/debug/propusk of this repository
 // (build it first: cargo build -p propusk).
@@ -69,6 +70,7 @@ export class Server {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 15000);
     const code = await exited;
     clearTimeout(timer);
+    if (!process.env.PROPUSK_KEEP_TEST_DIRS) fs.rmSync(this.workDir, { recursive: true, force: true });
     return code;
   }
 }

@@ -3,6 +3,7 @@
 //! and the security headers every response carries.
 
 mod i18n;
+mod inspector;
 mod resident;
 mod session;
 
@@ -21,6 +22,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(resident::router())
+        .merge(inspector::router())
         .route(
             "/static/site.css",
             get(|| {
