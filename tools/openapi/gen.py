@@ -486,6 +486,54 @@ paths["/api/v1/openapi.json"] = {"get": op("openapi", "This document", ["operati
                                                     "content": {"application/json": {"schema": {"type": "object"}}}}},
                                            PUBLIC, auth=False, desc=role_note("public"))}
 
+# --- SMS gateway (Kannel) endpoints: paste before `info_desc = ...` in tools/openapi/gen.py
+def query(name, desc, required=False):
+    return {"name": name, "in": "query", "required": required, "description": desc,
+            "schema": {"type": "string"}}
+
+sms_secret = query("secret", "The shared secret `sms.inbound_secret` (`PROPUSK_SMS_INBOUND_SECRET`).", True)
+sms_taken = {"description": "Taken (a message id seen before is not handled again). The body is empty: "
+                            "the answer to the phone goes out through the outbox.",
+             "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}}}
+sms_off = problem("Inbound SMS is not configured (no `sms.inbound_secret`).", ["sms_disabled"], 404)
+sms_retry = problem("Not taken now (the database is unavailable, or `overloaded`); the gateway retries.",
+                    ["unavailable", "overloaded"], 503, {"retry_after_s": {"type": "integer"}}, RA)
+inbound_params = [
+    query("from", "Sender (Kannel `%p`), e.g. `+79161234567`.", True),
+    query("to", "The short number it was sent to (`%P`)."),
+    query("text", "The message (`%a`), percent-encoded bytes in `charset`.", True),
+    query("id", "Kannel's id for the message (`%I`): a retry carries the same id and is handled once."),
+    query("coding", "`%c`: 0 7-bit, 1 8-bit, 2 UCS-2."),
+    query("charset", "`%C`, e.g. `UTF-8`, `UTF-16BE`, `windows-1251`."),
+    sms_secret,
+]
+def sms_op(op_id, summary, desc, params):
+    return op(op_id, summary, ["sms"], {"202": sms_taken, "403": R("Forbidden"), "404": sms_off,
+                                        "503": sms_retry},
+              PUBLIC, auth=False, desc=desc, params=params)
+inbound_desc = ("**Caller:** the SMS gateway (Kannel `sms-service` with `get-url` or `post-url`). "
+                "A POST may carry the parameters as a form, or the text as a `text/plain` body with "
+                "`X-Kannel-From`. The message, what it causes (a pass, a cancellation, a registration) "
+                "and the answer are committed together before 202.")
+paths["/api/v1/sms/inbound"] = {
+    "get": sms_op("smsInbound", "A message from a phone", inbound_desc, inbound_params),
+    "post": sms_op("smsInboundPost", "A message from a phone (POST)", inbound_desc, inbound_params),
+}
+dlr_params = [
+    query("id", "The outbox message (propusk puts it in the `dlr-url`).", True),
+    query("type", "Kannel's report type `%d`: 1 delivered, 2 undelivered, 4 buffered, 8 accepted by the "
+                  "SMSC, 16 rejected by the SMSC.", True),
+    query("at", "When the report was made (`%T`)."),
+    sms_secret,
+]
+dlr_desc = ("**Caller:** the SMS gateway, at the `dlr-url` propusk gave with each message. Unknown ids and "
+            "types are acknowledged and ignored; a final report is never overwritten by a late one.")
+paths["/api/v1/sms/dlr"] = {
+    "get": sms_op("smsDeliveryReport", "A delivery report", dlr_desc, dlr_params),
+    "post": sms_op("smsDeliveryReportPost", "A delivery report (POST)", dlr_desc, dlr_params),
+}
+# --- end of SMS endpoints
+
 info_desc = """\
 JSON API of propusk, a city-scale system of digital passes for an epidemic lockdown.
 
@@ -521,6 +569,7 @@ doc = {
         {"name": "verification", "description": "Checking passes online, and what offline verifiers need."},
         {"name": "admin", "description": "Regime files and revocation."},
         {"name": "operations", "description": "Health, readiness, metrics."},
+        {"name": "sms", "description": "The SMS gateway's callbacks: inbound messages and delivery reports."},
     ],
     "paths": paths,
     "components": {

@@ -63,6 +63,13 @@ enum Command {
         #[command(flatten)]
         args: commands::sign::SignArgs,
     },
+    /// Measure the service (not a test): `propusk bench issue` drives pass issuance over HTTP.
+    Bench(commands::bench::BenchArgs),
+    /// The SMS channel: `propusk sms status` shows the outbox queue, failures and delivery rates.
+    Sms {
+        #[command(subcommand)]
+        command: commands::sms::SmsCommand,
+    },
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -88,6 +95,12 @@ fn main() -> ExitCode {
         Command::Policy { command } => {
             commands::policy::run(command).map(|ok| if ok { 0 } else { 1 })
         }
+        Command::Bench(args) => runtime()
+            .and_then(|rt| rt.block_on(commands::bench::run(args)))
+            .map(|()| 0),
+        Command::Sms { command } => runtime()
+            .and_then(|rt| rt.block_on(commands::sms::run(command)))
+            .map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -21,6 +21,8 @@ pub struct Config {
 pub enum GatewayConfig {
     /// Development default: each message is written to the log as one line.
     Log,
+    /// Kannel's smsbox `sendsms` interface.
+    Kannel(propusk_sms::KannelConfig),
 }
 
 impl Config {

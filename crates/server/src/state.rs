@@ -24,6 +24,9 @@ pub struct AppState {
     pub max_in_flight: usize,
     /// A TLS-terminating proxy is in front: cookies are Secure and HSTS is sent.
     pub behind_tls: bool,
+    /// The SMS channel's inbound secret, per-phone limits and outbox lease (none set: inbound
+    /// SMS is refused).
+    pub sms: Arc<crate::sms::SmsSettings>,
 }
 
 /// The signing key and the published set.
@@ -69,6 +72,7 @@ impl AppState {
             outbox_wakeup: Arc::new(Notify::new()),
             max_in_flight,
             behind_tls: false,
+            sms: Arc::default(),
         }
     }
 

@@ -27,6 +27,7 @@ mod outbox;
 mod passes;
 mod regimes;
 mod residents;
+mod sms_inbound;
 
 use std::time::Duration;
 
@@ -35,9 +36,10 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
-pub use outbox::{OutboxMessage, SmsKind, SmsStats};
+pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
-pub use residents::{Profile, Resident};
+pub use residents::{Profile, Resident, SmsIdentity};
+pub use sms_inbound::{InboundOutcome, InboundSms, SmsAction, SmsEffect, SmsLimits};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

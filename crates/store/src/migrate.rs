@@ -6,14 +6,26 @@ use sqlx::AnyPool;
 
 use crate::{Backend, Result};
 
-const SQLITE: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES: &[(&str, &str)] = &[(
-    "0001_init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        "0002_sms",
+        include_str!("../migrations/sqlite/0002_sms.sql"),
+    ),
+];
+const POSTGRES: &[(&str, &str)] = &[
+    (
+        "0001_init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        "0002_sms",
+        include_str!("../migrations/postgres/0002_sms.sql"),
+    ),
+];
 
 /// An arbitrary constant naming propusk's migration lock.
 const PG_LOCK: i64 = 0x0070_726f_7075_736b;

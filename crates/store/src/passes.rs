@@ -88,10 +88,10 @@ pub struct RevocationList {
     pub revoked: Vec<(i64, String, jiff::Timestamp)>,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, resident_id, regime_id, purpose, short_code, token, valid_from, valid_until, issued_at, channel, fields, cancelled_at";
 
-fn from_row(row: &AnyRow) -> Result<PassRecord> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<PassRecord> {
     let fields: String = row.try_get("fields")?;
     Ok(PassRecord {
         id: row.try_get("id")?,
@@ -141,8 +141,10 @@ async fn issue_in_inner(
     .fetch_optional(&mut **tx)
     .await?;
     let resident = residents::from_row(&row.ok_or(IssueError::UnknownResident)?)?;
+    // A resident registered by SMS alone has a name and a document but no home location:
+    // enough for any request without a destination (see `propusk_sms::registration`).
     let facts = ResidentFacts {
-        profile_complete: resident.profile.is_some(),
+        profile_complete: resident.identity().is_some(),
         home: resident.profile.as_ref().map(|p| p.home),
     };
     let since = req
@@ -175,10 +177,7 @@ async fn issue_in_inner(
         ts(secs(grant.valid_until)),
         ts(secs(req.now)),
     );
-    let profile = resident
-        .profile
-        .as_ref()
-        .ok_or(IssueError::UnknownResident)?;
+    let (full_name, document) = resident.identity().ok_or(IssueError::UnknownResident)?;
 
     let short_code = unused_short_code(tx).await?;
     let uuid = uuid::Uuid::new_v4();
@@ -190,7 +189,7 @@ async fn issue_in_inner(
         pass_id: PassId(*uuid.as_bytes()),
         purpose: grant.purpose.as_str().to_string(),
         regime: grant.regime.as_str().to_string(),
-        holder: holder_hint(&profile.full_name, &profile.document),
+        holder: holder_hint(full_name, document),
         area: None,
         vehicle: None,
     };
@@ -366,7 +365,7 @@ impl Store {
     }
 }
 
-async fn revoke_in(
+pub(crate) async fn revoke_in(
     tx: &mut Transaction<'static, Any>,
     pass: &PassRecord,
     actor: &Actor,

@@ -15,12 +15,34 @@ pub struct Profile {
     pub home: GeoPoint,
 }
 
+/// Who a resident registered by SMS alone is: name and document, and the home address if
+/// they wrote one, but no home location (see `propusk_sms::registration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsIdentity {
+    pub full_name: FullName,
+    pub document: Document,
+    pub home_address: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resident {
     pub id: String,
     pub phone: PhoneNumber,
     pub profile: Option<Profile>,
+    /// Set for a resident registered by SMS who has no full profile (no home location).
+    pub sms_identity: Option<SmsIdentity>,
     pub lang: String,
+}
+
+impl Resident {
+    /// The name and document passes are issued to: the profile's, or the SMS registration's.
+    pub fn identity(&self) -> Option<(&FullName, &Document)> {
+        match (&self.profile, &self.sms_identity) {
+            (Some(p), _) => Some((&p.full_name, &p.document)),
+            (None, Some(s)) => Some((&s.full_name, &s.document)),
+            (None, None) => None,
+        }
+    }
 }
 
 const COLUMNS: &str =
@@ -31,28 +53,42 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<Resident> {
     let phone: String = row.try_get("phone")?;
     let phone = PhoneNumber::parse(&phone).map_err(|e| corrupt(format!("resident phone: {e}")))?;
     let name: Option<String> = row.try_get("full_name")?;
-    let profile = match name {
-        None => None,
-        Some(name) => {
-            let kind: String = row.try_get("doc_kind")?;
-            let number: String = row.try_get("doc_number")?;
-            let kind: DocumentKind = kind
-                .parse()
-                .map_err(|_| corrupt(format!("document kind {kind}")))?;
-            Some(Profile {
-                full_name: FullName::parse(&name).map_err(|e| corrupt(format!("name: {e}")))?,
-                document: Document::parse(kind, &number)
-                    .map_err(|e| corrupt(format!("document: {e}")))?,
-                home_address: row.try_get("home_address")?,
-                home: GeoPoint::new(row.try_get("home_lat")?, row.try_get("home_lon")?)
-                    .map_err(|e| corrupt(format!("home: {e}")))?,
-            })
+    let lat: Option<f64> = row.try_get("home_lat")?;
+    let lon: Option<f64> = row.try_get("home_lon")?;
+    let (mut profile, mut sms_identity) = (None, None);
+    if let Some(name) = name {
+        let kind: String = row.try_get("doc_kind")?;
+        let number: String = row.try_get("doc_number")?;
+        let kind: DocumentKind = kind
+            .parse()
+            .map_err(|_| corrupt(format!("document kind {kind}")))?;
+        let full_name = FullName::parse(&name).map_err(|e| corrupt(format!("name: {e}")))?;
+        let document =
+            Document::parse(kind, &number).map_err(|e| corrupt(format!("document: {e}")))?;
+        let address: Option<String> = row.try_get("home_address")?;
+        match (lat, lon) {
+            (Some(lat), Some(lon)) => {
+                profile = Some(Profile {
+                    full_name,
+                    document,
+                    home_address: address.unwrap_or_default(),
+                    home: GeoPoint::new(lat, lon).map_err(|e| corrupt(format!("home: {e}")))?,
+                })
+            }
+            _ => {
+                sms_identity = Some(SmsIdentity {
+                    full_name,
+                    document,
+                    home_address: address.filter(|a| !a.is_empty()),
+                })
+            }
         }
-    };
+    }
     Ok(Resident {
         id: row.try_get("id")?,
         phone,
         profile,
+        sms_identity,
         lang: row.try_get("lang")?,
     })
 }

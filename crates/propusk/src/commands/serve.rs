@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use propusk_core::policy::{parse_regime, RegimeBook};
-use propusk_server::{AppState, Application, Clock, Config, GatewayConfig};
+use propusk_server::{AppState, Application, Clock, Config};
 use propusk_store::Store;
 use propusk_token::Algorithm;
 use serde::Deserialize;
@@ -42,6 +42,8 @@ pub struct ServeArgs {
     /// Requests served at once before new ones get 503 [default: 1024].
     #[arg(long, env = "PROPUSK_MAX_IN_FLIGHT")]
     max_in_flight: Option<usize>,
+    #[command(flatten)]
+    sms: super::sms::SmsArgs,
 }
 
 /// The configuration file's shape. Every key is optional.
@@ -55,13 +57,7 @@ pub struct FileConfig {
     policy: Vec<PathBuf>,
     max_in_flight: Option<usize>,
     behind_tls: Option<bool>,
-    sms: Option<SmsFileConfig>,
-}
-
-#[derive(Deserialize, Default, Debug)]
-#[serde(deny_unknown_fields)]
-struct SmsFileConfig {
-    gateway: Option<String>,
+    sms: Option<super::sms::SmsFileConfig>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -151,10 +147,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .or(file.max_in_flight)
         .unwrap_or(config.max_in_flight);
     config.behind_tls = file.behind_tls.unwrap_or(false);
-    config.sms = match file.sms.and_then(|s| s.gateway).as_deref() {
-        None | Some("log") => GatewayConfig::Log,
-        Some(other) => bail!("unknown SMS gateway '{other}' in the config file (expected \"log\")"),
-    };
+    let (gateway, sms_settings) = args.sms.resolve(file.sms)?;
+    config.sms = gateway;
 
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -169,14 +163,15 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| "cannot open the database")?;
     let book = regimes(&store, &config.policy_files).await?;
-    let state = AppState::new(
+    let mut state = AppState::new(
         store,
         keys,
         book,
         Clock::system(),
-        propusk_server::sms::log_gateway(),
+        propusk_server::sms::gateway_for(&config.sms),
         config.max_in_flight,
     );
+    state.sms = std::sync::Arc::new(sms_settings);
     let app = Application::start(state, &config).await?;
     let base = format!("http://{}", app.addr());
     let backend = match app.state().store.backend() {
@@ -185,6 +180,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     };
     println!("propusk is running on {backend}");
     println!("  residents:  {base}/");
+    println!("  inspectors: {base}/inspector/");
     println!("  API:        {base}/api/v1/openapi.json");
     println!("  keys:       {base}/.well-known/propusk/keys");
     println!("  health:     {base}/healthz  {base}/readyz  {base}/metrics");

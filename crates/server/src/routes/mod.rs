@@ -6,6 +6,7 @@ mod body;
 pub(crate) mod me;
 pub(crate) mod passes;
 mod public;
+mod sms;
 mod verify;
 
 use axum::middleware;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(passes::router())
         .merge(verify::router())
         .merge(admin::router())
+        .merge(sms::router())
         .merge(crate::web::router())
         .fallback(public::not_found)
         .layer(middleware::from_fn_with_state(limiter, overload::limit))

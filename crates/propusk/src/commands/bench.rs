@@ -1,0 +1,666 @@
+//! `propusk bench issue`: end-to-end pass issuance over HTTP with durable
+//! commits, against a real server.
+//!
+//! By default it starts the service in this process on 127.0.0.1:0 over a fresh
+//! SQLite database in a temporary directory (or, with `--database-url
+//! postgres://…`, over a fresh database it creates on that PostgreSQL server),
+//! prepares residents with sessions directly through the store API (setup, not
+//! measured), then drives `POST /api/v1/passes` from C concurrent HTTP/1.1
+//! keep-alive clients for a fixed time or number of requests and reports what it
+//! saw: requests, granted, refused, overloaded, errors, passes/s and latency
+//! percentiles. With `--target URL` it drives a server that is already running
+//! instead; `--database-url` must then name that server's database, where the
+//! residents and their sessions are created.
+//!
+//! Benchmarks are not tests: the figures go into `docs/performance.md` with the
+//! command that produced them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use propusk_core::domain::{Document, DocumentKind, FullName, GeoPoint, PhoneNumber};
+use propusk_core::policy::RegimeBook;
+use propusk_server::{AppState, Application, Clock, Config};
+use propusk_store::{Profile, Role, Store};
+use propusk_token::rand_core::{OsRng, RngCore};
+use propusk_token::{Algorithm, SigningKey};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Pass issuance over HTTP (POST /api/v1/passes) with durable commits.
+    Issue(IssueArgs),
+}
+
+#[derive(Args, Debug)]
+struct IssueArgs {
+    /// Residents to create; requests go to them in turn, so that concurrent
+    /// requests are for different residents, as they are in a city.
+    #[arg(long, default_value_t = 1000)]
+    residents: usize,
+    /// Concurrent HTTP/1.1 keep-alive clients, each with one request in flight.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// How long to measure (after the warm-up) [default: 10].
+    #[arg(long, conflicts_with = "requests")]
+    duration_secs: Option<u64>,
+    /// How many requests to measure (after the warm-up), instead of a duration.
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Requests during this first period are sent but not counted.
+    #[arg(long, default_value_t = 2)]
+    warmup_secs: u64,
+    /// The purpose asked for. The default, `trash`, has no quota in the built-in
+    /// regime, so every request should be granted.
+    #[arg(long, default_value = "trash")]
+    purpose: String,
+    /// sqlite://PATH (used as is) or postgres://USER@HOST/DB (a fresh database is
+    /// created on that server, unless --target is given). Default: a fresh SQLite
+    /// database in a temporary directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Drive an already running server at this base URL (e.g. http://127.0.0.1:8080)
+    /// instead of one in this process; --database-url must then be its database.
+    #[arg(long, requires = "database_url")]
+    target: Option<String>,
+    /// The in-process server's limit on requests in flight (past it: 503).
+    #[arg(long, default_value_t = 1024)]
+    max_in_flight: usize,
+    /// Keep the database the benchmark created (by default it is removed).
+    #[arg(long)]
+    keep_database: bool,
+    /// Send `GET /healthz` instead of issuing passes: the floor that the HTTP
+    /// stack and the clients alone cost, for comparison (no database work).
+    #[arg(long)]
+    healthz: bool,
+}
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    match args.command {
+        BenchCommand::Issue(args) => issue(args).await,
+    }
+}
+
+/// Where the benchmark's data lives, and how to clean it up.
+enum Database {
+    TempSqlite {
+        dir: std::path::PathBuf,
+        url: String,
+    },
+    FreshPostgres {
+        base: String,
+        name: String,
+        url: String,
+    },
+    Given(String),
+}
+
+impl Database {
+    fn url(&self) -> &str {
+        match self {
+            Self::TempSqlite { url, .. } | Self::FreshPostgres { url, .. } | Self::Given(url) => {
+                url
+            }
+        }
+    }
+
+    async fn remove(self) -> Result<()> {
+        match self {
+            Self::TempSqlite { dir, .. } => std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove {}", dir.display())),
+            Self::FreshPostgres { base, name, .. } => {
+                use sqlx::Executor;
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await?;
+                Ok(())
+            }
+            Self::Given(_) => Ok(()),
+        }
+    }
+}
+
+fn random_hex() -> String {
+    format!("{:016x}", OsRng.next_u64())
+}
+
+async fn prepare_database(args: &IssueArgs) -> Result<Database> {
+    let Some(url) = &args.database_url else {
+        let dir = std::env::temp_dir().join(format!("propusk-bench-{}", random_hex()));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let url = format!("sqlite://{}", dir.join("propusk.db").display());
+        return Ok(Database::TempSqlite { dir, url });
+    };
+    let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+    if !postgres || args.target.is_some() {
+        return Ok(Database::Given(url.clone()));
+    }
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let name = format!("propusk_bench_{}", random_hex());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+        .await
+        .with_context(|| format!("cannot connect to {}", redact(url)))?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .context("cannot create the benchmark database")?;
+    let (prefix, _) = url
+        .split('?')
+        .next()
+        .unwrap_or(url)
+        .rsplit_once('/')
+        .context("the database URL must end with /DBNAME")?;
+    Ok(Database::FreshPostgres {
+        base: url.clone(),
+        url: format!("{prefix}/{name}"),
+        name,
+    })
+}
+
+/// The URL with any password replaced, for printing.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Creates `n` residents with complete profiles and a session each, through the
+/// store (setup, not measured). Returns their bearer tokens.
+async fn prepare_residents(store: &Store, n: usize) -> Result<Vec<String>> {
+    // A random block of numbers, so that runs against a reused database do not collide.
+    let block = 10 + OsRng.next_u64() % 90;
+    let tasks = n.clamp(1, 16);
+    let mut handles = Vec::with_capacity(tasks);
+    for t in 0..tasks {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut tokens = Vec::new();
+            for i in (t..n).step_by(tasks) {
+                let now = jiff::Timestamp::now();
+                let phone = PhoneNumber::parse(&format!("+79{block:02}{i:07}"))
+                    .map_err(|e| anyhow::anyhow!("phone: {e}"))?;
+                let resident = store.resident_for_phone(&phone, now).await?;
+                let profile = Profile {
+                    full_name: FullName::parse("Иван Иванович Петров")
+                        .map_err(|e| anyhow::anyhow!("name: {e}"))?,
+                    document: Document::parse(
+                        DocumentKind::PassportRu,
+                        &format!("45{:02} {:06}", i % 100, i % 1_000_000),
+                    )
+                    .map_err(|e| anyhow::anyhow!("document: {e}"))?,
+                    home_address: "Москва, ул. Тверская, д. 1".into(),
+                    home: GeoPoint::new(55.7575, 37.6130)
+                        .map_err(|e| anyhow::anyhow!("home: {e}"))?,
+                };
+                store.set_profile(&resident.id, &profile, now).await?;
+                let token = propusk_server::auth::new_token();
+                let expires = now
+                    .checked_add(jiff::SignedDuration::from_hours(24))
+                    .context("time overflow")?;
+                store
+                    .create_session(&token, &resident.id, Role::Resident, expires, now)
+                    .await?;
+                tokens.push((i, token));
+            }
+            anyhow::Ok(tokens)
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for h in handles {
+        all.extend(h.await.context("setup task")??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, t)| t).collect())
+}
+
+/// What one client saw.
+#[derive(Default)]
+struct Tally {
+    granted: u64,
+    refused: u64,
+    overloaded: u64,
+    errors: u64,
+    /// Latency of every measured request, in microseconds.
+    latencies: Vec<u32>,
+    last_done: Option<Instant>,
+    first_error: Option<String>,
+    first_refusal: Option<String>,
+    sample_token: Option<String>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.granted += other.granted;
+        self.refused += other.refused;
+        self.overloaded += other.overloaded;
+        self.errors += other.errors;
+        self.latencies.extend(other.latencies);
+        self.last_done = self.last_done.max(other.last_done);
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.first_refusal = self.first_refusal.take().or(other.first_refusal);
+        self.sample_token = self.sample_token.take().or(other.sample_token);
+    }
+}
+
+struct Plan {
+    url: String,
+    healthz: bool,
+    body: String,
+    tokens: Vec<String>,
+    measure_from: Instant,
+    measure_until: Option<Instant>,
+    measured_limit: Option<u64>,
+    measured: AtomicU64,
+    next_resident: AtomicU64,
+    /// 201 answers including the warm-up, to compare with the rows stored.
+    granted_total: AtomicU64,
+}
+
+async fn client_loop(client: reqwest::Client, plan: Arc<Plan>) -> Tally {
+    let mut tally = Tally::default();
+    loop {
+        let start = Instant::now();
+        let measured = start >= plan.measure_from;
+        if measured {
+            if plan.measure_until.is_some_and(|end| start >= end) {
+                break;
+            }
+            if let Some(limit) = plan.measured_limit {
+                if plan.measured.fetch_add(1, Ordering::Relaxed) >= limit {
+                    break;
+                }
+            }
+        }
+        let n = plan.next_resident.fetch_add(1, Ordering::Relaxed) as usize;
+        let token = &plan.tokens[n % plan.tokens.len()];
+        let sent = if plan.healthz {
+            client.get(&plan.url).send().await
+        } else {
+            client
+                .post(&plan.url)
+                .bearer_auth(token)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(plan.body.clone())
+                .send()
+                .await
+        };
+        let outcome = match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                match response.bytes().await {
+                    Ok(body) => Ok((status, body)),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let done = Instant::now();
+        if matches!(outcome, Ok((201, _))) {
+            plan.granted_total.fetch_add(1, Ordering::Relaxed);
+        }
+        if !measured {
+            continue;
+        }
+        tally
+            .latencies
+            .push(u32::try_from((done - start).as_micros()).unwrap_or(u32::MAX));
+        tally.last_done = Some(done);
+        match outcome {
+            Ok((200, _)) if plan.healthz => tally.granted += 1,
+            Ok((201, body)) => {
+                tally.granted += 1;
+                if tally.sample_token.is_none() {
+                    tally.sample_token = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v["token"].as_str().map(str::to_string));
+                }
+            }
+            Ok((422, body)) => {
+                tally.refused += 1;
+                if tally.first_refusal.is_none() {
+                    tally.first_refusal = Some(String::from_utf8_lossy(&body).into_owned());
+                }
+            }
+            Ok((503, _)) => tally.overloaded += 1,
+            Ok((status, body)) => {
+                tally.errors += 1;
+                if tally.first_error.is_none() {
+                    tally.first_error =
+                        Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
+                }
+            }
+            Err(e) => {
+                tally.errors += 1;
+                if tally.first_error.is_none() {
+                    tally.first_error = Some(e);
+                }
+            }
+        }
+    }
+    tally
+}
+
+/// CPU time used by this process (user + system), from /proc (Linux).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux configuration we run on.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// (busy, total) jiffies over all CPUs, from /proc/stat.
+fn system_cpu() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4)?;
+    Some((total - idle, total))
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+async fn count_passes(url: &str) -> Result<i64> {
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM passes")
+        .fetch_one(&mut conn)
+        .await?;
+    sqlx::Connection::close(conn).await?;
+    Ok(n)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    f64::from(sorted[rank - 1]) / 1000.0
+}
+
+async fn issue(args: IssueArgs) -> Result<()> {
+    if std::env::var_os("PROPUSK_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("PROPUSK_LOG"))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    if args.residents == 0 || args.concurrency == 0 {
+        bail!("--residents and --concurrency must be at least 1");
+    }
+    if args.requests == Some(0) || args.duration_secs == Some(0) {
+        bail!("--requests and --duration-secs must be at least 1");
+    }
+    if let Some(target) = &args.target {
+        let host_ok = target.starts_with("http://127.")
+            || target.starts_with("http://localhost")
+            || target.starts_with("http://[::1]");
+        if !host_ok {
+            bail!(
+                "--target must be a loopback http:// URL (the benchmark floods it), got {target}"
+            );
+        }
+    }
+    let duration = match (args.duration_secs, args.requests) {
+        (Some(s), _) => Some(Duration::from_secs(s)),
+        (None, Some(_)) => None,
+        (None, None) => Some(Duration::from_secs(10)),
+    };
+
+    let database = prepare_database(&args).await?;
+    let store = Store::open(database.url())
+        .await
+        .with_context(|| format!("cannot open {}", redact(database.url())))?;
+    let backend = match store.backend() {
+        propusk_store::Backend::Sqlite => "SQLite (WAL, synchronous=FULL, group commit)",
+        propusk_store::Backend::Postgres => "PostgreSQL",
+    };
+
+    // The service: in this process, or the one at --target.
+    let app = match &args.target {
+        Some(_) => None,
+        None => {
+            let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
+            let keys = propusk_server::state::Keys::new(key, vec![]);
+            let mut config = Config::for_data_dir(std::env::temp_dir());
+            config.database_url = database.url().to_string();
+            config.listen = "127.0.0.1:0".into();
+            config.max_in_flight = args.max_in_flight;
+            let state = AppState::new(
+                store.clone(),
+                keys,
+                RegimeBook::with_builtins(),
+                Clock::system(),
+                propusk_server::sms::log_gateway(),
+                args.max_in_flight,
+            );
+            Some(Application::start(state, &config).await?)
+        }
+    };
+    let base = match (&args.target, &app) {
+        (Some(t), _) => t.trim_end_matches('/').to_string(),
+        (None, Some(app)) => format!("http://{}", app.addr()),
+        (None, None) => unreachable!("a server is started when no target is given"),
+    };
+
+    let setup_started = Instant::now();
+    let tokens = prepare_residents(&store, args.residents).await?;
+    let setup_time = setup_started.elapsed();
+
+    println!("propusk bench issue");
+    println!(
+        "  command:     {}",
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "  date:        {}",
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
+    );
+    println!(
+        "  machine:     {} CPUs, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
+    println!(
+        "  build:       {}",
+        if cfg!(debug_assertions) {
+            "DEBUG (figures are meaningless; use --release)"
+        } else {
+            "release"
+        }
+    );
+    println!(
+        "  server:      {}",
+        match &args.target {
+            Some(t) => format!("external, {t}"),
+            None => format!(
+                "in this process on {base} (max in flight {})",
+                args.max_in_flight
+            ),
+        }
+    );
+    println!("  database:    {backend}, {}", redact(database.url()));
+    if args.healthz {
+        println!(
+            "  workload:    GET /healthz (the HTTP floor, no database work), {} keep-alive HTTP/1.1 clients",
+            args.concurrency
+        );
+    } else {
+        println!(
+            "  workload:    POST /api/v1/passes {{\"purpose\":\"{}\"}}, {} residents in turn, {} keep-alive HTTP/1.1 clients",
+            args.purpose, args.residents, args.concurrency
+        );
+    }
+    println!(
+        "  length:      {} s warm-up, then {}",
+        args.warmup_secs,
+        match (duration, args.requests) {
+            (Some(d), _) => format!("{} s measured", d.as_secs()),
+            (None, Some(r)) => format!("{r} measured requests"),
+            (None, None) => unreachable!(),
+        }
+    );
+    println!(
+        "  setup:       {} residents with sessions in {:.1} s (not measured)",
+        args.residents,
+        setup_time.as_secs_f64()
+    );
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let started = Instant::now();
+    let measure_from = started + Duration::from_secs(args.warmup_secs);
+    let plan = Arc::new(Plan {
+        url: if args.healthz {
+            format!("{base}/healthz")
+        } else {
+            format!("{base}/api/v1/passes")
+        },
+        healthz: args.healthz,
+        body: serde_json::json!({ "purpose": args.purpose }).to_string(),
+        tokens,
+        measure_from,
+        measure_until: duration.map(|d| measure_from + d),
+        measured_limit: args.requests,
+        measured: AtomicU64::new(0),
+        next_resident: AtomicU64::new(0),
+        granted_total: AtomicU64::new(0),
+    });
+    let clients: Vec<_> = (0..args.concurrency)
+        .map(|_| tokio::spawn(client_loop(client.clone(), plan.clone())))
+        .collect();
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_before = process_cpu();
+    let sys_before = system_cpu();
+    let mut tally = Tally::default();
+    for c in clients {
+        tally.merge(c.await.context("client task")?);
+    }
+    let cpu_after = process_cpu();
+    let sys_after = system_cpu();
+    let window = tally.last_done.map_or(Duration::ZERO, |t| {
+        t.saturating_duration_since(measure_from)
+    });
+
+    let requests = tally.latencies.len() as u64;
+    let mut lat = std::mem::take(&mut tally.latencies);
+    lat.sort_unstable();
+    let secs = window.as_secs_f64().max(f64::EPSILON);
+    println!();
+    println!("results over {:.2} s:", window.as_secs_f64());
+    println!(
+        "  requests:    {requests} ({:.0}/s)",
+        requests as f64 / secs
+    );
+    println!(
+        "  {}     {} ({:.0} {}/s)",
+        if args.healthz { "200 OK: " } else { "granted:" },
+        tally.granted,
+        tally.granted as f64 / secs,
+        if args.healthz { "answers" } else { "passes" }
+    );
+    println!("  refused:     {}", tally.refused);
+    println!("  overloaded:  {} (503)", tally.overloaded);
+    println!("  errors:      {}", tally.errors);
+    println!(
+        "  latency ms:  p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.90),
+        percentile(&lat, 0.99),
+        lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0)
+    );
+    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
+        let used = (b - a).as_secs_f64();
+        println!(
+            "  cpu:         this process {:.2} CPU-s ({:.0}% of one core){}",
+            used,
+            100.0 * used / secs,
+            if tally.granted > 0 {
+                format!(", {:.0} µs per pass", 1e6 * used / tally.granted as f64)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let (Some((b0, t0)), Some((b1, t1))) = (sys_before, sys_after) {
+        if t1 > t0 {
+            println!(
+                "               whole machine {:.0}% busy",
+                100.0 * (b1 - b0) as f64 / (t1 - t0) as f64
+            );
+        }
+    }
+    if let Some(e) = &tally.first_error {
+        println!("  first error: {}", e.chars().take(300).collect::<String>());
+    }
+    if let Some(r) = &tally.first_refusal {
+        println!(
+            "  first refusal: {}",
+            r.chars().take(300).collect::<String>()
+        );
+    }
+    match &tally.sample_token {
+        Some(t) if t.starts_with(propusk_token::PREFIX) => {}
+        Some(t) => println!("  warning: a granted pass carried an odd token: {t}"),
+        None if tally.granted > 0 => println!("  warning: a granted pass carried no token"),
+        None => {}
+    }
+
+    if let Some(app) = app {
+        app.stop().await?;
+    }
+    store.close().await;
+    if matches!(
+        database,
+        Database::TempSqlite { .. } | Database::FreshPostgres { .. }
+    ) {
+        // Every 201 must be a stored pass (the database is this run's alone).
+        let granted_total = plan.granted_total.load(Ordering::Relaxed);
+        let stored = count_passes(database.url()).await?;
+        println!(
+            "  stored:      {stored} passes in the database for {granted_total} 201 answers (warm-up included){}",
+            if stored == granted_total as i64 { "" } else { "  MISMATCH" }
+        );
+    }
+    if args.keep_database {
+        println!("  database kept: {}", redact(database.url()));
+    } else {
+        database.remove().await?;
+    }
+    Ok(())
+}
