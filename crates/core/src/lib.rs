@@ -23,6 +23,7 @@
 
 pub mod domain;
 pub mod issuance;
+pub mod monitoring;
 pub mod policy;
 mod text;
 

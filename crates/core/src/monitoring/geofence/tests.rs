@@ -1,0 +1,413 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::monitoring::simulate::displace;
+use crate::monitoring::FlagKind;
+
+fn home() -> GeoPoint {
+    GeoPoint::new(55.75, 37.62).unwrap()
+}
+
+fn fence() -> Geofence {
+    Geofence::new(home(), 100.0).unwrap()
+}
+
+fn t0() -> Timestamp {
+    "2020-04-15T06:00:00Z".parse().unwrap()
+}
+
+fn at(minute: f64) -> Timestamp {
+    t0() + SignedDuration::from_secs_f64(minute * 60.0)
+}
+
+/// A fix `distance` metres from home (towards `bearing` radians), at `minute` after t0.
+fn fix_towards(minute: f64, distance: f64, bearing: f64, accuracy: f64) -> Fix {
+    Fix::new(at(minute), displace(home(), distance, bearing), accuracy).unwrap()
+}
+
+fn fix(minute: f64, distance: f64, accuracy: f64) -> Fix {
+    fix_towards(minute, distance, 1.0, accuracy)
+}
+
+/// Ordinary fixes at home every `every` minutes in `[from, to)`, each a little different.
+fn at_home(from: f64, to: f64, every: f64) -> Vec<Fix> {
+    let mut out = Vec::new();
+    let mut m = from;
+    let mut i = 0;
+    while m < to {
+        out.push(fix_towards(
+            m,
+            8.0 + f64::from(i % 7) * 4.0,
+            f64::from(i),
+            20.0,
+        ));
+        m += every;
+        i += 1;
+    }
+    out
+}
+
+fn evaluate_at(fixes: &[Fix], now_minute: f64) -> Vec<Flag> {
+    evaluate(
+        &fence(),
+        fixes,
+        t0(),
+        at(now_minute),
+        &GeofenceConfig::default(),
+    )
+}
+
+fn of_kind(flags: &[Flag], kind: FlagKind) -> Vec<&Flag> {
+    flags.iter().filter(|f| f.kind() == kind).collect()
+}
+
+fn track(flag: &Flag) -> &TrackEvidence {
+    match &flag.evidence {
+        Evidence::LeftHome(e) => e,
+        other => panic!("not a departure: {other:?}"),
+    }
+}
+
+/// Home until 60, out at 400 m every 2 minutes from 62 to 100, home again from 102.
+fn departure_day() -> Vec<Fix> {
+    let mut fixes = at_home(0.0, 61.0, 2.0);
+    fixes.extend((0..20).map(|i| {
+        fix(
+            62.0 + 2.0 * f64::from(i),
+            400.0 + f64::from(i % 3) * 7.0,
+            8.0,
+        )
+    }));
+    fixes.extend(at_home(102.0, 180.0, 2.0));
+    fixes
+}
+
+#[test]
+fn staying_home_raises_nothing() {
+    let fixes = at_home(0.0, 24.0 * 60.0, 2.0);
+    assert_eq!(evaluate_at(&fixes, 24.0 * 60.0), vec![]);
+}
+
+#[test]
+fn jumps_and_short_bursts_are_not_departures() {
+    let mut fixes = at_home(0.0, 80.0, 1.0);
+    // One multipath jump with a falsely small accuracy…
+    fixes.push(fix(30.5, 400.0, 8.0));
+    // …and a burst of five over four minutes, consistent and far, with no fix at home
+    // in between.
+    fixes.extend((0..5).map(|i| fix(80.2 + f64::from(i), 350.0 + f64::from(i), 12.0)));
+    fixes.extend(at_home(85.0, 120.0, 1.0));
+    let flags = evaluate_at(&fixes, 120.0);
+    assert!(of_kind(&flags, FlagKind::LeftHome).is_empty(), "{flags:?}");
+}
+
+#[test]
+fn a_real_departure_is_flagged_with_map_free_evidence() {
+    let flags = evaluate_at(&departure_day(), 180.0);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    let flag = &flags[0];
+    assert_eq!(flag.kind(), FlagKind::LeftHome);
+    assert_eq!(
+        (flag.from, flag.to, flag.ongoing),
+        (at(62.0), at(100.0), false)
+    );
+    let e = track(flag);
+    assert_eq!((e.radius_m, e.fixes, e.outside, e.edge), (100, 20, 20, 0));
+    assert!(e.distance_m.min.abs_diff(400) <= 1 && e.distance_m.max.abs_diff(414) <= 1);
+    assert_eq!(e.accuracy_m.median, 8);
+    assert_eq!(e.last_inside_before.unwrap().ts, at(60.0));
+    assert_eq!(e.first_inside_after.unwrap().ts, at(102.0));
+    assert_eq!(e.track.len(), 20);
+    // No coordinates anywhere in what is stored and shown.
+    let json = serde_json::to_string(flag).unwrap();
+    assert!(
+        !json.contains("lat") && !json.contains("lon") && !json.contains("55.7"),
+        "{json}"
+    );
+    assert!(json.contains(r#""kind":"left_home""#));
+}
+
+#[test]
+fn persistence_needs_enough_fixes_over_enough_time() {
+    let cfg = GeofenceConfig::default();
+    let run = |minutes: &[f64]| {
+        let mut fixes = at_home(0.0, 30.0, 2.0);
+        fixes.extend(minutes.iter().map(|&m| fix(m, 500.0 + m, 10.0)));
+        fixes.extend(at_home(60.0, 90.0, 2.0));
+        !of_kind(&evaluate_at(&fixes, 90.0), FlagKind::LeftHome).is_empty()
+    };
+    let d = cfg.min_outside_duration.as_secs_f64() / 60.0;
+    assert!(
+        !run(&[31.0, 31.0 + d / 2.0, 31.0 + d - 0.1]),
+        "just short of the duration"
+    );
+    assert!(
+        run(&[31.0, 31.0 + d / 2.0, 31.0 + d]),
+        "exactly the duration"
+    );
+    assert!(
+        !run(&[31.0, 31.0 + 2.0 * d]),
+        "two fixes are not enough however far apart"
+    );
+}
+
+#[test]
+fn an_accuracy_circle_overlapping_home_is_not_outside() {
+    // 180 m away but ±90 m: could be home. Hours of it flag nothing.
+    let fixes: Vec<Fix> = (0..120)
+        .map(|i| fix(f64::from(i), 180.0 + f64::from(i % 5), 90.0))
+        .collect();
+    assert!(evaluate_at(&fixes, 130.0).is_empty());
+    // 130 m ± 10 m: beyond the circle but within the margin, on the edge; not evidence.
+    let fixes: Vec<Fix> = (0..120)
+        .map(|i| fix(f64::from(i), 130.0 + f64::from(i % 5), 10.0))
+        .collect();
+    assert!(evaluate_at(&fixes, 130.0).is_empty());
+    // 160 m ± 10 m: clearly outside.
+    let fixes: Vec<Fix> = (0..120)
+        .map(|i| fix(f64::from(i), 160.0 + f64::from(i % 5), 10.0))
+        .collect();
+    assert_eq!(
+        of_kind(&evaluate_at(&fixes, 130.0), FlagKind::LeftHome).len(),
+        1
+    );
+}
+
+#[test]
+fn a_tiny_fence_is_judged_with_the_minimum_radius() {
+    let tiny = Geofence::new(home(), 20.0).unwrap();
+    let fixes: Vec<Fix> = (0..60)
+        .map(|i| fix(f64::from(i), 95.0 + f64::from(i % 4), 10.0))
+        .collect();
+    let flags = evaluate(&tiny, &fixes, t0(), at(60.0), &GeofenceConfig::default());
+    assert!(flags.is_empty(), "{flags:?}");
+}
+
+#[test]
+fn coarse_fixes_neither_show_nor_interrupt_a_departure() {
+    // Cell positions 3 km off for hours: alive, not departed.
+    let fixes: Vec<Fix> = (0..180)
+        .map(|i| fix(f64::from(i), 3000.0, 1500.0 + f64::from(i)))
+        .collect();
+    assert!(evaluate_at(&fixes, 180.0).is_empty());
+    // A departure with coarse fixes near home in the middle is still one departure.
+    let mut fixes = departure_day();
+    fixes.extend([fix(71.0, 30.0, 800.0), fix(81.0, 10.0, 1200.0)]);
+    let flags = evaluate_at(&fixes, 180.0);
+    assert_eq!(flags.len(), 1);
+    assert_eq!(track(&flags[0]).coarse, 2);
+}
+
+#[test]
+fn a_repeated_fix_is_one_observation() {
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    let jump = fix(31.0, 350.0, 10.0);
+    fixes.push(jump);
+    // The phone re-sends the same cached position for twelve minutes.
+    fixes.extend((1..=6).map(|i| {
+        Fix::new(
+            at(31.0 + 2.0 * f64::from(i)),
+            jump.point(),
+            jump.accuracy_m(),
+        )
+        .unwrap()
+    }));
+    fixes.extend(at_home(45.0, 60.0, 2.0));
+    assert!(evaluate_at(&fixes, 60.0).is_empty());
+}
+
+#[test]
+fn an_out_and_back_spike_does_not_split_a_departure() {
+    // Fast reporting (every 10 s) 1.5 km away, with one fix "at home" in between that
+    // could only be reached at ~150 m/s.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend((0..60).map(|i| fix(31.0 + f64::from(i) / 6.0, 1500.0 + f64::from(i % 4), 6.0)));
+    fixes.push(fix(31.0 + 4.0 / 6.0 + 0.05, 12.0, 10.0));
+    fixes.extend(at_home(45.0, 60.0, 1.0));
+    let flags = evaluate_at(&fixes, 60.0);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(track(&flags[0]).outliers, 1);
+    assert_eq!(flags[0].from, at(31.0));
+}
+
+#[test]
+fn the_newest_fix_is_held_back_while_it_contradicts_the_last() {
+    let mut fixes = at_home(0.0, 10.0, 1.0 / 6.0);
+    // 2 km away ten seconds after a fix at home.
+    fixes.push(fix(10.0, 2000.0, 5.0));
+    let cfg = GeofenceConfig::default();
+    assert!(evaluate(&fence(), &fixes, t0(), at(10.0), &cfg).is_empty());
+    // Check the classification directly.
+    let mut classified: Vec<Obs> = fixes
+        .iter()
+        .map(|f| Obs {
+            ts: f.ts(),
+            point: f.point(),
+            raw_accuracy: f.accuracy_m(),
+            accuracy: f.accuracy_m().max(10.0),
+            distance: distance_m(home(), f.point()),
+            class: FixClass::Inside,
+        })
+        .collect();
+    classified.last_mut().unwrap().class = FixClass::Outside;
+    mark_outliers(&mut classified, &cfg);
+    assert_eq!(classified.last().unwrap().class, FixClass::Outlier);
+}
+
+#[test]
+fn silence_is_no_signal_and_never_left_home() {
+    // Reports until 10:00 local (minute 60), a flat battery, reports again from minute 360.
+    let mut fixes = at_home(0.0, 61.0, 2.0);
+    fixes.extend(at_home(360.0, 400.0, 2.0));
+    let flags = evaluate_at(&fixes, 400.0);
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    let f = &flags[0];
+    assert_eq!(
+        (f.kind(), f.from, f.to, f.ongoing),
+        (FlagKind::NoSignal, at(60.0), at(360.0), false)
+    );
+    let Evidence::NoSignal(e) = &f.evidence else {
+        panic!()
+    };
+    assert_eq!(e.last_before.unwrap().ts, at(60.0));
+    assert_eq!(e.first_after.unwrap().ts, at(360.0));
+    assert!(!FlagKind::NoSignal.may_be_sanctioned());
+
+    // Still silent at evaluation: an ongoing flag with nothing after.
+    let flags = evaluate_at(&at_home(0.0, 61.0, 2.0), 300.0);
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].ongoing);
+    assert_eq!((flags[0].from, flags[0].to), (at(60.0), at(300.0)));
+
+    // Silent from the start of monitoring: measured from it.
+    let flags = evaluate_at(&at_home(200.0, 240.0, 2.0), 240.0);
+    assert_eq!((flags[0].from, flags[0].to), (t0(), at(200.0)));
+    let Evidence::NoSignal(e) = &flags[0].evidence else {
+        panic!()
+    };
+    assert!(e.last_before.is_none());
+
+    // Just under the threshold: nothing.
+    let mut fixes = at_home(0.0, 61.0, 2.0);
+    fixes.extend(at_home(179.0, 200.0, 2.0));
+    assert!(evaluate_at(&fixes, 200.0).is_empty());
+}
+
+#[test]
+fn a_long_gap_ends_a_run() {
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    fixes.extend([30.0, 32.0, 34.0].map(|m| fix(m, 500.0 + m, 10.0)));
+    fixes.extend([75.0, 77.0, 79.0].map(|m| fix(m, 500.0 + m, 10.0)));
+    fixes.extend(at_home(81.0, 100.0, 2.0));
+    assert!(evaluate_at(&fixes, 100.0).is_empty());
+    // The same six fixes with a shorter gap are one run.
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    fixes.extend([30.0, 32.0, 34.0, 55.0, 57.0, 59.0].map(|m| fix(m, 500.0 + m, 10.0)));
+    fixes.extend(at_home(61.0, 100.0, 2.0));
+    assert_eq!(evaluate_at(&fixes, 100.0).len(), 1);
+}
+
+#[test]
+fn an_ongoing_departure() {
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    fixes.extend((0..8).map(|i| fix(31.0 + 2.0 * f64::from(i), 600.0 + f64::from(i), 10.0)));
+    let flags = evaluate_at(&fixes, 46.0);
+    assert_eq!(flags.len(), 1);
+    assert!(flags[0].ongoing);
+    assert!(track(&flags[0]).first_inside_after.is_none());
+    // Long after the last report the run is over, and the silence is its own flag.
+    let flags = evaluate_at(&fixes, 300.0);
+    assert_eq!(flags.len(), 2);
+    assert!(!flags[0].ongoing && flags[0].kind() == FlagKind::LeftHome);
+    assert_eq!(flags[1].kind(), FlagKind::NoSignal);
+}
+
+#[test]
+fn reports_outside_the_monitoring_period_are_ignored() {
+    let mut fixes = at_home(0.0, 60.0, 2.0);
+    // A phone clock an hour fast, far away: ignored.
+    fixes.extend((0..10).map(|i| fix(120.0 + f64::from(i), 800.0 + f64::from(i), 5.0)));
+    assert!(evaluate_at(&fixes, 60.0).is_empty());
+    // Before monitoring began: ignored.
+    let early: Vec<Fix> = (0..20)
+        .map(|i| fix(-30.0 + f64::from(i), 800.0 + f64::from(i), 5.0))
+        .collect();
+    let mut all = early;
+    all.extend(at_home(0.0, 60.0, 2.0));
+    assert!(evaluate_at(&all, 60.0).is_empty());
+}
+
+#[test]
+fn long_tracks_are_thinned_keeping_both_ends() {
+    let mut fixes = at_home(0.0, 10.0, 1.0);
+    fixes.extend((0..300).map(|i| fix(10.0 + f64::from(i) / 4.0, 700.0 + f64::from(i % 9), 5.0)));
+    let flags = evaluate_at(&fixes, 90.0);
+    let e = track(&flags[0]);
+    assert_eq!(e.fixes, 300);
+    assert_eq!(e.track.len(), 40);
+    assert_eq!(e.track[0].ts, flags[0].from);
+    assert_eq!(e.track[39].ts, flags[0].to);
+}
+
+#[test]
+fn fixes_and_fences_are_parsed() {
+    let f: Fix = serde_json::from_str(
+        r#"{"ts":"2020-04-15T09:00:00Z","lat":55.75,"lon":37.62,"accuracy_m":12.5}"#,
+    )
+    .unwrap();
+    assert_eq!((f.point().lat(), f.accuracy_m()), (55.75, 12.5));
+    let back: Fix = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+    assert_eq!(back, f);
+    for bad in [
+        r#"{"ts":"2020-04-15T09:00:00Z","lat":91,"lon":37.62,"accuracy_m":12.5}"#,
+        r#"{"ts":"2020-04-15T09:00:00Z","lat":55.75,"lon":37.62,"accuracy_m":-1}"#,
+        r#"{"ts":"yesterday","lat":55.75,"lon":37.62,"accuracy_m":5}"#,
+    ] {
+        assert!(serde_json::from_str::<Fix>(bad).is_err(), "{bad}");
+    }
+    assert_eq!(
+        Fix::new(t0(), home(), f64::NAN).unwrap_err().to_string(),
+        "accuracy NaN m is not valid; expected a non-negative number of metres"
+    );
+    assert!(Geofence::new(home(), 5.0).is_err());
+    assert!(Geofence::new(home(), f64::INFINITY).is_err());
+    assert_eq!(Geofence::new(home(), 150.0).unwrap().radius_m(), 150.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever a phone at home reports, if every accuracy circle overlaps the home circle,
+    /// no departure is flagged.
+    #[test]
+    fn overlapping_circles_never_flag(
+        fixes in prop::collection::vec((0.0..600.0f64, 0.0..6.3f64, 0.0..1.0f64, 1.0..400.0f64), 1..200)
+    ) {
+        let fixes: Vec<Fix> = fixes
+            .into_iter()
+            .map(|(minute, bearing, share, accuracy)| {
+                // Anywhere within radius + accuracy of home.
+                fix_towards(minute, share * (100.0 + accuracy.max(10.0)), bearing, accuracy)
+            })
+            .collect();
+        let flags = evaluate_at(&fixes, 600.0);
+        prop_assert!(of_kind(&flags, FlagKind::LeftHome).is_empty(), "{:?}", flags);
+    }
+
+    /// The order reports arrive in, and duplicated uploads, change nothing.
+    #[test]
+    fn order_and_duplicates_do_not_matter(seed in any::<u64>(), dups in prop::collection::vec(0usize..100, 0..20)) {
+        let mut fixes = departure_day();
+        fixes.extend([fix(130.0, 900.0, 2000.0), fix(131.0, 300.0, 5.0)]);
+        let expected = evaluate_at(&fixes, 180.0);
+        let mut shuffled = fixes.clone();
+        for d in dups {
+            shuffled.push(fixes[d % fixes.len()]);
+        }
+        let mut rng = crate::monitoring::rng::Rng::new(seed);
+        for i in (1..shuffled.len()).rev() {
+            shuffled.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        prop_assert_eq!(evaluate_at(&shuffled, 180.0), expected);
+    }
+}
