@@ -44,6 +44,32 @@ pub fn parse_phone(raw: &str, lang: Lang) -> ApiResult<PhoneNumber> {
     })
 }
 
+/// What a resident is told about sign-in codes, by the API and the pages alike.
+pub mod otp_messages {
+    use propusk_core::Localized;
+
+    pub fn rate_limited(retry_after_secs: i64) -> Localized {
+        Localized::new(
+            format!("Код уже отправлен. Новый можно запросить через {retry_after_secs} с."),
+            format!("A code was sent already. You can ask for a new one in {retry_after_secs} s."),
+        )
+    }
+
+    pub fn wrong(attempts_left: i64) -> Localized {
+        Localized::new(
+            format!("Неверный код. Осталось попыток: {attempts_left}."),
+            format!("Wrong code. Attempts left: {attempts_left}."),
+        )
+    }
+
+    pub fn no_live_code() -> Localized {
+        Localized::new(
+            "Действующего кода нет: он истёк, уже использован или попытки исчерпаны. Запросите новый.",
+            "There is no live code: it expired, was used, or ran out of attempts. Ask for a new one.",
+        )
+    }
+}
+
 /// A fresh six-digit sign-in code.
 pub fn new_otp_code() -> String {
     format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000))
@@ -82,11 +108,10 @@ async fn request_code(
                 Json(json!({"status": "sent", "expires_in_s": OTP_TTL_SECS})),
             ))
         }
-        OtpRequestOutcome::RateLimited { retry_after_secs } => Err(ApiError::new(
+        OtpRequestOutcome::RateLimited { retry_after_secs } => Err(ApiError::localized(
             StatusCode::TOO_MANY_REQUESTS,
             "otp_rate_limited",
-            format!("Код уже отправлен. Новый можно запросить через {retry_after_secs} с."),
-            format!("A code was sent already. You can ask for a new one in {retry_after_secs} s."),
+            otp_messages::rate_limited(retry_after_secs),
         )
         .retry_after(retry_after_secs.max(1) as u64)
         .lang(lang)),
@@ -106,28 +131,33 @@ async fn verify_code(
 ) -> ApiResult<Json<Value>> {
     let phone = parse_phone(&req.phone, lang)?;
     let now = state.clock.now();
-    match state.store.verify_otp(phone.as_str(), &req.code, now).await? {
+    match state
+        .store
+        .verify_otp(phone.as_str(), &req.code, now)
+        .await?
+    {
         OtpOutcome::Accepted => {
             let resident = state.store.resident_for_phone(&phone, now).await?;
             if resident.lang != lang.code() {
                 state.store.set_language(&resident.id, lang.code()).await?;
             }
-            let (token, expires_at) = open_session(&state, &resident.id, Role::Resident, RESIDENT_SESSION_SECS).await?;
-            Ok(Json(json!({"token": token, "expires_at": expires_at, "role": "resident", "resident_id": resident.id})))
+            let (token, expires_at) =
+                open_session(&state, &resident.id, Role::Resident, RESIDENT_SESSION_SECS).await?;
+            Ok(Json(
+                json!({"token": token, "expires_at": expires_at, "role": "resident", "resident_id": resident.id}),
+            ))
         }
-        OtpOutcome::Wrong { attempts_left } => Err(ApiError::new(
+        OtpOutcome::Wrong { attempts_left } => Err(ApiError::localized(
             StatusCode::UNAUTHORIZED,
             "otp_wrong",
-            format!("Неверный код. Осталось попыток: {attempts_left}."),
-            format!("Wrong code. Attempts left: {attempts_left}."),
+            otp_messages::wrong(attempts_left),
         )
         .with("attempts_left", attempts_left)
         .lang(lang)),
-        OtpOutcome::NoLiveCode => Err(ApiError::new(
+        OtpOutcome::NoLiveCode => Err(ApiError::localized(
             StatusCode::UNAUTHORIZED,
             "otp_expired",
-            "Действующего кода нет: он истёк, уже использован или попытки исчерпаны. Запросите новый.",
-            "There is no live code: it expired, was used, or ran out of attempts. Ask for a new one.",
+            otp_messages::no_live_code(),
         )
         .lang(lang)),
     }

@@ -12,7 +12,7 @@ mod verify;
 use axum::middleware;
 use axum::Router;
 
-pub use auth::{code_text as otp_text, new_otp_code, open_session};
+pub use auth::{code_text as otp_text, new_otp_code, open_session, otp_messages};
 pub use body::Body;
 
 use crate::overload::{self, Limiter};

@@ -18,7 +18,7 @@ use super::session::WebCtx;
 use crate::auth::RESIDENT_SESSION_SECS;
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
-use crate::routes::{me, passes as api_passes};
+use crate::routes::{me, otp_messages, passes as api_passes};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -225,14 +225,9 @@ async fn phone_submit(
             )
         }
         Ok(OtpRequestOutcome::RateLimited { retry_after_secs }) => {
-            let message = match lang {
-                Lang::Ru => {
-                    format!("Код уже отправлен. Новый можно запросить через {retry_after_secs} с.")
-                }
-                Lang::En => format!(
-                    "A code was sent already. You can ask for a new one in {retry_after_secs} s."
-                ),
-            };
+            let message = otp_messages::rate_limited(retry_after_secs)
+                .get(lang)
+                .to_string();
             // The code already sent is still good: offer to enter it.
             let mut response = again(ctx, StatusCode::TOO_MANY_REQUESTS, message);
             response
@@ -325,18 +320,13 @@ async fn code_submit(
     {
         Ok(OtpOutcome::Accepted) => {}
         Ok(OtpOutcome::Wrong { attempts_left }) => {
-            let m = match lang {
-                Lang::Ru => format!("Неверный код. Осталось попыток: {attempts_left}."),
-                Lang::En => format!("Wrong code. Attempts left: {attempts_left}."),
-            };
-            return fail(ctx, m);
+            return fail(
+                ctx,
+                otp_messages::wrong(attempts_left).get(lang).to_string(),
+            );
         }
         Ok(OtpOutcome::NoLiveCode) => {
-            let m = match lang {
-                Lang::Ru => "Действующего кода нет: он истёк, уже использован или попытки исчерпаны. Запросите новый.",
-                Lang::En => "There is no live code: it expired, was used, or ran out of attempts. Ask for a new one.",
-            };
-            return fail(ctx, m.into());
+            return fail(ctx, otp_messages::no_live_code().get(lang).to_string());
         }
         Err(e) => return ApiError::internal(e).into_response(),
     }
