@@ -74,16 +74,23 @@ fn normalize(c: char) -> Option<u8> {
 }
 
 impl ShortCode {
+    /// A random code whose random part holds at least one digit, so that a code
+    /// can never read as a word (an SMS of letters only is a command, not a code).
     pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
         let mut code = [0u8; DATA_LEN + 1];
-        for slot in &mut code[..DATA_LEN] {
-            // Rejection sampling keeps every symbol equally likely.
-            *slot = loop {
-                let b = (rng.next_u32() & 0x1F) as usize;
-                if b < ALPHABET.len() {
-                    break ALPHABET[b];
-                }
-            };
+        loop {
+            for slot in &mut code[..DATA_LEN] {
+                // Rejection sampling keeps every symbol equally likely.
+                *slot = loop {
+                    let b = (rng.next_u32() & 0x1F) as usize;
+                    if b < ALPHABET.len() {
+                        break ALPHABET[b];
+                    }
+                };
+            }
+            if code[..DATA_LEN].iter().any(u8::is_ascii_digit) {
+                break;
+            }
         }
         code[DATA_LEN] = check_symbol(&code[..DATA_LEN]);
         Self(code)
@@ -141,6 +148,14 @@ mod tests {
             );
             let spaced = shown.replace('-', " ");
             assert_eq!(spaced.parse::<ShortCode>().unwrap(), code);
+        }
+    }
+
+    #[test]
+    fn generated_codes_always_hold_a_digit() {
+        for _ in 0..2000 {
+            let code = ShortCode::generate(&mut rand_core::OsRng).compact();
+            assert!(code[..8].bytes().any(|b| b.is_ascii_digit()), "{code}");
         }
     }
 
