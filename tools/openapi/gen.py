@@ -534,6 +534,291 @@ paths["/api/v1/sms/dlr"] = {
 }
 # --- end of SMS endpoints
 
+# --- quarantine monitoring
+DEVICE = [{"deviceAuth": []}]
+schemas["CaseRequest"] = obj({
+    "phone": S("Phone"),
+    "full_name": {"type": "string", "examples": ["Сидорова Анна Павловна"]},
+    "home": S("Home"),
+    "radius_m": {"type": "number", "minimum": 10, "maximum": 5000, "default": 100,
+                 "description": "Home radius in metres; evaluation uses at least 100 m whatever is given "
+                                "(indoor GPS noise)."},
+    "starts_at": DT,
+    "ends_at": {**DT, "description": "After `starts_at`, at most 60 days later. Monitoring stops here."},
+    "time_zone": {"type": "string", "default": "Europe/Moscow",
+                  "description": "IANA name; the patient's SMS show times on these clocks."},
+}, required=["phone", "full_name", "home", "starts_at", "ends_at"])
+schemas["CaseCreated"] = obj({
+    "id": UUID,
+    "enrollment_code": {"type": "string", "pattern": "^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$",
+                        "description": "Shown once: the patient's phone enrolls with it, once."},
+})
+schemas["FlagKind"] = {"type": "string", "enum": ["left_home", "no_signal", "missed_checkin"],
+                       "description": "What was seen. `no_signal` (silence) can never carry a sanction."}
+schemas["FlagState"] = {"type": "string",
+                        "enum": ["open", "notified", "dismissed", "confirmed_with_sanction", "appealed",
+                                 "appeal_upheld", "appeal_rejected"],
+                        "description": "`open`: the patient's SMS is queued; an officer may decide once it "
+                                       "went out (`notified`)."}
+schemas["Sanction"] = {"oneOf": [
+    obj({"type": {"const": "warning"}}),
+    obj({"type": {"const": "fine"}, "amount_rub": {"type": "integer", "minimum": 1}}),
+], "description": "What an officer imposes when confirming a violation."}
+schemas["FlagEvent"] = {"type": "object", "required": ["event", "at"],
+                        "properties": {"event": {"type": "string", "enum": [
+                            "raised", "notified", "dismissed", "confirmed", "appealed", "appeal_upheld",
+                            "appeal_rejected"]}, "at": DT,
+                            "officer": {"type": "string", "description": "Staff id of the deciding officer."}},
+                        "description": "One step in a flag's life: who (the officer, where one acted) and when."}
+schemas["Flag"] = obj({
+    "id": UUID, "case_id": UUID, "kind": S("FlagKind"), "state": S("FlagState"),
+    "from": {**DT, "description": "Start of what was seen (report time, not upload time)."},
+    "to": DT,
+    "ongoing": {"type": "boolean"},
+    "evidence": {"type": "object", "description": "Map-free evidence tagged by `kind`: for `left_home` "
+                 "counts of fixes by class, distances from home and accuracies (min/median/max), the last fix "
+                 "at home before and first after, and a thinned track of (time, distance, accuracy, class); "
+                 "for `no_signal` the last report before and first after the silence. Never coordinates."},
+    "sanction": nullable(S("Sanction")),
+    "awaits_officer": {"type": "boolean"},
+    "history": {"type": "array", "items": S("FlagEvent")},
+}, required=["id", "case_id", "kind", "state", "from", "to", "ongoing", "evidence", "sanction"])
+schemas["Case"] = obj({
+    "id": UUID,
+    "status": {"type": "string", "enum": ["active", "ended", "closed"]},
+    "phone": {"type": "string"}, "full_name": {"type": "string"}, "home": S("Home"),
+    "radius_m": {"type": "number"}, "time_zone": {"type": "string"},
+    "starts_at": DT, "ends_at": DT,
+    "monitoring_since": nullable({**DT, "description": "When the first device enrolled."}),
+    "created_by": {"type": "string"},
+    "ended_at": nullable(DT), "closed_at": nullable(DT),
+    "flags": {"type": "array", "items": S("Flag")},
+}, required=["id", "status", "flags"])
+schemas["FlagList"] = obj({"flags": {"type": "array", "items": S("Flag")}})
+schemas["Decision"] = obj({
+    "decision": {"type": "string", "enum": ["dismiss", "confirm"]},
+    "sanction": S("Sanction"),
+    "note": {"type": "string", "description": "Why; required to confirm."},
+}, required=["decision"])
+schemas["AppealDecision"] = obj({"upheld": {"type": "boolean", "description": "true lifts the sanction."},
+                                 "note": {"type": "string", "description": "Why (required)."}})
+schemas["Appeal"] = obj({"statement": {"type": "string", "description": "The patient's explanation (required)."}})
+schemas["Fix"] = obj({"ts": {**DT, "description": "When the phone took the fix."},
+                      "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                      "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                      "accuracy_m": {"type": "number", "minimum": 0,
+                                     "description": "The phone's own error estimate (68 % radius)."}})
+schemas["IngestResult"] = obj({
+    "accepted": {"type": "integer", "minimum": 0, "description": "New reports stored."},
+    "duplicates": {"type": "integer", "minimum": 0, "description": "Already stored (a retried batch)."},
+    "ignored": {"type": "integer", "minimum": 0,
+                "description": "Outside the monitored period (before enrollment, after the end)."},
+})
+case_id_param = {"name": "id", "in": "path", "required": True, "description": "Case id.", "schema": UUID}
+flag_id_param = {"name": "id", "in": "path", "required": True, "description": "Flag id.", "schema": UUID}
+CASE_NF = problem("`case_not_found`.", ["case_not_found"], 404)
+FLAG_NF = problem("`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"], 404)
+case_conflict = problem("`case_status_conflict`: the case is not in a state that allows this.",
+                        ["case_status_conflict"], 409)
+step_conflict = problem(
+    "`patient_not_yet_notified`: the patient's SMS has not gone out yet; `not_sanctionable`: silence "
+    "(`no_signal`) cannot be confirmed with a sanction; `flag_state_conflict`: the step does not follow "
+    "from the flag's state.", ["patient_not_yet_notified", "not_sanctionable", "flag_state_conflict"], 409)
+HEALTH = role_note("health")
+
+paths["/api/v1/cases"] = {"post": op(
+    "createCase", "Open a quarantine case", ["monitoring"],
+    {"201": ok("Opened.", S("CaseCreated")),
+     "422": problem("Invalid member (`field` names it).",
+                    ["invalid_phone", "invalid_name", "invalid_field", "invalid_period"], 422)},
+    bearer("health"), desc=HEALTH + " Recorded in the audit log.",
+    body=json_body(S("CaseRequest"), example={
+        "phone": "+79161234567", "full_name": "Сидорова Анна Павловна",
+        "home": {"address": "Москва, ул. Тверская, 1, кв. 5", "lat": 55.7575, "lon": 37.613},
+        "radius_m": 50, "starts_at": "2020-04-15T10:00:00+03:00", "ends_at": "2020-04-29T10:00:00+03:00"}))}
+paths["/api/v1/cases/{id}"] = {"parameters": [case_id_param], "get": op(
+    "getCase", "A case with its flags", ["monitoring"],
+    {"200": ok("The case.", S("Case")), "404": CASE_NF},
+    bearer("health"), desc=HEALTH + " Every read is in the audit log.")}
+paths["/api/v1/cases/{id}/extend"] = {"parameters": [case_id_param], "post": op(
+    "extendCase", "Move the end of monitoring later", ["monitoring"],
+    {"200": ok("The case.", S("Case")), "404": CASE_NF, "409": case_conflict,
+     "422": problem("`invalid_period`: not later than the current end, or over 60 days.", ["invalid_period",
+                    "invalid_field"], 422)},
+    bearer("health"), desc=HEALTH, body=json_body(obj({"ends_at": DT})))}
+paths["/api/v1/cases/{id}/end"] = {"parameters": [case_id_param], "post": op(
+    "endCase", "End monitoring now", ["monitoring"],
+    {"200": ok("The case, `ended`.", S("Case")), "404": CASE_NF, "409": case_conflict},
+    bearer("health"), desc=HEALTH + " Reports after this moment are ignored.")}
+paths["/api/v1/cases/{id}/close"] = {"parameters": [case_id_param], "post": op(
+    "closeCase", "Close a case", ["monitoring"],
+    {"200": ok("The case, `closed`; its devices are revoked.", S("Case")), "404": CASE_NF, "409": case_conflict},
+    bearer("health"), desc=HEALTH + " Flags and appeals may still be decided.")}
+paths["/api/v1/flags/queue"] = {"get": op(
+    "flagQueue", "Flags awaiting an officer", ["monitoring"],
+    {"200": ok("Oldest first: flags awaiting a first decision or an appeal, and new ones whose SMS is "
+               "still queued.", S("FlagList"))},
+    bearer("health"), desc=HEALTH + " Audited.")}
+paths["/api/v1/flags/{id}"] = {"parameters": [flag_id_param], "get": op(
+    "getFlag", "One flag with its evidence and history", ["monitoring"],
+    {"200": ok("The flag.", S("Flag")), "404": FLAG_NF}, bearer("health"), desc=HEALTH + " Audited.")}
+paths["/api/v1/flags/{id}/decision"] = {"parameters": [flag_id_param], "post": op(
+    "decideFlag", "Dismiss a flag, or confirm it with a sanction", ["monitoring"],
+    {"200": ok("Decided; the patient is told by SMS.", S("Flag")), "404": FLAG_NF, "409": step_conflict,
+     "422": problem("`reason_required`: a confirmation needs a note; `invalid_field`: a sanction is "
+                    "missing (confirm) or given (dismiss).", ["reason_required", "invalid_field"], 422)},
+    bearer("health"), desc=HEALTH + " The only way a sanction comes to exist. Audited.",
+    body=json_body(S("Decision"), example={"decision": "confirm", "sanction": {"type": "fine", "amount_rub": 4000},
+                                           "note": "40 минут в 600 м от дома, объяснений нет"}))}
+paths["/api/v1/flags/{id}/appeal-decision"] = {"parameters": [flag_id_param], "post": op(
+    "decideAppeal", "Decide a patient's appeal", ["monitoring"],
+    {"200": ok("Decided; the patient is told by SMS.", S("Flag")), "404": FLAG_NF, "409": step_conflict,
+     "403": problem("`appeal_needs_another_officer`: the officer who confirmed the sanction may not decide "
+                    "its appeal; or `forbidden`.", ["appeal_needs_another_officer", "forbidden"], 403),
+     "422": problem("`reason_required`.", ["reason_required"], 422)},
+    bearer("health"), desc=HEALTH + ", not the officer who confirmed. Audited.",
+    body=json_body(S("AppealDecision")))}
+paths["/api/v1/device/enroll"] = {"post": op(
+    "enrollDevice", "Enroll the patient's phone with the one-time code", ["monitoring"],
+    {"201": ok("Enrolled; keep the token on the device.",
+               obj({"device_token": {"type": "string"}, "case_id": UUID})),
+     "404": problem("`enrollment_code_not_found`: wrong, used, or the case is over.",
+                    ["enrollment_code_not_found"], 404)},
+    PUBLIC, auth=False, desc=role_note("public, with the code") + " Any case and separators are accepted.",
+    body=json_body(obj({"enrollment_code": {"type": "string"},
+                        "reference_photo": {"type": "string", "contentEncoding": "base64",
+                                            "description": "Optional photo taken in the app (JPEG or PNG, "
+                                                           "at most 1 MB), for officers to compare check-ins with."}},
+                       required=["enrollment_code"])))}
+paths["/api/v1/device/locations"] = {"post": op(
+    "uploadLocations", "Upload a batch of location reports", ["monitoring"],
+    {"202": ok("Stored and evaluated.", S("IngestResult")),
+     "401": R("Unauthorized"),
+     "422": problem("The batch is refused as a whole; `index` names the report at fault: `fix_in_future` "
+                    "(more than 5 minutes ahead: a wrong clock), `fix_too_old` (over 48 hours late), "
+                    "`invalid_fix` (coordinates or accuracy), `invalid_field` (time), `invalid_batch` "
+                    "(empty or over 5000).", ["fix_in_future", "fix_too_old", "invalid_fix", "invalid_field",
+                                              "invalid_batch"], 422, {"index": {"type": "integer"}})},
+    DEVICE, auth=False,
+    desc=role_note("an enrolled device") + " Idempotent: a report is keyed by device and time (whole "
+         "seconds), so a retried batch is not counted twice. Evaluation uses report times.",
+    body=json_body({"type": "array", "items": S("Fix")}))}
+paths["/api/v1/device/flags"] = {"get": op(
+    "deviceFlags", "The patient's own flags", ["monitoring"],
+    {"200": ok("Without the officers' ids.", S("FlagList")), "401": R("Unauthorized")},
+    DEVICE, auth=False, desc=role_note("an enrolled device"))}
+paths["/api/v1/device/flags/{id}/appeal"] = {"parameters": [flag_id_param], "post": op(
+    "appealFlag", "Appeal a confirmed sanction", ["monitoring"],
+    {"200": ok("Appealed; a different officer decides.", S("Flag")), "401": R("Unauthorized"),
+     "404": FLAG_NF, "409": step_conflict, "422": problem("`reason_required`.", ["reason_required"], 422)},
+    DEVICE, auth=False, desc=role_note("an enrolled device, for its own case"), body=json_body(S("Appeal")))}
+CHALLENGE_NF = problem("`challenge_not_found`: no such check-in for this device, or not shown yet.",
+                       ["challenge_not_found"], 404)
+PHOTO_NF = problem("`photo_not_found`: none was taken, or it was erased after retention.", ["photo_not_found"], 404)
+INVALID_PHOTO = problem("`invalid_photo`: not a base64 JPEG or PNG of at most 1 MB; `invalid_fix`: the location.",
+                        ["invalid_photo", "invalid_fix"], 422)
+schemas["OpenChallenge"] = obj({"id": UUID, "issued_at": DT,
+                                "deadline": {**DT, "description": "Answer before this (20 minutes by default)."}})
+schemas["CheckinAnswer"] = obj({"photo": {"type": "string", "contentEncoding": "base64",
+                                          "description": "Taken in the app: JPEG or PNG, at most 1 MB."},
+                                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                                "accuracy_m": {"type": "number", "minimum": 0}})
+schemas["Checkin"] = obj({
+    "id": UUID, "issued_at": DT, "deadline": DT, "answered_at": nullable(DT),
+    "late": nullable({"type": "boolean"}), "has_photo": {"type": "boolean"},
+    "distance_m": nullable({"type": "integer", "minimum": 0,
+                            "description": "Distance from home of the answer's location (map-free)."}),
+    "accuracy_m": nullable({"type": "number"}),
+    "flag_id": nullable({**UUID, "description": "The `missed_checkin` flag raised for it."}),
+})
+PHOTO = {"200": {"description": "The photo.", "content": {"image/jpeg": {}, "image/png": {}}}}
+paths["/api/v1/device/challenges"] = {"get": op(
+    "openChallenges", "Check-ins to answer now", ["monitoring"],
+    {"200": ok("Shown and not yet answered or past their deadline; the schedule ahead is never shown.",
+               obj({"challenges": {"type": "array", "items": S("OpenChallenge")}})),
+     "401": R("Unauthorized")},
+    DEVICE, auth=False,
+    desc=role_note("an enrolled device") + " Challenges come only within daytime hours (09:00–21:00 on the "
+         "case's clocks by default, never at night), at most three a day.")}
+paths["/api/v1/device/challenges/{id}"] = {"parameters": [{**flag_id_param, "description": "Check-in id."}],
+                                           "post": op(
+    "answerChallenge", "Answer a check-in with a photo and the location", ["monitoring"],
+    {"200": ok("Recorded; `late` when after the deadline.",
+               obj({"id": UUID, "answered_at": DT, "late": {"type": "boolean"}})),
+     "401": R("Unauthorized"), "404": CHALLENGE_NF,
+     "409": problem("`already_answered`: the first answer stands.", ["already_answered"], 409),
+     "422": INVALID_PHOTO},
+    DEVICE, auth=False, desc=role_note("an enrolled device") + " An unanswered check-in becomes a "
+         "`missed_checkin` flag for an officer, never a fine.", body=json_body(S("CheckinAnswer")))}
+paths["/api/v1/cases/{id}/checkins"] = {"parameters": [case_id_param], "get": op(
+    "caseCheckins", "A case's check-ins so far", ["monitoring"],
+    {"200": ok("Oldest first.", obj({"checkins": {"type": "array", "items": S("Checkin")}})), "404": CASE_NF},
+    bearer("health"), desc=HEALTH + " Audited.")}
+paths["/api/v1/cases/{id}/reference-photo"] = {"parameters": [case_id_param], "get": op(
+    "referencePhoto", "The photo taken at enrollment", ["monitoring"], {**PHOTO, "404": PHOTO_NF},
+    bearer("health"), desc=HEALTH + " Compare side by side with check-in photos (no automatic matching). Audited.")}
+paths["/api/v1/checkins/{id}/photo"] = {"parameters": [{**flag_id_param, "description": "Check-in id."}],
+                                        "get": op(
+    "checkinPhoto", "A check-in's photo", ["monitoring"], {**PHOTO, "404": PHOTO_NF},
+    bearer("health"), desc=HEALTH + " Audited.")}
+schemas["Loaner"] = obj({
+    "serial": {"type": "string"},
+    "state": {"type": "string", "enum": ["in_stock", "on_loan", "returned", "wiped", "lost"]},
+    "case_id": nullable(UUID),
+    "lent_at": nullable(DT), "due_at": nullable({**DT, "description": "The case's end when lent."}),
+    "returned_at": nullable(DT), "wiped_at": nullable(DT),
+    "checklist": nullable({"type": "object", "additionalProperties": {"type": "boolean"},
+                           "description": "The last return or wipe checklist."}),
+})
+schemas["LoanerList"] = obj({"loaners": {"type": "array", "items": S("Loaner")}})
+serial_param = {"name": "serial", "in": "path", "required": True, "description": "Serial number.",
+                "schema": {"type": "string"}}
+LOANER_NF = problem("`loaner_not_found`.", ["loaner_not_found"], 404)
+loaner_conflict = problem("`loaner_state_conflict`: not in a state that allows this (`state` says which).",
+                          ["loaner_state_conflict"], 409, {"state": {"type": "string"}})
+checklist_body = json_body(obj({"checklist": {"type": "object", "additionalProperties": {"type": "boolean"}}}))
+paths["/api/v1/loaners"] = {
+    "post": op("addLoaner", "Add a loaner phone to the inventory", ["monitoring"],
+               {"201": ok("In stock.", S("Loaner")),
+                "409": problem("`loaner_exists`.", ["loaner_exists"], 409),
+                "422": problem("`invalid_field`: the serial.", ["invalid_field"], 422)},
+               bearer("health"), desc=HEALTH + " Audited.", body=json_body(obj({"serial": {"type": "string"}}))),
+    "get": op("listLoaners", "The loaner inventory", ["monitoring"],
+              {"200": ok("By serial.", S("LoanerList"))}, bearer("health"), desc=HEALTH,
+              params=[{"name": "state", "in": "query", "required": False, "description": "Only this state.",
+                       "schema": {"type": "string", "enum": ["in_stock", "on_loan", "returned", "wiped", "lost"]}}]),
+}
+paths["/api/v1/loaners/overdue"] = {"get": op(
+    "overdueLoaners", "Phones on loan past their due date", ["monitoring"],
+    {"200": ok("Longest overdue first.", S("LoanerList"))}, bearer("health"), desc=HEALTH)}
+paths["/api/v1/loaners/{serial}/lend"] = {"parameters": [serial_param], "post": op(
+    "lendLoaner", "Lend a phone (in stock or wiped) to a case", ["monitoring"],
+    {"200": ok("On loan; `device_token` is put on the phone — the only thing it holds about the patient.",
+               {"allOf": [S("Loaner"), obj({"device_token": {"type": "string"}})]}),
+     "404": LOANER_NF,
+     "409": problem("`loaner_state_conflict`, or `case_status_conflict`: the case is unknown or over.",
+                    ["loaner_state_conflict", "case_status_conflict"], 409)},
+    bearer("health"), desc=HEALTH + " Due at the case's end. Audited.", body=json_body(obj({"case_id": UUID})))}
+paths["/api/v1/loaners/{serial}/return"] = {"parameters": [serial_param], "post": op(
+    "returnLoaner", "Record a phone's return with its checklist", ["monitoring"],
+    {"200": ok("Returned; its device token no longer works.", S("Loaner")), "404": LOANER_NF,
+     "409": loaner_conflict},
+    bearer("health"), desc=HEALTH + " Audited.", body=checklist_body)}
+paths["/api/v1/loaners/{serial}/wipe"] = {"parameters": [serial_param], "post": op(
+    "wipeLoaner", "Record a returned phone's wipe", ["monitoring"],
+    {"200": ok("Wiped; may be lent again.", S("Loaner")), "404": LOANER_NF, "409": loaner_conflict,
+     "422": problem("`wipe_incomplete`: `factory_reset`, `token_removed` and `accounts_removed` must all be "
+                    "true; `missing` lists the rest.", ["wipe_incomplete"], 422,
+                    {"missing": {"type": "array", "items": {"type": "string"}}})},
+    bearer("health"), desc=HEALTH + " Audited.", body=checklist_body)}
+paths["/api/v1/loaners/{serial}/lost"] = {"parameters": [serial_param], "post": op(
+    "loseLoaner", "Record a phone as lost", ["monitoring"],
+    {"200": ok("Lost; its device token no longer works.", S("Loaner")), "404": LOANER_NF,
+     "409": loaner_conflict},
+    bearer("health"), desc=HEALTH + " Audited.")}
+# --- end of monitoring endpoints
+
 info_desc = """\
 JSON API of propusk, a city-scale system of digital passes for an epidemic lockdown.
 
@@ -570,6 +855,8 @@ doc = {
         {"name": "admin", "description": "Regime files and revocation."},
         {"name": "operations", "description": "Health, readiness, metrics."},
         {"name": "sms", "description": "The SMS gateway's callbacks: inbound messages and delivery reports."},
+        {"name": "monitoring", "description": "Quarantine monitoring: cases, devices, location reports, "
+                                              "flags, decisions and appeals."},
     ],
     "paths": paths,
     "components": {
@@ -579,7 +866,10 @@ doc = {
         "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",
             "description": "Opaque token from `/api/v1/auth/otp/verify` or `/api/v1/auth/login`. "
-                           "Requirement scopes name the roles allowed: resident, inspector, health, admin."}},
+                           "Requirement scopes name the roles allowed: resident, inspector, health, admin."},
+            "deviceAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "A quarantine device's token from `/api/v1/device/enroll`."}},
     },
 }
 del doc["info"]["license"]

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod lang;
 pub mod metrics;
+pub mod monitoring;
 pub mod overload;
 pub mod qr;
 pub mod routes;
@@ -56,10 +57,10 @@ impl Application {
                 })
                 .await
         });
-        let jobs = vec![sms::spawn_outbox_worker(
-            state.clone(),
-            shutdown.subscribe(),
-        )];
+        let jobs = vec![
+            sms::spawn_outbox_worker(state.clone(), shutdown.subscribe()),
+            monitoring::spawn_sweeper(state.clone(), shutdown.subscribe()),
+        ];
         Ok(Self {
             addr,
             state,

@@ -10,6 +10,7 @@
 //!   identity document, with the document's kind guessed from its form.
 //! - [`reply`]: every answer propusk sends, in Russian and English, kept within one SMS
 //!   segment where the content allows.
+//! - [`monitoring`]: what a quarantined patient is told of each flag and each decision.
 //! - [`encoding`]: GSM-7 or UCS-2 for a text, and how many segments it takes.
 //! - [`charset`]: turning the bytes a gateway hands over (UTF-8, UTF-16BE, Windows-1251,
 //!   Latin-1) into text.
@@ -26,6 +27,7 @@ pub mod gateway;
 pub mod grammar;
 pub mod kannel;
 mod lang;
+pub mod monitoring;
 mod normalize;
 pub mod registration;
 pub mod reply;

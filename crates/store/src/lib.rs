@@ -18,11 +18,19 @@
 //!   one in one transaction that holds the resident's row lock (PostgreSQL
 //!   `FOR UPDATE`) or the database write lock (SQLite), so concurrent requests
 //!   cannot both see the last free slot.
+//! - **Quarantine monitoring** (`monitoring`, `checkins`, `loaners`): location
+//!   reports are stored idempotently and evaluated by the core in the same
+//!   transaction; flags, decisions and their SMS commit together, each decision a
+//!   replayed event of the flag's log; raw locations and photos are erased after
+//!   retention.
 
 mod audit;
 mod auth;
 mod batch;
+mod checkins;
+mod loaners;
 mod migrate;
+mod monitoring;
 mod outbox;
 mod passes;
 mod regimes;
@@ -36,6 +44,12 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
+pub use checkins::{AnswerOutcome, ChallengeRecord};
+pub use loaners::{Loaner, LoanerError};
+pub use monitoring::{
+    CaseChange, CaseChangeError, CaseRecord, Device, FlagRecord, FlagStepError, IngestOutcome,
+    NewCase, OfficerStep, SmsText,
+};
 pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
 pub use residents::{Profile, Resident, SmsIdentity};

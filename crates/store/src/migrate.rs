@@ -15,6 +15,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0002_sms",
         include_str!("../migrations/sqlite/0002_sms.sql"),
     ),
+    (
+        "0003_monitoring",
+        include_str!("../migrations/sqlite/0003_monitoring.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -24,6 +28,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0002_sms",
         include_str!("../migrations/postgres/0002_sms.sql"),
+    ),
+    (
+        "0003_monitoring",
+        include_str!("../migrations/postgres/0003_monitoring.sql"),
     ),
 ];
 

@@ -253,6 +253,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        crate::monitoring::sms_sent_in(&mut tx, id, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -366,6 +367,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        crate::monitoring::sms_sent_in(&mut tx, id, now).await?;
         tx.commit().await?;
         Ok(updated == 1)
     }

@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod body;
 pub(crate) mod me;
+mod monitoring;
 pub(crate) mod passes;
 mod public;
 mod sms;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::router())
         .merge(admin::router())
         .merge(sms::router())
+        .merge(monitoring::router())
         .merge(crate::web::router())
         .fallback(public::not_found)
         .layer(middleware::from_fn_with_state(limiter, overload::limit))

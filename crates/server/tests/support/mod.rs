@@ -215,6 +215,29 @@ impl TestApp {
         panic!("no sign-in code for {phone} in the log")
     }
 
+    /// Every SMS text the log gateway sent to `phone`, oldest first.
+    pub fn sms_to(&self, phone: &str) -> Vec<String> {
+        let text = String::from_utf8_lossy(&log().lock().unwrap()).into_owned();
+        text.lines()
+            .filter(|l| l.contains(&format!("sms to={phone} ")))
+            .filter_map(|l| l.split_once(" text=").map(|(_, t)| t.to_string()))
+            .collect()
+    }
+
+    /// Waits until the log gateway has sent `phone` an SMS containing `needle`; returns it.
+    pub async fn wait_sms(&self, phone: &str, needle: &str) -> String {
+        for _ in 0..200 {
+            if let Some(text) = self.sms_to(phone).into_iter().find(|t| t.contains(needle)) {
+                return text;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no SMS to {phone} containing {needle:?}; sent: {:?}",
+            self.sms_to(phone)
+        )
+    }
+
     /// Signs a new resident in by SMS code and returns the bearer token.
     pub async fn sign_in(&self, phone: &str) -> String {
         let r = self

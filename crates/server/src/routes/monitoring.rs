@@ -1,0 +1,1211 @@
+//! Quarantine monitoring over HTTP: cases for health officers, enrollment and location
+//! reports for the patient's device, the officers' queue and decisions, and appeals.
+//!
+//! Two kinds of caller: staff with role `health` (a session token), and a patient's device
+//! (the bearer token it got at enrollment; it is not a session and opens nothing else).
+//! Every staff read of a case and every decision is in the audit log (the store writes it).
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
+use propusk_core::monitoring::case::{OfficerId, Sanction, TransitionError};
+use propusk_core::monitoring::geofence::{Fix, Geofence};
+use propusk_store::{
+    AnswerOutcome, CaseChange, CaseChangeError, CaseRecord, ChallengeRecord, FlagRecord,
+    FlagStepError, Loaner, LoanerError, NewCase, OfficerStep, Role,
+};
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::Body;
+use crate::auth::{new_token, Staff};
+use crate::error::{ApiError, ApiResult};
+use crate::lang::Lang;
+use crate::monitoring::{geofence_config, sms_text};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", post(create_case))
+        .route("/api/v1/cases/{id}", get(show_case))
+        .route("/api/v1/cases/{id}/extend", post(extend_case))
+        .route("/api/v1/cases/{id}/end", post(end_case))
+        .route("/api/v1/cases/{id}/close", post(close_case))
+        .route("/api/v1/flags/queue", get(queue))
+        .route("/api/v1/flags/{id}", get(show_flag))
+        .route("/api/v1/flags/{id}/decision", post(decide))
+        .route("/api/v1/flags/{id}/appeal-decision", post(decide_appeal))
+        .route("/api/v1/device/enroll", post(enroll))
+        .route("/api/v1/device/locations", post(locations))
+        .route("/api/v1/device/flags", get(device_flags))
+        .route("/api/v1/device/flags/{id}/appeal", post(appeal))
+        .route("/api/v1/device/challenges", get(open_challenges))
+        .route("/api/v1/device/challenges/{id}", post(answer_challenge))
+        .route("/api/v1/cases/{id}/checkins", get(case_checkins))
+        .route("/api/v1/cases/{id}/reference-photo", get(reference_photo))
+        .route("/api/v1/checkins/{id}/photo", get(checkin_photo))
+        .route("/api/v1/loaners", post(add_loaner).get(list_loaners))
+        .route("/api/v1/loaners/overdue", get(overdue_loaners))
+        .route("/api/v1/loaners/{serial}/lend", post(lend_loaner))
+        .route("/api/v1/loaners/{serial}/return", post(return_loaner))
+        .route("/api/v1/loaners/{serial}/wipe", post(wipe_loaner))
+        .route("/api/v1/loaners/{serial}/lost", post(lose_loaner))
+}
+
+/// Reports may arrive this late (devices buffer while offline).
+const MAX_LATE: SignedDuration = SignedDuration::from_hours(48);
+/// …and stamped at most this far ahead (a phone clock slightly fast).
+const MAX_AHEAD: SignedDuration = SignedDuration::from_mins(5);
+/// The most reports in one batch (two days at one a minute, with room).
+const MAX_BATCH: usize = 5000;
+/// The longest quarantine a case may be opened or extended for.
+const MAX_CASE: SignedDuration = SignedDuration::from_hours(60 * 24);
+
+fn unprocessable(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, ru, en).lang(lang)
+}
+
+fn parse_time(s: &str, field: &'static str, lang: Lang) -> ApiResult<Timestamp> {
+    s.parse::<Timestamp>().map_err(|_| {
+        unprocessable(
+            "invalid_field",
+            format!("Время «{s}» не разобрано: нужен формат RFC 3339, например 2020-04-15T10:00:00+03:00."),
+            format!("Time '{s}' is not understood: expected RFC 3339, e.g. 2020-04-15T10:00:00+03:00."),
+            lang,
+        )
+        .with("field", field)
+    })
+}
+
+/// A signed-in health officer: the only role that opens cases and decides flags.
+pub struct Health(pub OfficerId);
+
+impl FromRequestParts<AppState> for Health {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let staff = Staff::from_request_parts(parts, state).await?;
+        let lang = Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        staff.require(&[Role::Health], lang)?;
+        OfficerId::parse(&staff.0.subject_id)
+            .map(Self)
+            .map_err(ApiError::internal)
+    }
+}
+
+fn case_not_found(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "case_not_found",
+        "Дело не найдено.",
+        "Case not found.",
+    )
+    .lang(lang)
+}
+
+fn flag_not_found(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "flag_not_found",
+        "Отметка не найдена.",
+        "Flag not found.",
+    )
+    .lang(lang)
+}
+
+fn flag_json(flag: &FlagRecord) -> Value {
+    json!({
+        "id": flag.id,
+        "case_id": flag.case_id,
+        "kind": flag.kind.as_str(),
+        "state": flag.state,
+        "from": flag.from.to_string(),
+        "to": flag.to.to_string(),
+        "ongoing": flag.ongoing,
+        "evidence": flag.evidence,
+        "sanction": flag.sanction,
+        "awaits_officer": flag.awaits_officer,
+        "history": flag.history,
+    })
+}
+
+fn case_json(case: &CaseRecord) -> Value {
+    json!({
+        "id": case.id,
+        "status": case.status,
+        "phone": case.phone,
+        "full_name": case.full_name,
+        // Erased (null) once the case's data is past retention.
+        "home": case.home.map(|h| json!({
+            "address": case.home_address, "lat": h.lat(), "lon": h.lon(),
+        })),
+        "radius_m": case.radius_m,
+        "time_zone": case.time_zone,
+        "starts_at": case.starts_at.to_string(),
+        "ends_at": case.ends_at.to_string(),
+        "monitoring_since": case.monitoring_since.map(|t| t.to_string()),
+        "created_by": case.created_by,
+        "ended_at": case.ended_at.map(|t| t.to_string()),
+        "closed_at": case.closed_at.map(|t| t.to_string()),
+        "purged_at": case.purged_at.map(|t| t.to_string()),
+        "purged_fixes": case.purged_fixes,
+    })
+}
+
+#[derive(Deserialize)]
+struct HomeInput {
+    address: String,
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Deserialize)]
+struct CaseInput {
+    phone: String,
+    full_name: String,
+    home: HomeInput,
+    radius_m: Option<f64>,
+    starts_at: String,
+    ends_at: String,
+    time_zone: Option<String>,
+}
+
+impl CaseInput {
+    fn parse(self, lang: Lang) -> ApiResult<NewCase> {
+        let phone = PhoneNumber::parse(&self.phone).map_err(|e| {
+            let l = e.localized();
+            unprocessable("invalid_phone", l.ru, l.en, lang).with("field", "phone")
+        })?;
+        let name = FullName::parse(&self.full_name).map_err(|e| {
+            let l = e.localized();
+            unprocessable("invalid_name", l.ru, l.en, lang).with("field", "full_name")
+        })?;
+        let address = self.home.address.trim();
+        if address.is_empty() || address.chars().count() > 300 {
+            return Err(unprocessable(
+                "invalid_field",
+                "Адрес нужен, не длиннее 300 знаков.".into(),
+                "An address is required, at most 300 characters.".into(),
+                lang,
+            )
+            .with("field", "home.address"));
+        }
+        let home = GeoPoint::new(self.home.lat, self.home.lon).map_err(|e| {
+            let l = e.localized();
+            unprocessable("invalid_field", l.ru, l.en, lang).with("field", "home")
+        })?;
+        let radius_m = self.radius_m.unwrap_or(100.0);
+        Geofence::new(home, radius_m).map_err(|_| {
+            unprocessable(
+                "invalid_field",
+                format!(
+                    "Радиус {radius_m} м вне допустимого: от {} до {} м.",
+                    Geofence::MIN_RADIUS_M,
+                    Geofence::MAX_RADIUS_M
+                ),
+                format!(
+                    "Radius {radius_m} m is out of range: {} to {} m.",
+                    Geofence::MIN_RADIUS_M,
+                    Geofence::MAX_RADIUS_M
+                ),
+                lang,
+            )
+            .with("field", "radius_m")
+        })?;
+        let time_zone = self.time_zone.unwrap_or_else(|| "Europe/Moscow".into());
+        if TimeZone::get(&time_zone).is_err() {
+            return Err(unprocessable(
+                "invalid_field",
+                format!("Часовой пояс «{time_zone}» неизвестен; нужно имя IANA, например Europe/Moscow."),
+                format!("Time zone '{time_zone}' is unknown; expected an IANA name such as Europe/Moscow."),
+                lang,
+            )
+            .with("field", "time_zone"));
+        }
+        let starts_at = parse_time(&self.starts_at, "starts_at", lang)?;
+        let ends_at = parse_time(&self.ends_at, "ends_at", lang)?;
+        check_period(starts_at, ends_at, lang)?;
+        Ok(NewCase {
+            phone: phone.as_str().to_string(),
+            full_name: name.as_str().to_string(),
+            home_address: address.to_string(),
+            home,
+            radius_m,
+            time_zone,
+            starts_at,
+            ends_at,
+        })
+    }
+}
+
+fn check_period(starts_at: Timestamp, ends_at: Timestamp, lang: Lang) -> ApiResult<()> {
+    if ends_at <= starts_at || ends_at.duration_since(starts_at) > MAX_CASE {
+        return Err(unprocessable(
+            "invalid_period",
+            "Конец карантина должен быть позже начала, не более чем через 60 дней.".into(),
+            "The quarantine must end after it starts, within 60 days.".into(),
+            lang,
+        )
+        .with("field", "ends_at"));
+    }
+    Ok(())
+}
+
+/// A one-time enrollment code the officer reads out or prints: 12 characters with no
+/// look-alikes, shown as `XXXX-XXXX-XXXX` (about 60 bits).
+fn enrollment_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The code as typed: any case, any separators.
+fn normalize_code(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+async fn create_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Body(input): Body<CaseInput>,
+) -> ApiResult<Response> {
+    let case = input.parse(lang)?;
+    let code = enrollment_code();
+    let id = state
+        .store
+        .create_case(
+            &case,
+            &normalize_code(&code),
+            officer.as_str(),
+            state.clock.now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "enrollment_code": code})),
+    )
+        .into_response())
+}
+
+async fn show_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (case, flags) = state
+        .store
+        .read_case(&id, officer.as_str(), state.clock.now())
+        .await?
+        .ok_or_else(|| case_not_found(lang))?;
+    let mut body = case_json(&case);
+    body["flags"] = flags.iter().map(flag_json).collect();
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct ExtendInput {
+    ends_at: String,
+}
+
+async fn change(
+    state: &AppState,
+    lang: Lang,
+    officer: &OfficerId,
+    id: &str,
+    change: CaseChange,
+) -> ApiResult<Json<Value>> {
+    match state
+        .store
+        .change_case(id, change, officer.as_str(), state.clock.now())
+        .await
+    {
+        Ok(case) => Ok(Json(case_json(&case))),
+        Err(CaseChangeError::NotFound) => Err(case_not_found(lang)),
+        Err(CaseChangeError::WrongStatus(status)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "case_status_conflict",
+            format!("Дело в состоянии «{status}»: это действие невозможно."),
+            format!("The case is {status}: this cannot be done."),
+        )
+        .with("status", status)
+        .lang(lang)),
+        Err(CaseChangeError::NotLater) => Err(unprocessable(
+            "invalid_period",
+            "Новый конец карантина должен быть позже нынешнего.".into(),
+            "The new end must be later than the current one.".into(),
+            lang,
+        )
+        .with("field", "ends_at")),
+        Err(CaseChangeError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn extend_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+    Body(input): Body<ExtendInput>,
+) -> ApiResult<Json<Value>> {
+    let until = parse_time(&input.ends_at, "ends_at", lang)?;
+    if let Some(case) = state.store.case(&id).await? {
+        check_period(case.starts_at, until, lang)?;
+    }
+    change(&state, lang, &officer, &id, CaseChange::Extend(until)).await
+}
+
+async fn end_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    change(&state, lang, &officer, &id, CaseChange::EndNow).await
+}
+
+async fn close_case(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    change(&state, lang, &officer, &id, CaseChange::Close).await
+}
+
+async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiResult<Json<Value>> {
+    let flags = state
+        .store
+        .officer_queue(officer.as_str(), state.clock.now())
+        .await?;
+    Ok(Json(
+        json!({"flags": flags.iter().map(flag_json).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn show_flag(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let flag = state
+        .store
+        .flag(&id)
+        .await?
+        .ok_or_else(|| flag_not_found(lang))?;
+    state
+        .store
+        .audit(
+            officer.as_str(),
+            "monitoring.flag.read",
+            &id,
+            "",
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(flag_json(&flag)))
+}
+
+fn step_error(e: FlagStepError, lang: Lang) -> ApiError {
+    let refused = match e {
+        FlagStepError::NotFound => return flag_not_found(lang),
+        FlagStepError::Store(e) => return e.into(),
+        FlagStepError::Refused(r) => r,
+    };
+    let en = refused.to_string();
+    let (status, code, ru) = match &refused {
+        TransitionError::SameOfficer(_) => (
+            StatusCode::FORBIDDEN,
+            "appeal_needs_another_officer",
+            "Жалобу на ваше решение рассматривает другой врач.".to_string(),
+        ),
+        TransitionError::NotSanctionable(kind) => (
+            StatusCode::CONFLICT,
+            "not_sanctionable",
+            format!("Отметку «{kind}» нельзя подтвердить с мерой: отсутствие сигнала само по себе не нарушение."),
+        ),
+        TransitionError::NotAllowed { state: "open", .. } => (
+            StatusCode::CONFLICT,
+            "patient_not_yet_notified",
+            "Пациенту ещё не ушло SMS об этой отметке; решение можно принять после него.".to_string(),
+        ),
+        TransitionError::NotAllowed { state, event } => (
+            StatusCode::CONFLICT,
+            "flag_state_conflict",
+            format!("Отметка в состоянии «{state}»: шаг «{event}» невозможен."),
+        ),
+        TransitionError::MissingReason(what) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason_required",
+            format!("Нужно указать причину ({what})."),
+        ),
+        TransitionError::TimeGoesBackwards { .. } | TransitionError::NotRaised => (
+            StatusCode::CONFLICT,
+            "flag_state_conflict",
+            "Шаг противоречит истории отметки.".to_string(),
+        ),
+    };
+    let en = if code == "patient_not_yet_notified" {
+        "The patient's SMS about this flag has not gone out yet; decide once it has.".to_string()
+    } else {
+        en
+    };
+    ApiError::new(status, code, ru, en).lang(lang)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DecisionKind {
+    Dismiss,
+    Confirm,
+}
+
+#[derive(Deserialize)]
+struct DecisionInput {
+    decision: DecisionKind,
+    sanction: Option<Sanction>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+    Body(input): Body<DecisionInput>,
+) -> ApiResult<Json<Value>> {
+    let step = match (input.decision, input.sanction) {
+        (DecisionKind::Dismiss, None) => OfficerStep::Dismiss { note: input.note },
+        (DecisionKind::Dismiss, Some(_)) => {
+            return Err(unprocessable(
+                "invalid_field",
+                "При снятии отметки мера не назначается.".into(),
+                "A dismissal carries no sanction.".into(),
+                lang,
+            )
+            .with("field", "sanction"))
+        }
+        (DecisionKind::Confirm, Some(sanction)) => OfficerStep::Confirm {
+            sanction,
+            note: input.note,
+        },
+        (DecisionKind::Confirm, None) => {
+            return Err(unprocessable(
+                "invalid_field",
+                "Подтверждение требует меры: {\"type\":\"warning\"} или {\"type\":\"fine\",\"amount_rub\":…}.".into(),
+                "A confirmation needs a sanction: {\"type\":\"warning\"} or {\"type\":\"fine\",\"amount_rub\":…}.".into(),
+                lang,
+            )
+            .with("field", "sanction"))
+        }
+    };
+    let flag = state
+        .store
+        .decide_flag(&id, &officer, &step, state.clock.now(), &sms_text)
+        .await
+        .map_err(|e| step_error(e, lang))?;
+    state.outbox_wakeup.notify_one();
+    Ok(Json(flag_json(&flag)))
+}
+
+#[derive(Deserialize)]
+struct AppealDecisionInput {
+    upheld: bool,
+    #[serde(default)]
+    note: String,
+}
+
+async fn decide_appeal(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+    Body(input): Body<AppealDecisionInput>,
+) -> ApiResult<Json<Value>> {
+    let step = OfficerStep::DecideAppeal {
+        upheld: input.upheld,
+        note: input.note,
+    };
+    let flag = state
+        .store
+        .decide_flag(&id, &officer, &step, state.clock.now(), &sms_text)
+        .await
+        .map_err(|e| step_error(e, lang))?;
+    state.outbox_wakeup.notify_one();
+    Ok(Json(flag_json(&flag)))
+}
+
+/// An enrolled device, by its bearer token.
+pub struct Device(pub propusk_store::Device);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let lang = Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let unauthorized = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Нужен токен устройства (Authorization: Bearer …), выданный при подключении по коду.",
+                "A device token is required (Authorization: Bearer …), as issued at enrollment.",
+            )
+            .lang(lang)
+        };
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(unauthorized)?;
+        let device = state.store.device(token).await?.ok_or_else(unauthorized)?;
+        Ok(Self(device))
+    }
+}
+
+#[derive(Deserialize)]
+struct EnrollInput {
+    enrollment_code: String,
+    /// A photo taken in the app at enrollment (base64 JPEG or PNG), for officers to compare
+    /// check-in photos with.
+    reference_photo: Option<String>,
+}
+
+/// The most a photo may weigh (a phone's camera picture, scaled down by the app).
+/// (Its base64 form must also fit the 2 MB limit on a request body.)
+const MAX_PHOTO: usize = 1024 * 1024;
+
+/// A photo's media type from its first bytes; only JPEG and PNG are taken.
+fn photo_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+fn parse_photo(b64: &str, field: &'static str, lang: Lang) -> ApiResult<Vec<u8>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()
+        .filter(|b| b.len() <= MAX_PHOTO && photo_type(b).is_some());
+    bytes.ok_or_else(|| {
+        unprocessable(
+            "invalid_photo",
+            "Фото должно быть JPEG или PNG в base64, не больше 1 МБ.".into(),
+            "The photo must be a base64 JPEG or PNG of at most 1 MB.".into(),
+            lang,
+        )
+        .with("field", field)
+    })
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    lang: Lang,
+    Body(input): Body<EnrollInput>,
+) -> ApiResult<Response> {
+    let photo = input
+        .reference_photo
+        .as_deref()
+        .map(|p| parse_photo(p, "reference_photo", lang))
+        .transpose()?;
+    let token = new_token();
+    let device = state
+        .store
+        .enroll_device(
+            &normalize_code(&input.enrollment_code),
+            &token,
+            "own",
+            photo.as_deref(),
+            state.clock.now(),
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "enrollment_code_not_found",
+                "Код подключения не найден: он неверен, уже использован или карантин окончен.",
+                "Enrollment code not found: it is wrong, already used, or the quarantine is over.",
+            )
+            .lang(lang)
+        })?;
+    tracing::info!(device = %device.id, case = %device.case_id, "device enrolled");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"device_token": token, "case_id": device.case_id})),
+    )
+        .into_response())
+}
+
+/// One report as a device sends it; checked here so the answer can say which one is wrong.
+#[derive(Deserialize)]
+struct FixInput {
+    ts: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+}
+
+fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Vec<Fix>> {
+    if batch.is_empty() || batch.len() > MAX_BATCH {
+        return Err(unprocessable(
+            "invalid_batch",
+            format!(
+                "В пакете {} отметок; нужно от 1 до {MAX_BATCH}.",
+                batch.len()
+            ),
+            format!(
+                "The batch has {} reports; expected 1 to {MAX_BATCH}.",
+                batch.len()
+            ),
+            lang,
+        ));
+    }
+    let earliest = now.checked_sub(MAX_LATE).unwrap_or(now);
+    let latest = now.checked_add(MAX_AHEAD).unwrap_or(now);
+    batch
+        .into_iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let at = |e: ApiError| e.with("index", index);
+            let ts = parse_time(&f.ts, "ts", lang).map_err(at)?;
+            if ts > latest {
+                return Err(at(unprocessable(
+                    "fix_in_future",
+                    format!("Отметка №{index} датирована будущим ({ts}); проверьте часы телефона."),
+                    format!(
+                        "Report #{index} is dated in the future ({ts}); check the phone's clock."
+                    ),
+                    lang,
+                )
+                .with("field", "ts")));
+            }
+            if ts < earliest {
+                return Err(at(unprocessable(
+                    "fix_too_old",
+                    format!("Отметка №{index} ({ts}) старше 48 часов и не принимается."),
+                    format!(
+                        "Report #{index} ({ts}) is more than 48 hours old and is not accepted."
+                    ),
+                    lang,
+                )
+                .with("field", "ts")));
+            }
+            Fix::from_parts(ts, f.lat, f.lon, f.accuracy_m).map_err(|e| {
+                at(unprocessable(
+                    "invalid_fix",
+                    format!("Отметка №{index} неверна: {e}"),
+                    format!("Report #{index} is invalid: {e}"),
+                    lang,
+                ))
+            })
+        })
+        .collect()
+}
+
+async fn locations(
+    State(state): State<AppState>,
+    lang: Lang,
+    Device(device): Device,
+    Body(batch): Body<Vec<FixInput>>,
+) -> ApiResult<Response> {
+    let now = state.clock.now();
+    let fixes = parse_batch(batch, now, lang)?;
+    let out = state
+        .store
+        .ingest_fixes(&device, &fixes, now, &geofence_config(), &sms_text)
+        .await?;
+    if out.raised > 0 {
+        state.outbox_wakeup.notify_one();
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "accepted": out.accepted,
+            "duplicates": out.duplicates,
+            "ignored": out.ignored,
+        })),
+    )
+        .into_response())
+}
+
+async fn device_flags(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> ApiResult<Json<Value>> {
+    // The patient sees each flag, its evidence and where it stands; the officers' ids in the
+    // history are staff data and stay out.
+    let flags = state.store.case_flags(&device.case_id).await?;
+    let flags: Vec<Value> = flags
+        .iter()
+        .map(|f| {
+            let mut v = flag_json(f);
+            if let Some(map) = v.as_object_mut() {
+                map.remove("history");
+            }
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "flags": flags })))
+}
+
+#[derive(Deserialize)]
+struct AppealInput {
+    statement: String,
+}
+
+async fn appeal(
+    State(state): State<AppState>,
+    lang: Lang,
+    Device(device): Device,
+    Path(id): Path<String>,
+    Body(input): Body<AppealInput>,
+) -> ApiResult<Json<Value>> {
+    let flag = state
+        .store
+        .appeal_flag(&device, &id, &input.statement, state.clock.now())
+        .await
+        .map_err(|e| step_error(e, lang))?;
+    Ok(Json(flag_json(&flag)))
+}
+
+fn challenge_json(c: &ChallengeRecord, home: Option<GeoPoint>) -> Value {
+    json!({
+        "id": c.id,
+        "issued_at": c.issued_at.to_string(),
+        "deadline": c.deadline.to_string(),
+        "answered_at": c.answered_at.map(|t| t.to_string()),
+        "late": c.answered_at.map(|a| a >= c.deadline),
+        "has_photo": c.has_photo,
+        // Map-free: how far from home the phone said it was, and how sure it was.
+        "distance_m": home.zip(c.point).map(|(h, p)| distance_m(h, p).round() as u64),
+        "accuracy_m": c.accuracy_m,
+        "flag_id": c.flag_id,
+    })
+}
+
+async fn open_challenges(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> ApiResult<Json<Value>> {
+    let open = state
+        .store
+        .open_challenges(&device, state.clock.now())
+        .await?;
+    let list: Vec<Value> = open
+        .iter()
+        .map(|c| json!({"id": c.id, "issued_at": c.issued_at.to_string(), "deadline": c.deadline.to_string()}))
+        .collect();
+    Ok(Json(json!({ "challenges": list })))
+}
+
+#[derive(Deserialize)]
+struct AnswerInput {
+    /// base64 JPEG or PNG taken in the app.
+    photo: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+}
+
+async fn answer_challenge(
+    State(state): State<AppState>,
+    lang: Lang,
+    Device(device): Device,
+    Path(id): Path<String>,
+    Body(input): Body<AnswerInput>,
+) -> ApiResult<Json<Value>> {
+    let photo = parse_photo(&input.photo, "photo", lang)?;
+    let now = state.clock.now();
+    let fix = Fix::from_parts(now, input.lat, input.lon, input.accuracy_m).map_err(|e| {
+        unprocessable(
+            "invalid_fix",
+            format!("Местоположение неверно: {e}"),
+            format!("The location is invalid: {e}"),
+            lang,
+        )
+    })?;
+    match state
+        .store
+        .answer_challenge(&device, &id, &photo, &fix, now)
+        .await?
+    {
+        AnswerOutcome::Answered { late } => Ok(Json(json!({
+            "id": id, "answered_at": now.to_string(), "late": late,
+        }))),
+        AnswerOutcome::AlreadyAnswered => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_answered",
+            "На эту проверку уже ответили; засчитан первый ответ.",
+            "This check-in was answered already; the first answer stands.",
+        )
+        .lang(lang)),
+        AnswerOutcome::NotFound => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "challenge_not_found",
+            "Проверка не найдена.",
+            "Check-in not found.",
+        )
+        .lang(lang)),
+    }
+}
+
+async fn case_checkins(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let now = state.clock.now();
+    let case = state
+        .store
+        .case(&id)
+        .await?
+        .ok_or_else(|| case_not_found(lang))?;
+    state
+        .store
+        .audit(officer.as_str(), "monitoring.checkins.read", &id, "", now)
+        .await?;
+    let list: Vec<Value> = state
+        .store
+        .case_checkins(&id, now)
+        .await?
+        .iter()
+        .map(|c| challenge_json(c, case.home))
+        .collect();
+    Ok(Json(json!({ "checkins": list })))
+}
+
+fn photo_response(bytes: Vec<u8>) -> Response {
+    let kind = photo_type(&bytes).unwrap_or("application/octet-stream");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, kind),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn photo_not_found(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "photo_not_found",
+        "Фото нет: его не было или оно удалено по сроку хранения.",
+        "No photo: there was none, or it was erased after retention.",
+    )
+    .lang(lang)
+}
+
+async fn checkin_photo(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (case_id, photo) = state
+        .store
+        .checkin_photo(&id)
+        .await?
+        .ok_or_else(|| photo_not_found(lang))?;
+    state
+        .store
+        .audit(
+            officer.as_str(),
+            "monitoring.checkin.photo.read",
+            &case_id,
+            &id,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(photo_response(photo))
+}
+
+async fn reference_photo(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let photo = state
+        .store
+        .reference_photo(&id)
+        .await?
+        .ok_or_else(|| photo_not_found(lang))?;
+    state
+        .store
+        .audit(
+            officer.as_str(),
+            "monitoring.reference_photo.read",
+            &id,
+            "",
+            state.clock.now(),
+        )
+        .await?;
+    Ok(photo_response(photo))
+}
+
+fn loaner_json(l: &Loaner) -> Value {
+    json!({
+        "serial": l.serial,
+        "state": l.state,
+        "case_id": l.case_id,
+        "lent_at": l.lent_at.map(|t| t.to_string()),
+        "due_at": l.due_at.map(|t| t.to_string()),
+        "returned_at": l.returned_at.map(|t| t.to_string()),
+        "wiped_at": l.wiped_at.map(|t| t.to_string()),
+        "checklist": l.checklist,
+    })
+}
+
+fn loaner_error(e: LoanerError, lang: Lang) -> ApiError {
+    match e {
+        LoanerError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "loaner_not_found",
+            "Телефон с таким серийным номером не найден.",
+            "No loaner phone with this serial.",
+        )
+        .lang(lang),
+        LoanerError::Exists => ApiError::new(
+            StatusCode::CONFLICT,
+            "loaner_exists",
+            "Телефон с таким серийным номером уже есть.",
+            "A loaner with this serial exists.",
+        )
+        .lang(lang),
+        LoanerError::WrongState(state) => ApiError::new(
+            StatusCode::CONFLICT,
+            "loaner_state_conflict",
+            format!("Телефон в состоянии «{state}»: это действие невозможно."),
+            format!("The loaner is {state}: this cannot be done."),
+        )
+        .with("state", state)
+        .lang(lang),
+        LoanerError::CaseNotActive => ApiError::new(
+            StatusCode::CONFLICT,
+            "case_status_conflict",
+            "Дело не найдено или наблюдение по нему окончено.",
+            "The case is unknown or no longer monitored.",
+        )
+        .lang(lang),
+        LoanerError::Store(e) => e.into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoanerInput {
+    serial: String,
+}
+
+async fn add_loaner(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Body(input): Body<LoanerInput>,
+) -> ApiResult<Response> {
+    let serial = input.serial.trim();
+    if serial.is_empty()
+        || serial.len() > 64
+        || !serial
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(unprocessable(
+            "invalid_field",
+            "Серийный номер: от 1 до 64 латинских букв, цифр и дефисов.".into(),
+            "Serial: 1 to 64 Latin letters, digits and hyphens.".into(),
+            lang,
+        )
+        .with("field", "serial"));
+    }
+    let loaner = state
+        .store
+        .add_loaner(serial, officer.as_str(), state.clock.now())
+        .await
+        .map_err(|e| loaner_error(e, lang))?;
+    Ok((StatusCode::CREATED, Json(loaner_json(&loaner))).into_response())
+}
+
+#[derive(Deserialize)]
+struct LoanerQuery {
+    state: Option<String>,
+}
+
+async fn list_loaners(
+    State(state): State<AppState>,
+    Health(_): Health,
+    axum::extract::Query(q): axum::extract::Query<LoanerQuery>,
+) -> ApiResult<Json<Value>> {
+    let list = state.store.loaners(q.state.as_deref()).await?;
+    Ok(Json(
+        json!({"loaners": list.iter().map(loaner_json).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn overdue_loaners(
+    State(state): State<AppState>,
+    Health(_): Health,
+) -> ApiResult<Json<Value>> {
+    let list = state.store.overdue_loaners(state.clock.now()).await?;
+    Ok(Json(
+        json!({"loaners": list.iter().map(loaner_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct LendInput {
+    case_id: String,
+}
+
+async fn lend_loaner(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(serial): Path<String>,
+    Body(input): Body<LendInput>,
+) -> ApiResult<Json<Value>> {
+    let token = new_token();
+    let (loaner, _) = state
+        .store
+        .lend_loaner(
+            &serial,
+            &input.case_id,
+            &token,
+            officer.as_str(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| loaner_error(e, lang))?;
+    // The token goes onto the phone when it is handed out; it is the only thing the phone
+    // holds about the patient.
+    let mut body = loaner_json(&loaner);
+    body["device_token"] = json!(token);
+    Ok(Json(body))
+}
+
+/// A checklist: item name → done.
+type Checklist = std::collections::BTreeMap<String, bool>;
+
+#[derive(Deserialize)]
+struct ChecklistInput {
+    checklist: Checklist,
+}
+
+/// What a wipe must have done before a phone is lent again.
+const WIPE_STEPS: [&str; 3] = ["factory_reset", "token_removed", "accounts_removed"];
+
+async fn return_loaner(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(serial): Path<String>,
+    Body(input): Body<ChecklistInput>,
+) -> ApiResult<Json<Value>> {
+    let loaner = state
+        .store
+        .move_loaner(
+            &serial,
+            &["on_loan"],
+            "returned",
+            Some(&json!(input.checklist)),
+            officer.as_str(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| loaner_error(e, lang))?;
+    Ok(Json(loaner_json(&loaner)))
+}
+
+async fn wipe_loaner(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(serial): Path<String>,
+    Body(input): Body<ChecklistInput>,
+) -> ApiResult<Json<Value>> {
+    let missing: Vec<&str> = WIPE_STEPS
+        .into_iter()
+        .filter(|s| input.checklist.get(*s) != Some(&true))
+        .collect();
+    if !missing.is_empty() {
+        let list = missing.join(", ");
+        return Err(unprocessable(
+            "wipe_incomplete",
+            format!("Очистка не завершена: не отмечено {list}."),
+            format!("The wipe is not complete: not done: {list}."),
+            lang,
+        )
+        .with("missing", missing));
+    }
+    let loaner = state
+        .store
+        .move_loaner(
+            &serial,
+            &["returned"],
+            "wiped",
+            Some(&json!(input.checklist)),
+            officer.as_str(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| loaner_error(e, lang))?;
+    Ok(Json(loaner_json(&loaner)))
+}
+
+async fn lose_loaner(
+    State(state): State<AppState>,
+    lang: Lang,
+    Health(officer): Health,
+    Path(serial): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let loaner = state
+        .store
+        .move_loaner(
+            &serial,
+            &["on_loan", "returned"],
+            "lost",
+            None,
+            officer.as_str(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| loaner_error(e, lang))?;
+    Ok(Json(loaner_json(&loaner)))
+}

@@ -1,0 +1,268 @@
+//! Loaner phones for patients without a phone of their own: an inventory moving
+//! `in_stock` → `on_loan` → `returned` → `wiped` (lendable again), or `lost`.
+//!
+//! Lending enrolls the phone to the case as a `loaner` device and hands back its token: the
+//! only thing the phone holds. The loan is due at the case's end; returning revokes the
+//! token, and the phone is lent again only after a wipe recorded with its checklist. Every
+//! step is in the audit log.
+
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::monitoring::{sha256_hex, Device};
+use crate::{audit, new_id, secs, ts, Backend, Result, Store, StoreError};
+
+/// A loaner phone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaner {
+    pub serial: String,
+    /// `in_stock`, `on_loan`, `returned`, `wiped` or `lost`.
+    pub state: String,
+    pub case_id: Option<String>,
+    pub lent_at: Option<Timestamp>,
+    pub due_at: Option<Timestamp>,
+    pub returned_at: Option<Timestamp>,
+    pub wiped_at: Option<Timestamp>,
+    /// The last return or wipe checklist.
+    pub checklist: Option<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoanerError {
+    #[error("no such loaner")]
+    NotFound,
+    #[error("a loaner with this serial exists")]
+    Exists,
+    #[error("the loaner is {0}")]
+    WrongState(String),
+    #[error("the case is not being monitored")]
+    CaseNotActive,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LoanerError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+const COLUMNS: &str = "serial, state, case_id, lent_at, due_at, returned_at, wiped_at, checklist";
+
+fn from_row(row: &AnyRow) -> Result<Loaner> {
+    let opt =
+        |c: &str| -> Result<Option<Timestamp>> { Ok(row.try_get::<Option<i64>, _>(c)?.map(ts)) };
+    let checklist: Option<String> = row.try_get("checklist")?;
+    Ok(Loaner {
+        serial: row.try_get("serial")?,
+        state: row.try_get("state")?,
+        case_id: row.try_get("case_id")?,
+        lent_at: opt("lent_at")?,
+        due_at: opt("due_at")?,
+        returned_at: opt("returned_at")?,
+        wiped_at: opt("wiped_at")?,
+        checklist: checklist.and_then(|c| serde_json::from_str(&c).ok()),
+    })
+}
+
+impl Store {
+    async fn locked_loaner(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        serial: &str,
+    ) -> Result<(Loaner, Option<String>), LoanerError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, device_id FROM monitoring_loaners WHERE serial = $1{lock}"
+        ))
+        .bind(serial)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(LoanerError::NotFound)?;
+        Ok((from_row(&row)?, row.try_get("device_id")?))
+    }
+
+    async fn loaner_in(
+        tx: &mut Transaction<'static, Any>,
+        serial: &str,
+    ) -> Result<Loaner, LoanerError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM monitoring_loaners WHERE serial = $1"
+        ))
+        .bind(serial)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(from_row(&row)?)
+    }
+
+    /// Adds a phone to the inventory, in stock.
+    pub async fn add_loaner(
+        &self,
+        serial: &str,
+        staff: &str,
+        now: Timestamp,
+    ) -> Result<Loaner, LoanerError> {
+        let mut tx = self.write_tx().await?;
+        let added = sqlx::query(
+            "INSERT INTO monitoring_loaners (serial, state, updated_at) VALUES ($1, 'in_stock', $2) \
+             ON CONFLICT (serial) DO NOTHING",
+        )
+        .bind(serial)
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(LoanerError::Exists);
+        }
+        audit::append(&mut tx, staff, "monitoring.loaner.add", serial, "", now).await?;
+        let loaner = Self::loaner_in(&mut tx, serial).await?;
+        tx.commit().await?;
+        Ok(loaner)
+    }
+
+    /// The inventory (optionally in one state), by serial.
+    pub async fn loaners(&self, state: Option<&str>) -> Result<Vec<Loaner>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM monitoring_loaners WHERE ($1 = '' OR state = $1) ORDER BY serial"
+        ))
+        .bind(state.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Phones on loan past their due date, longest overdue first.
+    pub async fn overdue_loaners(&self, now: Timestamp) -> Result<Vec<Loaner>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM monitoring_loaners WHERE state = 'on_loan' AND due_at < $1 \
+             ORDER BY due_at"
+        ))
+        .bind(secs(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Lends a phone in stock (or wiped) to an active case: enrolls it as the case's
+    /// `loaner` device with `device_token`, due at the case's end.
+    pub async fn lend_loaner(
+        &self,
+        serial: &str,
+        case_id: &str,
+        device_token: &str,
+        staff: &str,
+        now: Timestamp,
+    ) -> Result<(Loaner, Device), LoanerError> {
+        let mut tx = self.write_tx().await?;
+        let (loaner, _) = self.locked_loaner(&mut tx, serial).await?;
+        if !matches!(loaner.state.as_str(), "in_stock" | "wiped") {
+            return Err(LoanerError::WrongState(loaner.state));
+        }
+        let case: Option<(i64,)> = sqlx::query_as(
+            "UPDATE monitoring_cases SET monitoring_since = COALESCE(monitoring_since, $2) \
+             WHERE id = $1 AND status = 'active' AND ends_at > $2 RETURNING ends_at",
+        )
+        .bind(case_id)
+        .bind(secs(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (due,) = case.ok_or(LoanerError::CaseNotActive)?;
+        let device = Device {
+            id: new_id(),
+            case_id: case_id.to_string(),
+        };
+        sqlx::query(
+            "INSERT INTO monitoring_devices (id, case_id, token_hash, kind, enrolled_at) \
+             VALUES ($1, $2, $3, 'loaner', $4)",
+        )
+        .bind(&device.id)
+        .bind(case_id)
+        .bind(sha256_hex(device_token))
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE monitoring_loaners SET state = 'on_loan', case_id = $1, device_id = $2, \
+             lent_at = $3, due_at = $4, returned_at = NULL, updated_at = $3 WHERE serial = $5",
+        )
+        .bind(case_id)
+        .bind(&device.id)
+        .bind(secs(now))
+        .bind(due)
+        .bind(serial)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            staff,
+            "monitoring.loaner.lend",
+            serial,
+            case_id,
+            now,
+        )
+        .await?;
+        let loaner = Self::loaner_in(&mut tx, serial).await?;
+        tx.commit().await?;
+        Ok((loaner, device))
+    }
+
+    /// Records a step that moves a loaner from one of `from` to `to`, with a checklist;
+    /// revokes its device token when it leaves the patient.
+    pub async fn move_loaner(
+        &self,
+        serial: &str,
+        from: &[&str],
+        to: &str,
+        checklist: Option<&serde_json::Value>,
+        staff: &str,
+        now: Timestamp,
+    ) -> Result<Loaner, LoanerError> {
+        let mut tx = self.write_tx().await?;
+        let (loaner, device_id) = self.locked_loaner(&mut tx, serial).await?;
+        if !from.contains(&loaner.state.as_str()) {
+            return Err(LoanerError::WrongState(loaner.state));
+        }
+        let column = match to {
+            "returned" => ", returned_at = $4",
+            "wiped" => ", wiped_at = $4",
+            _ => "",
+        };
+        sqlx::query(&format!(
+            "UPDATE monitoring_loaners SET state = $1, checklist = COALESCE($2, checklist), \
+             updated_at = $4{column} WHERE serial = $3"
+        ))
+        .bind(to)
+        .bind(checklist.map(|c| c.to_string()))
+        .bind(serial)
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(device) = device_id {
+            sqlx::query(
+                "UPDATE monitoring_devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(secs(now))
+            .bind(device)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let detail = checklist.map(|c| c.to_string()).unwrap_or_default();
+        audit::append(
+            &mut tx,
+            staff,
+            &format!("monitoring.loaner.{to}"),
+            serial,
+            &detail,
+            now,
+        )
+        .await?;
+        let loaner = Self::loaner_in(&mut tx, serial).await?;
+        tx.commit().await?;
+        Ok(loaner)
+    }
+}

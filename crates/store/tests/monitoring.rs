@@ -1,0 +1,128 @@
+//! The store's side of "the patient hears first": a flag cannot be decided until the outbox
+//! has sent its SMS, and sending it is what moves the flag on. No server here, so no outbox
+//! worker races the test. On SQLite, and on PostgreSQL when `PROPUSK_TEST_DATABASE_URL` is set.
+
+use jiff::{SignedDuration, Timestamp};
+use propusk_core::domain::GeoPoint;
+use propusk_core::monitoring::case::{OfficerId, PatientSms, Sanction};
+use propusk_core::monitoring::geofence::{Fix, GeofenceConfig};
+use propusk_store::{FlagStepError, NewCase, OfficerStep, SentVia, Store};
+
+async fn stores() -> Vec<(Store, Option<(String, String)>)> {
+    let dir = std::env::temp_dir().join(format!("propusk-store-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut all = vec![(
+        Store::open(&format!("sqlite://{}", dir.join("db").display()))
+            .await
+            .unwrap(),
+        None,
+    )];
+    if let Ok(base) = std::env::var("PROPUSK_TEST_DATABASE_URL") {
+        if !base.is_empty() {
+            use sqlx::{Connection, Executor};
+            sqlx::any::install_default_drivers();
+            let name = format!("propusk_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            let url = format!("{prefix}/{name}");
+            all.push((Store::open(&url).await.unwrap(), Some((base.clone(), name))));
+        }
+    }
+    all
+}
+
+async fn drop_db(base: &str, name: &str) {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::AnyConnection::connect(base).await.unwrap();
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+}
+
+fn text(sms: &PatientSms, _tz: &str) -> String {
+    format!("{sms:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flag_is_decided_only_after_its_sms_went_out() {
+    for (store, pg) in stores().await {
+        let now = Timestamp::now();
+        let home = GeoPoint::new(55.75, 37.61).unwrap();
+        let case = NewCase {
+            phone: "+79160000001".into(),
+            full_name: "Сидорова Анна Павловна".into(),
+            home_address: "Москва".into(),
+            home,
+            radius_m: 50.0,
+            time_zone: "Europe/Moscow".into(),
+            starts_at: now,
+            ends_at: now + SignedDuration::from_hours(24 * 14),
+        };
+        store
+            .create_case(&case, "CODE", "officer-a", now)
+            .await
+            .unwrap();
+        let device = store
+            .enroll_device("CODE", "token", "own", None, now)
+            .await
+            .unwrap()
+            .unwrap();
+        // Forty minutes a kilometre away.
+        let fixes: Vec<Fix> = (1..=20)
+            .map(|k| {
+                let at = now + SignedDuration::from_mins(2 * k);
+                let d = 0.009 + (k % 3) as f64 * 1e-4;
+                Fix::from_parts(at, 55.75 + d, 37.61, 10.0).unwrap()
+            })
+            .collect();
+        let later = now + SignedDuration::from_mins(41);
+        let out = store
+            .ingest_fixes(&device, &fixes, later, &GeofenceConfig::default(), &text)
+            .await
+            .unwrap();
+        assert_eq!(out.raised, 1);
+        let flag = store.case_flags(&device.case_id).await.unwrap().remove(0);
+        assert_eq!(flag.state, "open");
+
+        let officer = OfficerId::parse("officer-a").unwrap();
+        let confirm = OfficerStep::Confirm {
+            sanction: Sanction::Warning,
+            note: "left for 40 minutes".into(),
+        };
+        let refused = store
+            .decide_flag(&flag.id, &officer, &confirm, later, &text)
+            .await;
+        assert!(
+            matches!(refused, Err(FlagStepError::Refused(_))),
+            "{refused:?}"
+        );
+
+        // The outbox sends the SMS: now the flag awaits an officer, and the decision stands.
+        let due = store.claim_due_sms(later, 10, 60).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert!(due[0].body.contains("FlagRaised"));
+        let via = SentVia {
+            gateway: "test".into(),
+            coding: "ucs2".into(),
+            segments: 1,
+        };
+        store.mark_sms_sent(due[0].id, &via, later).await.unwrap();
+        assert_eq!(
+            store.flag(&flag.id).await.unwrap().unwrap().state,
+            "notified"
+        );
+        let decided = store
+            .decide_flag(&flag.id, &officer, &confirm, later, &text)
+            .await
+            .unwrap();
+        assert_eq!(decided.state, "confirmed_with_sanction");
+        assert_eq!(decided.sanction, Some(Sanction::Warning));
+        store.close().await;
+        if let Some((base, name)) = pg {
+            drop_db(&base, &name).await;
+        }
+    }
+}
