@@ -65,6 +65,8 @@ enum Command {
     },
     /// Measure the service (not a test): `propusk bench issue` drives pass issuance over HTTP.
     Bench(commands::bench::BenchArgs),
+    /// Drive the real API with synthetic patients: `propusk simulate monitoring` scores quarantine monitoring.
+    Simulate(commands::simulate::SimulateArgs),
     /// The SMS channel: `propusk sms status` shows the outbox queue, failures and delivery rates.
     Sms {
         #[command(subcommand)]
@@ -97,6 +99,9 @@ fn main() -> ExitCode {
         }
         Command::Bench(args) => runtime()
             .and_then(|rt| rt.block_on(commands::bench::run(args)))
+            .map(|()| 0),
+        Command::Simulate(args) => runtime()
+            .and_then(|rt| rt.block_on(commands::simulate::run(args)))
             .map(|()| 0),
         Command::Sms { command } => runtime()
             .and_then(|rt| rt.block_on(commands::sms::run(command)))

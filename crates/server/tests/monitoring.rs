@@ -905,3 +905,36 @@ async fn loaner_scenario(app: &TestApp) {
         );
     }
 }
+
+on_every_backend!(
+    steady_reports_uploaded_over_hours_never_look_like_silence,
+    steady_scenario
+);
+/// A phone that reports every 2 minutes and uploads every 10, for 5 hours: each
+/// upload is evaluated over a recent window only, and the track before that window
+/// must not be taken for silence (it once gave every case a false `no_signal`).
+async fn steady_scenario(app: &TestApp) {
+    let officer = app.staff("health-steady", Role::Health).await;
+    let patient = phone();
+    let (id, code) = open_case(app, &officer, &patient).await;
+    let device = enroll(app, &code).await;
+    let t0 = app.state.clock.now();
+    for upload_no in 1..=30 {
+        let batch: Vec<Value> = (1..=5)
+            .map(|k| fix(t0 + mins(10 * (upload_no - 1) + 2 * k), 5.0, -5.0, 20.0))
+            .collect();
+        move_to(
+            app,
+            t0 + mins(10 * upload_no) + SignedDuration::from_secs(5),
+        );
+        let out = upload(app, &device, &batch).await;
+        assert_eq!(out["accepted"], 5, "{out}");
+    }
+    propusk_server::monitoring::sweep(&app.state)
+        .await
+        .expect("sweep");
+    let c = case(app, &officer, &id).await;
+    assert!(flags_of(&c, "no_signal").is_empty(), "{c}");
+    assert!(flags_of(&c, "left_home").is_empty(), "{c}");
+    assert!(app.sms_to(&patient).is_empty());
+}

@@ -422,6 +422,10 @@ async fn evaluate_in(
     .bind(secs(window))
     .fetch_all(&mut **tx)
     .await?;
+    // The window's evaluation starts at the last fix before it: the time before that
+    // fix was judged by earlier evaluations, and starting at `start` would make the
+    // unread part of the track look like silence (a false `no_signal`).
+    let evaluation_start = rows.first().map_or(start, |(t, ..)| start.max(ts(*t)));
     rows.extend(
         sqlx::query_as::<_, (i64, f64, f64, f64)>(
             "SELECT ts, lat, lon, accuracy_m FROM location_fixes WHERE case_id = $1 AND ts >= $2 \
@@ -436,7 +440,7 @@ async fn evaluate_in(
         .into_iter()
         .filter_map(|(t, lat, lon, acc)| Fix::from_parts(ts(t), lat, lon, acc).ok())
         .collect();
-    let fresh = evaluate(&fence, &fixes, start, until, cfg);
+    let fresh = evaluate(&fence, &fixes, evaluation_start, until, cfg);
     let mut raised = 0;
     for step in reconcile(&known, fresh) {
         match step {

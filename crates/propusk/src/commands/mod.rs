@@ -3,6 +3,7 @@ pub mod keys;
 pub mod policy;
 pub mod serve;
 pub mod sign;
+pub mod simulate;
 pub mod sms;
 pub mod user;
 pub mod verify;

@@ -1,0 +1,658 @@
+//! `propusk simulate monitoring`: the monitoring simulator of issue 6, driven through the
+//! real API.
+//!
+//! It starts the service in this process on 127.0.0.1:0 over a fresh SQLite database in a
+//! temporary directory (or a fresh database on the PostgreSQL server `--database-url`
+//! names), with a [`Clock`] it moves itself, so a simulated day takes minutes. A health
+//! officer (created through the store, like `propusk bench`) opens one case per patient over
+//! HTTP and every patient's phone enrolls with its code at the simulated start. The core's
+//! generator ([`generate_patient`]) makes each patient's day; the command then walks the
+//! simulated time in ticks: it moves the clock to the end of the tick and posts every
+//! phone's reports that arrive within it as one batch (`POST /api/v1/device/locations`), so
+//! the server evaluates them as they come; every `--sweep-every-mins` it runs the server's
+//! own periodic sweep (the job that notices silence) at that moment. Time runs on until the
+//! last (possibly 48-hour-late) upload has arrived.
+//!
+//! At the end it reads every case over the API (`GET /api/v1/cases/{id}`), matches the
+//! `left_home` flags against the patients' real departures and scores them with the core's
+//! [`score`]. A flag's time to flag is the time of its `raised` event (the server's clock when
+//! the upload that raised it was evaluated) minus the departure's start. The same patients
+//! are also replayed by the core alone ([`replay`]), and both reports are printed, so any
+//! difference between the API path and the core-only simulation is visible.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use jiff::{SignedDuration, Timestamp};
+use propusk_core::monitoring::simulate::{
+    generate_patient, replay, score, Outcome, PatientDay, QualityReport, ReplayConfig, Scenario,
+};
+use propusk_core::policy::RegimeBook;
+use propusk_server::{AppState, Application, Clock, Config};
+use propusk_store::{Role, Store};
+use propusk_token::rand_core::{OsRng, RngCore};
+use propusk_token::{Algorithm, SigningKey};
+use serde_json::{json, Value};
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    #[command(subcommand)]
+    command: SimulateCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum SimulateCommand {
+    /// Synthetic quarantine patients through the real monitoring API, scored for detection quality.
+    Monitoring(MonitoringArgs),
+}
+
+#[derive(Args, Debug)]
+struct MonitoringArgs {
+    /// How many patients (one case and one phone each).
+    #[arg(long, default_value_t = 500)]
+    patients: usize,
+    /// Share of patients who really leave home, in percent (e.g. `10` or `10%`).
+    #[arg(long, default_value = "10%")]
+    violators: String,
+    /// The scenario's seed: the same seed gives the same patients and phones.
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    /// Simulated hours of reports. The core's generator makes 24-hour days, so only 24 is
+    /// accepted; uploads that arrive later (offline phones, up to 48 h) are still posted.
+    #[arg(long, default_value_t = 24)]
+    hours: u32,
+    /// sqlite://PATH (used as is) or postgres://USER@HOST/DB (a fresh database is created
+    /// on that server and dropped afterwards). Default: a fresh SQLite database in a
+    /// temporary directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Simulated seconds per step: each phone's uploads arriving within a step are posted as
+    /// one batch at the step's end (so a flag can be up to this late).
+    #[arg(long, default_value_t = 60)]
+    tick_secs: i64,
+    /// Run the server's silence sweep every this many simulated minutes (the service runs
+    /// it every minute of real time).
+    #[arg(long, default_value_t = 5)]
+    sweep_every_mins: i64,
+    /// Concurrent HTTP requests.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+pub async fn run(args: SimulateArgs) -> Result<()> {
+    match args.command {
+        SimulateCommand::Monitoring(args) => monitoring(args).await,
+    }
+}
+
+fn random_hex() -> String {
+    format!("{:016x}", OsRng.next_u64())
+}
+
+/// Where the simulation's data lives, and how to clean it up.
+enum Database {
+    TempSqlite {
+        dir: std::path::PathBuf,
+        url: String,
+    },
+    FreshPostgres {
+        base: String,
+        name: String,
+        url: String,
+    },
+    Given(String),
+}
+
+impl Database {
+    fn url(&self) -> &str {
+        match self {
+            Self::TempSqlite { url, .. } | Self::FreshPostgres { url, .. } | Self::Given(url) => {
+                url
+            }
+        }
+    }
+
+    async fn prepare(url: Option<&str>) -> Result<Self> {
+        let Some(url) = url else {
+            let dir = std::env::temp_dir().join(format!("propusk-simulate-{}", random_hex()));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let url = format!("sqlite://{}", dir.join("propusk.db").display());
+            return Ok(Self::TempSqlite { dir, url });
+        };
+        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Ok(Self::Given(url.to_string()));
+        }
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let name = format!("propusk_simulate_{}", random_hex());
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+            .await
+            .with_context(|| format!("cannot connect to {}", redact(url)))?;
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .context("cannot create the simulation database")?;
+        let (prefix, _) = url
+            .split('?')
+            .next()
+            .unwrap_or(url)
+            .rsplit_once('/')
+            .context("the database URL must end with /DBNAME")?;
+        Ok(Self::FreshPostgres {
+            base: url.to_string(),
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+
+    async fn remove(self) -> Result<()> {
+        match self {
+            Self::TempSqlite { dir, .. } => std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove {}", dir.display())),
+            Self::FreshPostgres { base, name, .. } => {
+                use sqlx::Executor;
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await?;
+                Ok(())
+            }
+            Self::Given(_) => Ok(()),
+        }
+    }
+}
+
+/// The URL with any password replaced, for printing.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn parse_share(s: &str) -> Result<f64> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .with_context(|| format!("--violators {s}: expected a percentage such as 10%"))?;
+    if !(0.0..=100.0).contains(&v) {
+        bail!("--violators {s}: must be between 0 and 100 %");
+    }
+    Ok(v / 100.0)
+}
+
+/// Moves the server's clock forward to `to` (never back: real time also passes).
+fn advance_to(clock: &Clock, to: Timestamp) {
+    let behind = to.duration_since(clock.now()).as_secs_f64().ceil() as i64;
+    if behind > 0 {
+        clock.advance(behind);
+    }
+}
+
+async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+    body: &Value,
+) -> Result<(u16, Value)> {
+    let mut request = client.post(url).json(body);
+    if let Some(b) = bearer {
+        request = request.bearer_auth(b);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+/// One phone as the simulator drives it.
+struct Phone {
+    case_id: String,
+    token: String,
+}
+
+/// What the posting saw, over all phones.
+#[derive(Default)]
+struct Posted {
+    requests: u64,
+    accepted: u64,
+    duplicates: u64,
+    ignored: u64,
+    /// Reports older than 48 h when their upload arrived, refused by the server and dropped.
+    too_old: u64,
+}
+
+/// Posts one phone's batch; on `fix_too_old` drops what is older than 48 h and retries.
+async fn post_batch(
+    client: reqwest::Client,
+    url: Arc<str>,
+    token: String,
+    mut fixes: Vec<Value>,
+    now: Timestamp,
+) -> Result<Posted> {
+    let mut posted = Posted::default();
+    loop {
+        posted.requests += 1;
+        let (status, body) =
+            post_json(&client, &url, Some(&token), &Value::Array(fixes.clone())).await?;
+        match status {
+            202 => {
+                posted.accepted += body["accepted"].as_u64().unwrap_or(0);
+                posted.duplicates += body["duplicates"].as_u64().unwrap_or(0);
+                posted.ignored += body["ignored"].as_u64().unwrap_or(0);
+                return Ok(posted);
+            }
+            422 if body["code"] == "fix_too_old" => {
+                let earliest = now - SignedDuration::from_hours(48) + SignedDuration::from_mins(1);
+                let before = fixes.len();
+                fixes.retain(|f| {
+                    f["ts"]
+                        .as_str()
+                        .and_then(|s| s.parse::<Timestamp>().ok())
+                        .is_some_and(|t| t >= earliest)
+                });
+                posted.too_old += (before - fixes.len()) as u64;
+                if fixes.is_empty() || fixes.len() == before {
+                    return Ok(posted);
+                }
+            }
+            s => bail!("POST {url}: {s} {body}"),
+        }
+    }
+}
+
+fn fix_json(r: &propusk_core::monitoring::simulate::Report) -> Value {
+    json!({
+        "ts": r.fix.ts().to_string(),
+        "lat": r.fix.point().lat(),
+        "lon": r.fix.point().lon(),
+        "accuracy_m": r.fix.accuracy_m(),
+    })
+}
+
+/// A flag as read back over the API.
+struct SeenFlag {
+    kind: String,
+    from: Timestamp,
+    to: Timestamp,
+    raised_at: Timestamp,
+}
+
+fn parse_flags(case: &Value) -> Result<Vec<SeenFlag>> {
+    let mut out = Vec::new();
+    for f in case["flags"].as_array().context("a case without flags")? {
+        let time = |v: &Value| -> Result<Timestamp> {
+            v.as_str()
+                .context("missing time")?
+                .parse::<Timestamp>()
+                .context("bad time")
+        };
+        let raised_at = f["history"]
+            .as_array()
+            .and_then(|h| {
+                h.iter()
+                    .find(|e| e["event"] == "raised")
+                    .map(|e| e["at"].clone())
+            })
+            .context("a flag without its raised event")?;
+        out.push(SeenFlag {
+            kind: f["kind"].as_str().unwrap_or_default().to_string(),
+            from: time(&f["from"])?,
+            to: time(&f["to"])?,
+            raised_at: time(&raised_at)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The outcome of one patient-day as the server flagged it, in the core's terms.
+fn outcome_from_api(day: &PatientDay, flags: &[SeenFlag], day_end: Timestamp) -> Outcome {
+    let mut first: Vec<Option<SignedDuration>> = vec![None; day.departures.len()];
+    let mut false_flags = 0;
+    for f in flags.iter().filter(|f| f.kind == "left_home") {
+        let mut matched = false;
+        for (d, first) in day.departures.iter().zip(first.iter_mut()) {
+            if f.from <= d.end && d.start <= f.to {
+                matched = true;
+                // A flag raised before the departure (and extended into it) counts from the
+                // departure's start.
+                let t = f
+                    .raised_at
+                    .duration_since(d.start)
+                    .max(SignedDuration::ZERO);
+                *first = Some(first.map_or(t, |x| x.min(t)));
+            }
+        }
+        if !matched {
+            false_flags += 1;
+        }
+    }
+    Outcome {
+        index: day.index,
+        violator: day.violator,
+        departures: day
+            .departures
+            .iter()
+            .zip(first)
+            .map(|(d, f)| (d.observable, f))
+            .collect(),
+        false_flags,
+        phone_died: day.phone_died,
+        no_signal_flags: flags
+            .iter()
+            // As the core judges it: raised by the day's end. (The case goes on after the
+            // simulated day, whose phones then fall silent.)
+            .filter(|f| f.kind == "no_signal" && f.from < day_end && f.raised_at <= day_end)
+            .count(),
+        reports: day.reports.len(),
+    }
+}
+
+async fn monitoring(args: MonitoringArgs) -> Result<()> {
+    if args.hours != 24 {
+        bail!("--hours: the core's generator makes 24-hour patient-days; only 24 is supported");
+    }
+    if args.patients == 0 || args.tick_secs <= 0 || args.sweep_every_mins <= 0 {
+        bail!("--patients, --tick-secs and --sweep-every-mins must be positive");
+    }
+    let violator_share = parse_share(&args.violators)?;
+    let wall = Instant::now();
+
+    let database = Database::prepare(args.database_url.as_deref()).await?;
+    let store = Store::open(database.url())
+        .await
+        .with_context(|| format!("cannot open {}", redact(database.url())))?;
+    let backend = match store.backend() {
+        propusk_store::Backend::Sqlite => "SQLite",
+        propusk_store::Backend::Postgres => "PostgreSQL",
+    };
+    let clock = Clock::system();
+    let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
+    let keys = propusk_server::state::Keys::new(key, vec![]);
+    let mut config = Config::for_data_dir(std::env::temp_dir());
+    config.database_url = database.url().to_string();
+    config.listen = "127.0.0.1:0".into();
+    let state = AppState::new(
+        store.clone(),
+        keys,
+        RegimeBook::with_builtins(),
+        clock.clone(),
+        propusk_server::sms::log_gateway(),
+        config.max_in_flight,
+    );
+    let app = Application::start(state, &config).await?;
+    let base = format!("http://{}", app.addr());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .tcp_nodelay(true)
+        .timeout(std::time::Duration::from_secs(120))
+        .build()?;
+
+    // A health officer with a session (setup through the store, as `propusk bench` does).
+    let now = clock.now();
+    let hash = propusk_server::auth::hash_password(&random_hex())?;
+    let officer = store
+        .add_staff(
+            &format!("sim-health-{}", random_hex()),
+            Role::Health,
+            &hash,
+            now,
+        )
+        .await?
+        .context("the officer's username is taken")?;
+    let officer_token = propusk_server::auth::new_token();
+    store
+        .create_session(
+            &officer_token,
+            &officer.id,
+            Role::Health,
+            now + SignedDuration::from_hours(24 * 30),
+            now,
+        )
+        .await?;
+
+    // The cases (homes and radii from the generator, which do not depend on the day's
+    // start) and the enrollments, over HTTP.
+    let provisional = Scenario {
+        seed: args.seed,
+        patients: args.patients,
+        violator_share,
+        ..Scenario::default()
+    };
+    let starts_at = clock.now() - SignedDuration::from_mins(1);
+    let ends_at = starts_at + SignedDuration::from_hours(24 * 14);
+    let block = 10 + OsRng.next_u64() % 90;
+    let mut phones: Vec<Phone> = Vec::with_capacity(args.patients);
+    for i in 0..args.patients {
+        let fence = generate_patient(&provisional, i).fence;
+        let (status, body) = post_json(
+            &client,
+            &format!("{base}/api/v1/cases"),
+            Some(&officer_token),
+            &json!({
+                "phone": format!("+79{block:02}{i:07}"),
+                "full_name": "Сидорова Анна Павловна",
+                "home": {
+                    "address": format!("Москва, пациент {i}"),
+                    "lat": fence.home().lat(),
+                    "lon": fence.home().lon(),
+                },
+                "radius_m": fence.radius_m(),
+                "starts_at": starts_at.to_string(),
+                "ends_at": ends_at.to_string(),
+                "time_zone": "Europe/Moscow",
+            }),
+        )
+        .await?;
+        if status != 201 {
+            bail!("POST /api/v1/cases: {status} {body}");
+        }
+        let case_id = body["id"].as_str().context("no case id")?.to_string();
+        let code = body["enrollment_code"]
+            .as_str()
+            .context("no enrollment code")?
+            .to_string();
+        let (status, body) = post_json(
+            &client,
+            &format!("{base}/api/v1/device/enroll"),
+            None,
+            &json!({ "enrollment_code": code }),
+        )
+        .await?;
+        if status != 201 {
+            bail!("POST /api/v1/device/enroll: {status} {body}");
+        }
+        let token = body["device_token"]
+            .as_str()
+            .context("no device token")?
+            .to_string();
+        phones.push(Phone { case_id, token });
+    }
+    let setup_time = wall.elapsed();
+
+    // The simulated day starts once every phone is enrolled (monitoring counts from the
+    // enrollment, so no report may predate it), on a whole second.
+    let day_start = Timestamp::from_second(clock.now().as_second() + 2)?;
+    advance_to(&clock, day_start);
+    let scenario = Scenario {
+        day_start,
+        ..provisional
+    };
+    let days: Vec<PatientDay> = (0..args.patients)
+        .map(|i| generate_patient(&scenario, i))
+        .collect();
+
+    // Every upload, by the tick it arrives in.
+    let tick = SignedDuration::from_secs(args.tick_secs);
+    let tick_of = |t: Timestamp| -> i64 {
+        let s = t.duration_since(day_start).as_secs_f64();
+        (s / args.tick_secs as f64).ceil().max(1.0) as i64
+    };
+    let mut schedule: BTreeMap<i64, Vec<(usize, Vec<Value>)>> = BTreeMap::new();
+    for (i, day) in days.iter().enumerate() {
+        let mut by_tick: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
+        for r in &day.reports {
+            by_tick
+                .entry(tick_of(r.arrives_at))
+                .or_default()
+                .push(fix_json(r));
+        }
+        for (t, fixes) in by_tick {
+            schedule.entry(t).or_default().push((i, fixes));
+        }
+    }
+    let last_tick = schedule.keys().next_back().copied().unwrap_or(0);
+    let sweep_every = args.sweep_every_mins * 60 / args.tick_secs.min(args.sweep_every_mins * 60);
+    let sweep_every = sweep_every.max(1);
+
+    let url: Arc<str> = Arc::from(format!("{base}/api/v1/device/locations"));
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    let mut posted = Posted::default();
+    let mut sweeps = 0u64;
+    let sim_started = Instant::now();
+    for t in 1..=last_tick {
+        let batches = schedule.remove(&t);
+        let is_sweep = t % sweep_every == 0;
+        if batches.is_none() && !is_sweep {
+            continue;
+        }
+        let now = day_start + tick * t as i32;
+        advance_to(&clock, now);
+        if let Some(batches) = batches {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (i, fixes) in batches {
+                let permit = semaphore.clone().acquire_owned().await?;
+                let (client, url, token) = (client.clone(), url.clone(), phones[i].token.clone());
+                tasks.spawn(async move {
+                    let out = post_batch(client, url, token, fixes, now).await;
+                    drop(permit);
+                    out
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                let p = done.context("a posting task")??;
+                posted.requests += p.requests;
+                posted.accepted += p.accepted;
+                posted.duplicates += p.duplicates;
+                posted.ignored += p.ignored;
+                posted.too_old += p.too_old;
+            }
+        }
+        if is_sweep {
+            propusk_server::monitoring::sweep(app.state()).await?;
+            sweeps += 1;
+        }
+    }
+    let sim_end = clock.now();
+    let sim_time = sim_started.elapsed();
+
+    // What the server flagged, read over the API.
+    let day_end = day_start + SignedDuration::from_hours(24);
+    let mut api_outcomes = Vec::with_capacity(days.len());
+    for (day, phone) in days.iter().zip(&phones) {
+        let url = format!("{base}/api/v1/cases/{}", phone.case_id);
+        let response = client.get(&url).bearer_auth(&officer_token).send().await?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await?;
+        if status != 200 {
+            bail!("GET {url}: {status} {body}");
+        }
+        api_outcomes.push(outcome_from_api(day, &parse_flags(&body)?, day_end));
+    }
+    let api_report = score(&api_outcomes);
+
+    // The same patients replayed by the core alone.
+    let cfg = ReplayConfig::default();
+    let core_outcomes: Vec<Outcome> = days.iter().map(|d| replay(d, day_start, &cfg)).collect();
+    let core_report = score(&core_outcomes);
+
+    app.stop().await?;
+    let database_shown = redact(database.url());
+    database.remove().await?;
+
+    println!("propusk simulate monitoring");
+    println!(
+        "  command:      {}",
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "  date:         {}",
+        Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
+    );
+    println!(
+        "  build:        {}",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    println!(
+        "  scenario:     seed {}, {} patients, {:.1} % violators, 24 h of reports, the core's default NoiseModel",
+        args.seed,
+        args.patients,
+        100.0 * violator_share
+    );
+    println!(
+        "  server:       in this process on {base}, {backend} ({}), its own Clock moved by the simulator",
+        database_shown
+    );
+    println!(
+        "  driving:      {} s ticks (each phone's uploads within a tick posted as one batch at its end), server sweep every {} simulated min ({sweeps} sweeps), {} concurrent requests",
+        args.tick_secs, args.sweep_every_mins, args.concurrency
+    );
+    println!(
+        "  simulated:    {day_start} to {sim_end} ({:.1} h, until the last late upload)",
+        sim_end.duration_since(day_start).as_secs_f64() / 3600.0
+    );
+    println!(
+        "  uploads:      {} POST /api/v1/device/locations; reports accepted {}, duplicates {}, ignored {}, refused as older than 48 h {}",
+        posted.requests, posted.accepted, posted.duplicates, posted.ignored, posted.too_old
+    );
+    println!(
+        "  wall time:    setup {:.1} s ({} cases + enrollments over HTTP), simulation {:.1} s, total {:.1} s",
+        setup_time.as_secs_f64(),
+        args.patients,
+        sim_time.as_secs_f64(),
+        wall.elapsed().as_secs_f64()
+    );
+    print_report(
+        "through the API (flags read with GET /api/v1/cases/{id})",
+        &api_report,
+    );
+    print_report("core only (the same patient-days, replay())", &core_report);
+    let same = api_report == core_report;
+    println!(
+        "\nAPI path and core-only replay {}",
+        if same {
+            "agree exactly"
+        } else {
+            "differ (see above)"
+        }
+    );
+    Ok(())
+}
+
+fn print_report(title: &str, r: &QualityReport) {
+    println!("\n{title}:");
+    for line in r.to_string().lines() {
+        println!("  {line}");
+    }
+    println!(
+        "  meets the acceptance of issue 6: {}",
+        if r.meets_acceptance() { "yes" } else { "NO" }
+    );
+}
