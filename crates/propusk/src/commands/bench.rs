@@ -440,6 +440,21 @@ async fn issue(args: IssueArgs) -> Result<()> {
     };
 
     let database = prepare_database(&args).await?;
+    let result = measure(&args, duration, &database).await;
+    // The database goes whether the run succeeded or not.
+    if args.keep_database {
+        println!("  database kept: {}", redact(database.url()));
+    } else if let Err(e) = database.remove().await {
+        if result.is_ok() {
+            return Err(e);
+        }
+        eprintln!("warning: cannot remove the benchmark database: {e:#}");
+    }
+    result
+}
+
+/// Everything between creating the database and removing it.
+async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Database) -> Result<()> {
     let store = Store::open(database.url())
         .await
         .with_context(|| format!("cannot open {}", redact(database.url())))?;
@@ -664,11 +679,6 @@ async fn issue(args: IssueArgs) -> Result<()> {
             "  stored:      {stored} passes in the database for {granted_total} 201 answers (warm-up included){}",
             if stored == granted_total as i64 { "" } else { "  MISMATCH" }
         );
-    }
-    if args.keep_database {
-        println!("  database kept: {}", redact(database.url()));
-    } else {
-        database.remove().await?;
     }
     Ok(())
 }
