@@ -4,6 +4,7 @@ mod commands;
 mod fetch;
 mod keyring;
 mod qr;
+mod scratch_db;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

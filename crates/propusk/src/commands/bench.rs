@@ -28,6 +28,8 @@ use propusk_store::{Profile, Role, Store};
 use propusk_token::rand_core::{OsRng, RngCore};
 use propusk_token::{Algorithm, SigningKey};
 
+use crate::scratch_db::{redact, ScratchDb};
+
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -86,97 +88,6 @@ struct IssueArgs {
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Issue(args) => issue(args).await,
-    }
-}
-
-/// Where the benchmark's data lives, and how to clean it up.
-enum Database {
-    TempSqlite {
-        dir: std::path::PathBuf,
-        url: String,
-    },
-    FreshPostgres {
-        base: String,
-        name: String,
-        url: String,
-    },
-    Given(String),
-}
-
-impl Database {
-    fn url(&self) -> &str {
-        match self {
-            Self::TempSqlite { url, .. } | Self::FreshPostgres { url, .. } | Self::Given(url) => {
-                url
-            }
-        }
-    }
-
-    async fn remove(self) -> Result<()> {
-        match self {
-            Self::TempSqlite { dir, .. } => std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove {}", dir.display())),
-            Self::FreshPostgres { base, name, .. } => {
-                use sqlx::Executor;
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await?;
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await?;
-                Ok(())
-            }
-            Self::Given(_) => Ok(()),
-        }
-    }
-}
-
-fn random_hex() -> String {
-    format!("{:016x}", OsRng.next_u64())
-}
-
-async fn prepare_database(args: &IssueArgs) -> Result<Database> {
-    let Some(url) = &args.database_url else {
-        let dir = std::env::temp_dir().join(format!("propusk-bench-{}", random_hex()));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let url = format!("sqlite://{}", dir.join("propusk.db").display());
-        return Ok(Database::TempSqlite { dir, url });
-    };
-    let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
-    if !postgres || args.target.is_some() {
-        return Ok(Database::Given(url.clone()));
-    }
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let name = format!("propusk_bench_{}", random_hex());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
-        .await
-        .with_context(|| format!("cannot connect to {}", redact(url)))?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .context("cannot create the benchmark database")?;
-    let (prefix, _) = url
-        .split('?')
-        .next()
-        .unwrap_or(url)
-        .rsplit_once('/')
-        .context("the database URL must end with /DBNAME")?;
-    Ok(Database::FreshPostgres {
-        base: url.clone(),
-        url: format!("{prefix}/{name}"),
-        name,
-    })
-}
-
-/// The URL with any password replaced, for printing.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_string(),
     }
 }
 
@@ -439,7 +350,11 @@ async fn issue(args: IssueArgs) -> Result<()> {
         (None, None) => Some(Duration::from_secs(10)),
     };
 
-    let database = prepare_database(&args).await?;
+    let database = match (&args.target, &args.database_url) {
+        // Driving a running server: its own database, used as it is.
+        (Some(_), Some(url)) => ScratchDb::Given(url.clone()),
+        (_, url) => ScratchDb::prepare(url.as_deref(), "bench").await?,
+    };
     let result = measure(&args, duration, &database).await;
     // The database goes whether the run succeeded or not.
     if args.keep_database {
@@ -454,7 +369,7 @@ async fn issue(args: IssueArgs) -> Result<()> {
 }
 
 /// Everything between creating the database and removing it.
-async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Database) -> Result<()> {
+async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &ScratchDb) -> Result<()> {
     let store = Store::open(database.url())
         .await
         .with_context(|| format!("cannot open {}", redact(database.url())))?;
@@ -669,7 +584,7 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Databa
     if !args.healthz
         && matches!(
             database,
-            Database::TempSqlite { .. } | Database::FreshPostgres { .. }
+            ScratchDb::TempSqlite { .. } | ScratchDb::FreshPostgres { .. }
         )
     {
         // Every 201 must be a stored pass (the database is this run's alone).

@@ -35,6 +35,8 @@ use propusk_server::{AppState, Application, Clock, Config};
 use propusk_store::{Role, Store};
 use propusk_token::rand_core::{OsRng, RngCore};
 use propusk_token::{Algorithm, SigningKey};
+
+use crate::scratch_db::{random_hex, redact, ScratchDb};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -85,96 +87,6 @@ struct MonitoringArgs {
 pub async fn run(args: SimulateArgs) -> Result<()> {
     match args.command {
         SimulateCommand::Monitoring(args) => monitoring(args).await,
-    }
-}
-
-fn random_hex() -> String {
-    format!("{:016x}", OsRng.next_u64())
-}
-
-/// Where the simulation's data lives, and how to clean it up.
-enum Database {
-    TempSqlite {
-        dir: std::path::PathBuf,
-        url: String,
-    },
-    FreshPostgres {
-        base: String,
-        name: String,
-        url: String,
-    },
-    Given(String),
-}
-
-impl Database {
-    fn url(&self) -> &str {
-        match self {
-            Self::TempSqlite { url, .. } | Self::FreshPostgres { url, .. } | Self::Given(url) => {
-                url
-            }
-        }
-    }
-
-    async fn prepare(url: Option<&str>) -> Result<Self> {
-        let Some(url) = url else {
-            let dir = std::env::temp_dir().join(format!("propusk-simulate-{}", random_hex()));
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            let url = format!("sqlite://{}", dir.join("propusk.db").display());
-            return Ok(Self::TempSqlite { dir, url });
-        };
-        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
-            return Ok(Self::Given(url.to_string()));
-        }
-        use sqlx::Executor;
-        sqlx::any::install_default_drivers();
-        let name = format!("propusk_simulate_{}", random_hex());
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
-            .await
-            .with_context(|| format!("cannot connect to {}", redact(url)))?;
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .context("cannot create the simulation database")?;
-        let (prefix, _) = url
-            .split('?')
-            .next()
-            .unwrap_or(url)
-            .rsplit_once('/')
-            .context("the database URL must end with /DBNAME")?;
-        Ok(Self::FreshPostgres {
-            base: url.to_string(),
-            url: format!("{prefix}/{name}"),
-            name,
-        })
-    }
-
-    async fn remove(self) -> Result<()> {
-        match self {
-            Self::TempSqlite { dir, .. } => std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove {}", dir.display())),
-            Self::FreshPostgres { base, name, .. } => {
-                use sqlx::Executor;
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await?;
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await?;
-                Ok(())
-            }
-            Self::Given(_) => Ok(()),
-        }
-    }
-}
-
-/// The URL with any password replaced, for printing.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_string(),
     }
 }
 
@@ -371,7 +283,7 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     let violator_share = parse_share(&args.violators)?;
     let wall = Instant::now();
 
-    let database = Database::prepare(args.database_url.as_deref()).await?;
+    let database = ScratchDb::prepare(args.database_url.as_deref(), "simulate").await?;
     let store = Store::open(database.url())
         .await
         .with_context(|| format!("cannot open {}", redact(database.url())))?;
