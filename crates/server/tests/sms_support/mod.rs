@@ -131,7 +131,7 @@ impl SmsApp {
                 std::fs::create_dir_all(&dir).unwrap();
                 format!("sqlite://{}", dir.join("propusk.db").display())
             }
-            Backend::Postgres(base) => fresh_postgres(base).await,
+            Backend::Postgres(base) => crate::support::fresh_postgres(base).await,
         };
         Self::start(
             backend.clone(),
@@ -186,7 +186,9 @@ impl SmsApp {
     pub async fn stop(self) {
         self.app.stop().await.expect("clean shutdown");
         match &self.backend {
-            Backend::Postgres(base) => drop_postgres(base, &self.database_url).await,
+            Backend::Postgres(base) => {
+                crate::support::drop_postgres(base, &self.database_url).await
+            }
             Backend::Sqlite => {
                 let file = self.database_url.trim_start_matches("sqlite://");
                 if let Some(dir) = std::path::Path::new(file).parent() {
@@ -268,34 +270,6 @@ impl SmsApp {
             .await
             .unwrap()
             .map(|r| r.id)
-    }
-}
-
-async fn fresh_postgres(base: &str) -> String {
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let name = format!("propusk_sms_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(base)
-        .await
-        .expect("connect to PROPUSK_TEST_DATABASE_URL");
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create test database");
-    let (prefix, _) = base
-        .rsplit_once('/')
-        .expect("database URL ends with /DBNAME");
-    format!("{prefix}/{name}")
-}
-
-async fn drop_postgres(base: &str, url: &str) {
-    use sqlx::Executor;
-    let Some((_, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    if let Ok(mut conn) = <sqlx::AnyConnection as sqlx::Connection>::connect(base).await {
-        let _ = conn
-            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await;
     }
 }
 

@@ -74,7 +74,7 @@ impl Write for LogWriter {
 }
 
 /// A fresh, empty PostgreSQL database on the server at `base`.
-async fn fresh_postgres(base: &str) -> String {
+pub async fn fresh_postgres(base: &str) -> String {
     use sqlx::Executor;
     sqlx::any::install_default_drivers();
     let name = format!("propusk_test_{}", uuid::Uuid::new_v4().simple());
@@ -91,7 +91,7 @@ async fn fresh_postgres(base: &str) -> String {
 }
 
 /// Drops a test database (other servers on it must be stopped first).
-async fn drop_postgres(base: &str, url: &str) {
+pub async fn drop_postgres(base: &str, url: &str) {
     use sqlx::Executor;
     let Some((_, name)) = url.rsplit_once('/') else {
         return;
