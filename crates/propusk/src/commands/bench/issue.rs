@@ -11,16 +11,13 @@
 //! percentiles. With `--target URL` it drives a server that is already running
 //! instead; `--database-url` must then name that server's database, where the
 //! residents and their sessions are created.
-//!
-//! Benchmarks are not tests: the figures go into `docs/performance.md` with the
-//! command that produced them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use clap::Args;
 use propusk_core::domain::{Document, DocumentKind, FullName, GeoPoint, PhoneNumber};
 use propusk_core::policy::RegimeBook;
 use propusk_server::{AppState, Application, Clock, Config};
@@ -28,22 +25,11 @@ use propusk_store::{Profile, Role, Store};
 use propusk_token::rand_core::{OsRng, RngCore};
 use propusk_token::{Algorithm, SigningKey};
 
+use super::{count, cpu_model, percentile, process_cpu, system_cpu};
 use crate::scratch_db::{redact, ScratchDb};
 
 #[derive(Args, Debug)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    command: BenchCommand,
-}
-
-#[derive(Subcommand, Debug)]
-enum BenchCommand {
-    /// Pass issuance over HTTP (POST /api/v1/passes) with durable commits.
-    Issue(IssueArgs),
-}
-
-#[derive(Args, Debug)]
-struct IssueArgs {
+pub(super) struct IssueArgs {
     /// Residents to create; requests go to them in turn, so that concurrent
     /// requests are for different residents, as they are in a city.
     #[arg(long, default_value_t = 1000)]
@@ -83,12 +69,6 @@ struct IssueArgs {
     /// stack and the clients alone cost, for comparison (no database work).
     #[arg(long)]
     healthz: bool,
-}
-
-pub async fn run(args: BenchArgs) -> Result<()> {
-    match args.command {
-        BenchCommand::Issue(args) => issue(args).await,
-    }
 }
 
 /// Creates `n` residents with complete profiles and a session each, through the
@@ -267,67 +247,7 @@ async fn client_loop(client: reqwest::Client, plan: Arc<Plan>) -> Tally {
     tally
 }
 
-/// CPU time used by this process (user + system), from /proc (Linux).
-fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // USER_HZ is 100 on every Linux configuration we run on.
-    Some(Duration::from_millis(ticks * 10))
-}
-
-/// (busy, total) jiffies over all CPUs, from /proc/stat.
-fn system_cpu() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = stat.lines().next()?;
-    let v: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3)? + v.get(4)?;
-    Some((total - idle, total))
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-async fn count_passes(url: &str) -> Result<i64> {
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(url).await?;
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM passes")
-        .fetch_one(&mut conn)
-        .await?;
-    sqlx::Connection::close(conn).await?;
-    Ok(n)
-}
-
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    f64::from(sorted[rank - 1]) / 1000.0
-}
-
-async fn issue(args: IssueArgs) -> Result<()> {
-    if std::env::var_os("PROPUSK_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_env("PROPUSK_LOG"))
-            .with_writer(std::io::stderr)
-            .try_init();
-    }
+pub(super) async fn issue(args: IssueArgs) -> Result<()> {
     if args.residents == 0 || args.concurrency == 0 {
         bail!("--residents and --concurrency must be at least 1");
     }
@@ -589,7 +509,7 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     {
         // Every 201 must be a stored pass (the database is this run's alone).
         let granted_total = plan.granted_total.load(Ordering::Relaxed);
-        let stored = count_passes(database.url()).await?;
+        let stored = count(database.url(), "SELECT COUNT(*) FROM passes").await?;
         println!(
             "  stored:      {stored} passes in the database for {granted_total} 201 answers (warm-up included){}",
             if stored == granted_total as i64 { "" } else { "  MISMATCH" }
