@@ -146,9 +146,16 @@ fn persistence_needs_enough_fixes_over_enough_time() {
         "exactly the duration"
     );
     assert!(
-        !run(&[31.0, 31.0 + 2.0 * d]),
-        "two fixes are not enough however far apart"
+        !run(&[31.0, 31.0 + d]),
+        "two fixes need a longer time between them"
     );
+    let d2 = cfg.two_fix_duration.as_secs_f64() / 60.0;
+    assert!(!run(&[31.0, 31.0 + d2 - 0.1]), "two fixes just short");
+    assert!(
+        run(&[31.0, 31.0 + d2]),
+        "two fixes as far apart as a slow phone reports"
+    );
+    assert!(!run(&[31.0]), "one fix is never enough");
 }
 
 #[test]
@@ -295,9 +302,10 @@ fn silence_is_no_signal_and_never_left_home() {
 
 #[test]
 fn a_long_gap_ends_a_run() {
+    // Two short bursts somewhere else, with a long silence between them.
     let mut fixes = at_home(0.0, 30.0, 2.0);
-    fixes.extend([30.0, 32.0, 34.0].map(|m| fix(m, 500.0 + m, 10.0)));
-    fixes.extend([75.0, 77.0, 79.0].map(|m| fix(m, 500.0 + m, 10.0)));
+    fixes.extend([30.0, 32.0, 34.0].map(|m| fix_towards(m, 500.0, 1.0, 10.0)));
+    fixes.extend([75.0, 77.0, 79.0].map(|m| fix_towards(m, 500.0, 2.5, 10.0)));
     fixes.extend(at_home(81.0, 100.0, 2.0));
     assert!(evaluate_at(&fixes, 100.0).is_empty());
     // The same six fixes with a shorter gap are one run.
@@ -305,6 +313,26 @@ fn a_long_gap_ends_a_run() {
     fixes.extend([30.0, 32.0, 34.0, 55.0, 57.0, 59.0].map(|m| fix(m, 500.0 + m, 10.0)));
     fixes.extend(at_home(61.0, 100.0, 2.0));
     assert_eq!(evaluate_at(&fixes, 100.0).len(), 1);
+}
+
+#[test]
+fn a_phone_silent_and_back_at_the_same_place_outside_is_one_run() {
+    // Out at 800 m, the app killed for 50 minutes, still there when it comes back.
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    fixes.extend([31.0, 36.0].map(|m| fix_towards(m, 800.0, 1.0, 10.0)));
+    fixes.extend([86.0, 91.0].map(|m| fix_towards(m, 830.0, 1.05, 12.0)));
+    fixes.extend(at_home(95.0, 120.0, 2.0));
+    let flags = of_kind(&evaluate_at(&fixes, 120.0), FlagKind::LeftHome).len();
+    assert_eq!(flags, 1);
+    // Back from a silence longer than the bridge allows: no continuous evidence.
+    let cfg = GeofenceConfig::default();
+    let late = 36.0 + cfg.max_bridged_gap.as_secs_f64() / 60.0 + 1.0;
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    fixes.extend([31.0, 36.0].map(|m| fix_towards(m, 800.0, 1.0, 10.0)));
+    fixes.extend([late, late + 5.0].map(|m| fix_towards(m, 830.0, 1.05, 12.0)));
+    fixes.extend(at_home(late + 9.0, late + 30.0, 2.0));
+    let flags = evaluate_at(&fixes, late + 30.0);
+    assert!(of_kind(&flags, FlagKind::LeftHome).is_empty());
 }
 
 #[test]

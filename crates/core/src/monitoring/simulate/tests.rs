@@ -38,7 +38,8 @@ fn acceptance_on_the_simulator() {
 /// ```
 ///
 /// `SIM_SEED`, `SIM_VIOLATORS` (share), `SIM_MP_MEAN` (s), `SIM_MP_RATE` (per hour),
-/// `SIM_SLOW` (share of slow phones), `SIM_D` (persistence, s), `SIM_N` (fixes).
+/// `SIM_SLOW` (share of slow phones), `SIM_D` (persistence, s), `SIM_N` (fixes),
+/// `SIM_D2` (persistence of a two-fix run, s).
 #[test]
 #[ignore]
 fn measure() {
@@ -64,6 +65,8 @@ fn measure() {
     g.min_outside_duration =
         SignedDuration::from_secs(env("SIM_D", g.min_outside_duration.as_secs() as f64) as i64);
     g.min_outside_fixes = env("SIM_N", g.min_outside_fixes as f64) as usize;
+    g.two_fix_duration =
+        SignedDuration::from_secs(env("SIM_D2", g.two_fix_duration.as_secs() as f64) as i64);
     let started = std::time::Instant::now();
     let report = run(&scenario, &cfg);
     println!("{report}\n({:.1} s)", started.elapsed().as_secs_f64());
