@@ -27,6 +27,7 @@
 mod audit;
 mod auth;
 mod batch;
+pub mod case_lists;
 mod checkins;
 mod loaners;
 mod migrate;

@@ -2,8 +2,10 @@
 //! without JavaScript; the script only adds a countdown and "use my location"),
 //! and the security headers every response carries.
 
+mod health;
 mod i18n;
 mod inspector;
+mod patient;
 mod resident;
 mod session;
 
@@ -23,6 +25,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(resident::router())
         .merge(inspector::router())
+        .merge(health::router())
+        .merge(patient::router())
         .route(
             "/static/site.css",
             get(|| {

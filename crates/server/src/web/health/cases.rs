@@ -1,0 +1,679 @@
+//! Cases on the officer's pages: the list, the form that opens one (and shows its one-time
+//! enrollment code once), a case with its flags, check-ins and photos, and the forms that
+//! extend, end or close it. Input is checked as the monitoring API checks it; a bad field
+//! comes back with its message and nothing is stored.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
+use propusk_core::monitoring::geofence::Geofence;
+use propusk_store::case_lists::CaseSummary;
+use propusk_store::{CaseChange, CaseChangeError, CaseRecord, NewCase};
+use rand::RngCore;
+use serde::Deserialize;
+
+use super::evidence::{flag_view, FlagView};
+use super::page::{forged, local_time, not_found, number, render, see_other, Errors};
+use super::Officer;
+use crate::error::ApiError;
+use crate::lang::{Lang, Pick};
+use crate::state::AppState;
+use crate::web::{Texts, WebCtx};
+
+/// The longest quarantine a case may be opened or extended for (as the API allows).
+const MAX_CASE: SignedDuration = SignedDuration::from_hours(60 * 24);
+/// How a case's times are typed and shown in the forms: local time on its clocks.
+const FORM_TIME: &str = "%Y-%m-%d %H:%M";
+const DEFAULT_ZONE: &str = "Europe/Moscow";
+
+pub struct CaseRow {
+    pub id: String,
+    pub full_name: String,
+    pub phone: String,
+    pub status: String,
+    pub status_text: String,
+    pub period: String,
+    pub connected: bool,
+    /// How many flags wait for a decision, of how many.
+    pub flags_text: String,
+}
+
+fn case_row(c: &CaseSummary, t: Texts) -> CaseRow {
+    CaseRow {
+        id: c.id.clone(),
+        full_name: c.full_name.clone(),
+        phone: c.phone.clone(),
+        status: c.status.clone(),
+        status_text: t.t(&format!("case-status-{}", c.status)),
+        period: format!(
+            "{} — {}",
+            local_time(c.starts_at, &c.time_zone, t.lang),
+            local_time(c.ends_at, &c.time_zone, t.lang)
+        ),
+        connected: c.monitoring_since.is_some(),
+        flags_text: t.t2(
+            "cases-flags",
+            ("waiting", &c.waiting_flags.to_string()),
+            ("all", &c.flags.to_string()),
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "health/cases.html")]
+struct ListPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    status: String,
+    cases: Vec<CaseRow>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let t = Texts::new(ctx.lang);
+    let status = match q.status.as_str() {
+        "active" | "ended" | "closed" => Some(q.status.as_str()),
+        _ => None,
+    };
+    let cases = match state
+        .store
+        .case_summaries(officer.id.as_str(), status, 500, state.clock.now())
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let html = ListPage {
+        t,
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: "/health/cases".into(),
+        status: status.unwrap_or("").into(),
+        cases: cases.iter().map(|c| case_row(c, t)).collect(),
+    }
+    .render();
+    render(ctx, StatusCode::OK, html)
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct CaseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+    #[serde(default)]
+    radius_m: String,
+    #[serde(default)]
+    starts_at: String,
+    #[serde(default)]
+    ends_at: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "health/case_new.html")]
+struct NewPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    form: CaseForm,
+    errors: Errors,
+}
+
+fn new_page(ctx: WebCtx, status: StatusCode, form: CaseForm, errors: Errors) -> Response {
+    let html = NewPage {
+        t: Texts::new(ctx.lang),
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: "/health/cases/new".into(),
+        form,
+        errors,
+    }
+    .render();
+    render(ctx, status, html)
+}
+
+pub async fn new_form(State(state): State<AppState>, ctx: WebCtx, _officer: Officer) -> Response {
+    let tz = TimeZone::get(DEFAULT_ZONE).unwrap_or(TimeZone::UTC);
+    let now = state.clock.now();
+    let in_two_weeks = now
+        .checked_add(SignedDuration::from_hours(14 * 24))
+        .unwrap_or(now);
+    let form = CaseForm {
+        radius_m: "100".into(),
+        starts_at: now.to_zoned(tz.clone()).strftime(FORM_TIME).to_string(),
+        ends_at: in_two_weeks.to_zoned(tz).strftime(FORM_TIME).to_string(),
+        time_zone: DEFAULT_ZONE.into(),
+        ..Default::default()
+    };
+    new_page(ctx, StatusCode::OK, form, vec![])
+}
+
+/// A local time typed as `2020-04-15 18:30` on the clocks of `tz`.
+fn parse_local(s: &str, tz: &TimeZone) -> Option<Timestamp> {
+    s.trim()
+        .replace('T', " ")
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(tz.clone()).ok())
+        .map(|z| z.timestamp())
+}
+
+fn period_ok(starts_at: Timestamp, ends_at: Timestamp) -> bool {
+    ends_at > starts_at && ends_at.duration_since(starts_at) <= MAX_CASE
+}
+
+/// The case the form describes, or every problem with it.
+fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
+    let lang = t.lang;
+    let mut errors: Errors = Vec::new();
+    let mut fail = |id: &str, message: String| errors.push((id.to_string(), message));
+    let phone = PhoneNumber::parse(&form.phone)
+        .map_err(|e| fail("phone", e.localized().get(lang).to_string()))
+        .ok();
+    let name = FullName::parse(&form.full_name)
+        .map_err(|e| fail("full_name", e.localized().get(lang).to_string()))
+        .ok();
+    let address = form.address.trim();
+    if address.is_empty() || address.chars().count() > 300 {
+        fail("address", t.t("case-address-invalid"));
+    }
+    let home = match (number(&form.lat), number(&form.lon)) {
+        (Some(lat), Some(lon)) => GeoPoint::new(lat, lon)
+            .map_err(|e| fail("lat", e.localized().get(lang).to_string()))
+            .ok(),
+        _ => {
+            fail("lat", t.t("case-coords-invalid"));
+            None
+        }
+    };
+    let radius_m = number(&form.radius_m).unwrap_or(f64::NAN);
+    if let Some(home) = home {
+        if Geofence::new(home, radius_m).is_err() {
+            fail(
+                "radius_m",
+                t.t2(
+                    "case-radius-invalid",
+                    ("min", &Geofence::MIN_RADIUS_M.to_string()),
+                    ("max", &Geofence::MAX_RADIUS_M.to_string()),
+                ),
+            );
+        }
+    }
+    let zone = form.time_zone.trim();
+    let tz = TimeZone::get(zone)
+        .map_err(|_| fail("time_zone", t.t1("case-zone-invalid", "zone", zone)))
+        .ok();
+    let tz_or_utc = tz.clone().unwrap_or(TimeZone::UTC);
+    let starts_at = parse_local(&form.starts_at, &tz_or_utc);
+    let ends_at = parse_local(&form.ends_at, &tz_or_utc);
+    if starts_at.is_none() {
+        fail("starts_at", t.t("case-time-invalid"));
+    }
+    if ends_at.is_none() {
+        fail("ends_at", t.t("case-time-invalid"));
+    }
+    if let (Some(s), Some(e)) = (starts_at, ends_at) {
+        if !period_ok(s, e) {
+            fail("ends_at", t.t("case-period-invalid"));
+        }
+    }
+    match (phone, name, home, tz, starts_at, ends_at) {
+        (Some(phone), Some(name), Some(home), Some(_), Some(starts_at), Some(ends_at))
+            if errors.is_empty() =>
+        {
+            Ok(NewCase {
+                phone: phone.as_str().to_string(),
+                full_name: name.as_str().to_string(),
+                home_address: address.to_string(),
+                home,
+                radius_m,
+                time_zone: zone.to_string(),
+                starts_at,
+                ends_at,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// A one-time enrollment code as the API makes them: 12 characters with no look-alikes,
+/// shown as `XXXX-XXXX-XXXX`; the store keeps the hash of its bare characters.
+fn enrollment_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[derive(Template)]
+#[template(path = "health/case_created.html")]
+struct CreatedPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    id: String,
+    full_name: String,
+    code: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Form(form): Form<CaseForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, "/health/cases/new");
+    }
+    let t = Texts::new(ctx.lang);
+    let case = match parse_case(&form, t) {
+        Ok(c) => c,
+        Err(errors) => return new_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors),
+    };
+    let code = enrollment_code();
+    let bare: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+    let id = match state
+        .store
+        .create_case(&case, &bare, officer.id.as_str(), state.clock.now())
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    // The code is shown on this answer only (the store keeps its hash): no redirect.
+    let html = CreatedPage {
+        t,
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: format!("/health/cases/{id}"),
+        id,
+        full_name: case.full_name,
+        code,
+    }
+    .render();
+    render(ctx, StatusCode::CREATED, html)
+}
+
+/// A check-in as the officer compares it: times, how far from home and how sure.
+pub struct CheckinRow {
+    pub id: String,
+    pub issued: String,
+    pub deadline: String,
+    pub answer: String,
+    pub late: bool,
+    pub place: String,
+    pub has_photo: bool,
+}
+
+#[derive(Template)]
+#[template(path = "health/case.html")]
+struct CasePage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    c: CaseRecord,
+    status_text: String,
+    period: String,
+    monitoring_since: String,
+    flags: Vec<FlagView>,
+    checkins: Vec<CheckinRow>,
+    has_reference: bool,
+    loaners: Vec<String>,
+    extend_to: String,
+    errors: Errors,
+}
+
+fn checkin_rows(
+    case: &CaseRecord,
+    list: &[propusk_store::ChallengeRecord],
+    t: Texts,
+) -> Vec<CheckinRow> {
+    let tz = case.time_zone.as_str();
+    list.iter()
+        .map(|c| {
+            let late = c.answered_at.is_some_and(|a| a >= c.deadline);
+            let answer = match c.answered_at {
+                Some(a) => local_time(a, tz, t.lang),
+                None => t.t("checkin-not-answered"),
+            };
+            let place = match (case.home.zip(c.point), c.accuracy_m) {
+                (Some((home, p)), Some(acc)) => t.t2(
+                    "point-away",
+                    ("d", &(distance_m(home, p).round() as u64).to_string()),
+                    ("a", &(acc.round() as u64).to_string()),
+                ),
+                _ => t.t("ev-none"),
+            };
+            CheckinRow {
+                id: c.id.clone(),
+                issued: local_time(c.issued_at, tz, t.lang),
+                deadline: local_time(c.deadline, tz, t.lang),
+                answer,
+                late,
+                place,
+                has_photo: c.has_photo,
+            }
+        })
+        .collect()
+}
+
+async fn case_page(
+    state: &AppState,
+    ctx: WebCtx,
+    officer: &Officer,
+    id: &str,
+    status: StatusCode,
+    extend_to: Option<String>,
+    errors: Errors,
+) -> Response {
+    let now = state.clock.now();
+    let store = &state.store;
+    let (case, flags) = match store.read_case(id, officer.id.as_str(), now).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(ctx, "/health/cases"),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let reads = async {
+        store
+            .audit(officer.id.as_str(), "monitoring.checkins.read", id, "", now)
+            .await?;
+        let checkins = store.case_checkins(id, now).await?;
+        let reference = store.reference_photo(id).await?;
+        let loaners = store.loaners(Some("on_loan")).await?;
+        Ok::<_, propusk_store::StoreError>((checkins, reference.is_some(), loaners))
+    };
+    let (checkins, has_reference, loaners) = match reads.await {
+        Ok(r) => r,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let t = Texts::new(ctx.lang);
+    let tz = TimeZone::get(&case.time_zone).unwrap_or(TimeZone::UTC);
+    let extend_to = extend_to.unwrap_or_else(|| {
+        let week_later = case
+            .ends_at
+            .checked_add(SignedDuration::from_hours(7 * 24))
+            .unwrap_or(case.ends_at);
+        week_later.to_zoned(tz).strftime(FORM_TIME).to_string()
+    });
+    let html = CasePage {
+        t,
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: format!("/health/cases/{id}"),
+        status_text: t.t(&format!("case-status-{}", case.status)),
+        period: format!(
+            "{} — {}",
+            local_time(case.starts_at, &case.time_zone, t.lang),
+            local_time(case.ends_at, &case.time_zone, t.lang)
+        ),
+        monitoring_since: case.monitoring_since.map_or_else(
+            || t.t("case-not-connected"),
+            |s| local_time(s, &case.time_zone, t.lang),
+        ),
+        flags: flags
+            .iter()
+            .map(|f| flag_view(f, &case.time_zone, t, true))
+            .collect(),
+        checkins: checkin_rows(&case, &checkins, t),
+        has_reference,
+        loaners: loaners
+            .into_iter()
+            .filter(|l| l.case_id.as_deref() == Some(id))
+            .map(|l| l.serial)
+            .collect(),
+        extend_to,
+        errors,
+        c: case,
+    }
+    .render();
+    render(ctx, status, html)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Response {
+    case_page(&state, ctx, &officer, &id, StatusCode::OK, None, vec![]).await
+}
+
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ends_at: String,
+}
+
+async fn change(
+    state: AppState,
+    ctx: WebCtx,
+    officer: Officer,
+    id: String,
+    form: ChangeForm,
+    change: impl FnOnce(&CaseRecord, Texts) -> Result<CaseChange, (String, String)>,
+) -> Response {
+    let back = format!("/health/cases/{id}");
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, &back);
+    }
+    let t = Texts::new(ctx.lang);
+    let case = match state.store.case(&id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found(ctx, "/health/cases"),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let typed = Some(form.ends_at.clone()).filter(|s| !s.trim().is_empty());
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let step = match change(&case, t) {
+        Ok(step) => step,
+        Err(problem) => {
+            return case_page(
+                &state,
+                ctx,
+                &officer,
+                &id,
+                unprocessable,
+                typed,
+                vec![problem],
+            )
+            .await
+        }
+    };
+    let now = state.clock.now();
+    let problem = match state
+        .store
+        .change_case(&id, step, officer.id.as_str(), now)
+        .await
+    {
+        Ok(_) => return see_other(ctx, &back),
+        Err(CaseChangeError::NotFound) => return not_found(ctx, "/health/cases"),
+        Err(CaseChangeError::Store(e)) => return ApiError::internal(e).into_response(),
+        Err(CaseChangeError::WrongStatus(status)) => (
+            StatusCode::CONFLICT,
+            (
+                String::new(),
+                t.t1(
+                    "case-wrong-status",
+                    "status",
+                    &t.t(&format!("case-status-{status}")),
+                ),
+            ),
+        ),
+        Err(CaseChangeError::NotLater) => (
+            unprocessable,
+            ("ends_at".to_string(), t.t("case-not-later")),
+        ),
+    };
+    case_page(
+        &state,
+        ctx,
+        &officer,
+        &id,
+        problem.0,
+        typed,
+        vec![problem.1],
+    )
+    .await
+}
+
+pub async fn extend(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    let typed = form.ends_at.clone();
+    change(state, ctx, officer, id, form, move |case, t| {
+        let tz = TimeZone::get(&case.time_zone).unwrap_or(TimeZone::UTC);
+        let until = parse_local(&typed, &tz)
+            .ok_or_else(|| ("ends_at".to_string(), t.t("case-time-invalid")))?;
+        if !period_ok(case.starts_at, until) {
+            return Err(("ends_at".to_string(), t.t("case-period-invalid")));
+        }
+        Ok(CaseChange::Extend(until))
+    })
+    .await
+}
+
+pub async fn end(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    change(state, ctx, officer, id, form, |_, _| Ok(CaseChange::EndNow)).await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    change(state, ctx, officer, id, form, |_, _| Ok(CaseChange::Close)).await
+}
+
+/// A stored photo (JPEG or PNG, as the store took it), never cached.
+fn photo(bytes: Vec<u8>) -> Response {
+    let kind = if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn no_photo(lang: Lang) -> Response {
+    let text = match lang {
+        Lang::Ru => "Фото нет: его не было или оно удалено по сроку хранения.",
+        Lang::En => "No photo: there was none, or it was erased after retention.",
+    };
+    (StatusCode::NOT_FOUND, text).into_response()
+}
+
+pub async fn reference_photo(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Response {
+    let now = state.clock.now();
+    match state.store.reference_photo(&id).await {
+        Ok(Some(bytes)) => {
+            let audited = state
+                .store
+                .audit(
+                    officer.id.as_str(),
+                    "monitoring.reference_photo.read",
+                    &id,
+                    "",
+                    now,
+                )
+                .await;
+            match audited {
+                Ok(()) => photo(bytes),
+                Err(e) => ApiError::internal(e).into_response(),
+            }
+        }
+        Ok(None) => no_photo(ctx.lang),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+pub async fn checkin_photo(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Response {
+    let now = state.clock.now();
+    match state.store.checkin_photo(&id).await {
+        Ok(Some((case_id, bytes))) => {
+            let audited = state
+                .store
+                .audit(
+                    officer.id.as_str(),
+                    "monitoring.checkin.photo.read",
+                    &case_id,
+                    &id,
+                    now,
+                )
+                .await;
+            match audited {
+                Ok(()) => photo(bytes),
+                Err(e) => ApiError::internal(e).into_response(),
+            }
+        }
+        Ok(None) => no_photo(ctx.lang),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}

@@ -1,0 +1,247 @@
+//! A flag as a person reads it: its kind and state in words, its period, and its map-free
+//! evidence as facts (distances, accuracies, times, counts — never a coordinate), for the
+//! officer's queue and the patient's own list alike.
+
+use jiff::Timestamp;
+use propusk_core::monitoring::case::{Event, Sanction};
+use propusk_core::monitoring::geofence::{FixClass, Spread, TrackPoint};
+use propusk_core::monitoring::Evidence;
+use propusk_store::FlagRecord;
+
+use super::page::{duration, local_time};
+use crate::web::Texts;
+
+/// One report of a departure's track, as a table row.
+pub struct TrackRow {
+    pub time: String,
+    pub distance: String,
+    pub accuracy: String,
+    pub reading: String,
+}
+
+/// One step of a flag's life: when, and what happened (with the officer's id for staff).
+pub struct HistoryRow {
+    pub time: String,
+    pub text: String,
+}
+
+pub struct FlagView {
+    pub id: String,
+    pub case_id: String,
+    pub kind_text: String,
+    pub state: String,
+    pub state_text: String,
+    pub period: String,
+    pub length: String,
+    pub ongoing: bool,
+    /// (what, value) pairs of the evidence.
+    pub facts: Vec<(String, String)>,
+    pub track: Vec<TrackRow>,
+    pub sanction: Option<String>,
+    pub appeal: Option<String>,
+    /// The officer who confirmed the sanction (an appeal goes to someone else).
+    pub confirmed_by: Option<String>,
+    pub history: Vec<HistoryRow>,
+}
+
+fn metres(t: Texts, m: u32) -> String {
+    t.t1("metres", "m", &m.to_string())
+}
+
+fn spread(t: Texts, s: &Spread) -> String {
+    format!(
+        "{} {} · {} {} · {} {}",
+        t.t("spread-min"),
+        metres(t, s.min),
+        t.t("spread-median"),
+        metres(t, s.median),
+        t.t("spread-max"),
+        metres(t, s.max)
+    )
+}
+
+fn class_text(t: Texts, class: FixClass) -> String {
+    let id = match class {
+        FixClass::Inside => "class-inside",
+        FixClass::Edge => "class-edge",
+        FixClass::Outside => "class-outside",
+        FixClass::Coarse => "class-coarse",
+        FixClass::Outlier => "class-outlier",
+        FixClass::Repeat => "class-repeat",
+    };
+    t.t(id)
+}
+
+fn point(t: Texts, p: &TrackPoint, tz: &str) -> String {
+    format!(
+        "{}: {}",
+        local_time(p.ts, tz, t.lang),
+        t.t2(
+            "point-away",
+            ("d", &p.distance_m.to_string()),
+            ("a", &p.accuracy_m.to_string())
+        )
+    )
+}
+
+pub fn sanction_text(t: Texts, s: &Sanction) -> String {
+    match s {
+        Sanction::Warning => t.t("sanction-warning"),
+        Sanction::Fine { amount_rub } => t.t1("sanction-fine", "rub", &amount_rub.to_string()),
+    }
+}
+
+fn facts(t: Texts, evidence: &Evidence, tz: &str) -> (Vec<(String, String)>, Vec<TrackRow>) {
+    let mut facts = Vec::new();
+    let mut track = Vec::new();
+    let time = |at: Timestamp| local_time(at, tz, t.lang);
+    match evidence {
+        Evidence::LeftHome(e) => {
+            facts.push((t.t("ev-radius"), metres(t, e.radius_m)));
+            facts.push((t.t("ev-fixes"), e.fixes.to_string()));
+            let classes = [
+                (FixClass::Outside, e.outside),
+                (FixClass::Edge, e.edge),
+                (FixClass::Coarse, e.coarse),
+                (FixClass::Outlier, e.outliers),
+                (FixClass::Repeat, e.repeats),
+            ]
+            .iter()
+            .map(|(c, n)| format!("{}: {n}", class_text(t, *c)))
+            .collect::<Vec<_>>()
+            .join("; ");
+            facts.push((t.t("ev-classes"), classes));
+            facts.push((t.t("ev-distance"), spread(t, &e.distance_m)));
+            facts.push((t.t("ev-accuracy"), spread(t, &e.accuracy_m)));
+            let or_none = |p: &Option<TrackPoint>| {
+                p.as_ref()
+                    .map_or_else(|| t.t("ev-none"), |p| point(t, p, tz))
+            };
+            facts.push((t.t("ev-last-inside"), or_none(&e.last_inside_before)));
+            facts.push((t.t("ev-first-inside"), or_none(&e.first_inside_after)));
+            track = e
+                .track
+                .iter()
+                .map(|p| TrackRow {
+                    time: time(p.ts),
+                    distance: metres(t, p.distance_m),
+                    accuracy: format!("±{}", metres(t, p.accuracy_m)),
+                    reading: class_text(t, p.class),
+                })
+                .collect();
+        }
+        Evidence::NoSignal(e) => {
+            let or_none = |p: &Option<TrackPoint>| {
+                p.as_ref()
+                    .map_or_else(|| t.t("ev-none"), |p| point(t, p, tz))
+            };
+            facts.push((t.t("ev-last-before"), or_none(&e.last_before)));
+            facts.push((t.t("ev-first-after"), or_none(&e.first_after)));
+            facts.push((t.t("ev-silence-note"), t.t("ev-silence-not-violation")));
+        }
+        Evidence::MissedCheckin(e) => {
+            facts.push((t.t("ev-issued"), time(e.issued_at)));
+            facts.push((t.t("ev-deadline"), time(e.deadline)));
+            let answer = e.answered_at.map_or_else(
+                || t.t("ev-not-answered"),
+                |a| t.t1("ev-answered-late", "time", &time(a)),
+            );
+            facts.push((t.t("ev-answer"), answer));
+            let last = e.last_report_before.map_or_else(
+                || t.t("ev-none"),
+                |r| {
+                    t.t2(
+                        "ev-last-report-value",
+                        ("time", &time(r)),
+                        ("ago", &duration(r, e.deadline, t)),
+                    )
+                },
+            );
+            facts.push((t.t("ev-last-report"), last));
+        }
+    }
+    (facts, track)
+}
+
+fn history_text(t: Texts, event: &Event, staff: bool) -> String {
+    let by = |officer: &propusk_core::monitoring::case::OfficerId| {
+        if staff {
+            format!(" ({})", t.t1("by-officer", "id", officer.as_str()))
+        } else {
+            String::new()
+        }
+    };
+    match event {
+        Event::Raised { .. } => t.t("event-raised"),
+        Event::Notified { .. } => t.t("event-notified"),
+        Event::Dismissed { officer, note, .. } => {
+            format!("{}{}: {note}", t.t("event-dismissed"), by(officer))
+        }
+        Event::Confirmed {
+            officer,
+            sanction,
+            note,
+            ..
+        } => format!(
+            "{} — {}{}: {note}",
+            t.t("event-confirmed"),
+            sanction_text(t, sanction),
+            by(officer)
+        ),
+        Event::Appealed { statement, .. } => format!("{}: {statement}", t.t("event-appealed")),
+        Event::AppealUpheld { officer, note, .. } => {
+            format!("{}{}: {note}", t.t("event-appeal-upheld"), by(officer))
+        }
+        Event::AppealRejected { officer, note, .. } => {
+            format!("{}{}: {note}", t.t("event-appeal-rejected"), by(officer))
+        }
+    }
+}
+
+/// The flag for a page; `staff` pages also see which officer took each step.
+pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, staff: bool) -> FlagView {
+    let (facts, track) = match serde_json::from_value::<Evidence>(flag.evidence.clone()) {
+        Ok(evidence) => facts(t, &evidence, tz),
+        Err(e) => {
+            tracing::warn!(flag = %flag.id, error = %e, "flag evidence does not parse");
+            (vec![(t.t("ev-unreadable"), String::new())], vec![])
+        }
+    };
+    let mut confirmed_by = None;
+    let mut appeal = None;
+    for event in &flag.history {
+        match event {
+            Event::Confirmed { officer, .. } => confirmed_by = Some(officer.as_str().to_string()),
+            Event::Appealed { statement, .. } => appeal = Some(statement.clone()),
+            _ => {}
+        }
+    }
+    let kind = flag.kind.as_str();
+    FlagView {
+        id: flag.id.clone(),
+        case_id: flag.case_id.clone(),
+        kind_text: t.t(&format!("flag-kind-{kind}")),
+        state: flag.state.clone(),
+        state_text: t.t(&format!("flag-state-{}", flag.state)),
+        period: format!(
+            "{} — {}",
+            local_time(flag.from, tz, t.lang),
+            local_time(flag.to, tz, t.lang)
+        ),
+        length: duration(flag.from, flag.to, t),
+        ongoing: flag.ongoing,
+        facts,
+        track,
+        sanction: flag.sanction.as_ref().map(|s| sanction_text(t, s)),
+        appeal,
+        confirmed_by,
+        history: flag
+            .history
+            .iter()
+            .map(|e| HistoryRow {
+                time: local_time(e.at(), tz, t.lang),
+                text: history_text(t, e, staff),
+            })
+            .collect(),
+    }
+}

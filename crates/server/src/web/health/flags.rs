@@ -1,0 +1,336 @@
+//! The officer's queue, appeals and one flag with its decision forms. A decision goes
+//! through [`propusk_store::Store::decide_flag`], which replays the flag's history and
+//! refuses what the rules forbid (deciding before the patient was told, sanctioning silence,
+//! the confirming officer deciding the appeal); the page says why in the officer's language.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use propusk_core::monitoring::case::{Sanction, TransitionError};
+use propusk_store::{CaseRecord, FlagRecord, FlagStepError, OfficerStep};
+use serde::Deserialize;
+
+use super::evidence::{flag_view, FlagView};
+use super::page::{forged, not_found, render, see_other, Errors};
+use super::Officer;
+use crate::error::ApiError;
+use crate::monitoring::sms_text;
+use crate::state::AppState;
+use crate::web::{Texts, WebCtx};
+
+/// A flag in a list, with whose case it is.
+pub struct QueuedFlag {
+    pub f: FlagView,
+    pub case_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "health/queue.html")]
+struct QueuePage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    appeals_only: bool,
+    flags: Vec<QueuedFlag>,
+}
+
+/// The cases of some flags, each read once.
+async fn cases_of(
+    state: &AppState,
+    flags: &[FlagRecord],
+) -> propusk_store::Result<HashMap<String, CaseRecord>> {
+    let mut cases = HashMap::new();
+    for flag in flags {
+        if !cases.contains_key(&flag.case_id) {
+            if let Some(case) = state.store.case(&flag.case_id).await? {
+                cases.insert(flag.case_id.clone(), case);
+            }
+        }
+    }
+    Ok(cases)
+}
+
+async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool) -> Response {
+    let t = Texts::new(ctx.lang);
+    let flags = match state
+        .store
+        .officer_queue(officer.id.as_str(), state.clock.now())
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let flags: Vec<FlagRecord> = flags
+        .into_iter()
+        .filter(|f| !appeals_only || f.state == "appealed")
+        .collect();
+    let cases = match cases_of(&state, &flags).await {
+        Ok(c) => c,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let flags = flags
+        .iter()
+        .map(|flag| {
+            let case = cases.get(&flag.case_id);
+            let tz = case.map_or("UTC", |c| c.time_zone.as_str());
+            QueuedFlag {
+                f: flag_view(flag, tz, t, true),
+                case_name: case.map(|c| c.full_name.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let path = if appeals_only {
+        "/health/appeals"
+    } else {
+        "/health/queue"
+    };
+    let html = QueuePage {
+        t,
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: path.into(),
+        appeals_only,
+        flags,
+    }
+    .render();
+    render(ctx, StatusCode::OK, html)
+}
+
+pub async fn queue(State(state): State<AppState>, ctx: WebCtx, officer: Officer) -> Response {
+    list(state, ctx, officer, false).await
+}
+
+pub async fn appeals(State(state): State<AppState>, ctx: WebCtx, officer: Officer) -> Response {
+    list(state, ctx, officer, true).await
+}
+
+/// What the officer typed into the decision forms, kept when a form comes back with errors.
+#[derive(Deserialize, Default, Clone)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    sanction: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    upheld: String,
+}
+
+#[derive(Template)]
+#[template(path = "health/flag.html")]
+struct FlagPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    f: FlagView,
+    case_name: String,
+    /// The officer reading confirmed this sanction: its appeal goes to someone else.
+    appeal_is_mine: bool,
+    can_sanction: bool,
+    form: DecisionForm,
+    errors: Errors,
+}
+
+async fn flag_page(
+    state: &AppState,
+    ctx: WebCtx,
+    officer: &Officer,
+    id: &str,
+    status: StatusCode,
+    form: DecisionForm,
+    errors: Errors,
+) -> Response {
+    let flag = match state.store.flag(id).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return not_found(ctx, "/health/queue"),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    if let Err(e) = state
+        .store
+        .audit(
+            officer.id.as_str(),
+            "monitoring.flag.read",
+            id,
+            "",
+            state.clock.now(),
+        )
+        .await
+    {
+        return ApiError::internal(e).into_response();
+    }
+    let case = match state.store.case(&flag.case_id).await {
+        Ok(c) => c,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let t = Texts::new(ctx.lang);
+    let tz = case.as_ref().map_or("UTC", |c| c.time_zone.as_str());
+    let view = flag_view(&flag, tz, t, true);
+    let html = FlagPage {
+        t,
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: format!("/health/flags/{id}"),
+        appeal_is_mine: view.confirmed_by.as_deref() == Some(officer.id.as_str()),
+        f: view,
+        case_name: case.map(|c| c.full_name).unwrap_or_default(),
+        can_sanction: flag.kind.may_be_sanctioned(),
+        form,
+        errors,
+    }
+    .render();
+    render(ctx, status, html)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+) -> Response {
+    let form = DecisionForm {
+        sanction: "warning".into(),
+        ..Default::default()
+    };
+    flag_page(&state, ctx, &officer, &id, StatusCode::OK, form, vec![]).await
+}
+
+/// Why the store refused a step, as the page says it: (status, input id, message).
+fn refusal(e: &TransitionError, field: &str, t: Texts) -> (StatusCode, String, String) {
+    let (status, id) = match e {
+        TransitionError::SameOfficer(_) => (StatusCode::FORBIDDEN, "refused-same-officer"),
+        TransitionError::NotSanctionable(_) => (StatusCode::CONFLICT, "refused-not-sanctionable"),
+        TransitionError::NotAllowed { state: "open", .. } => {
+            (StatusCode::CONFLICT, "refused-not-notified")
+        }
+        TransitionError::MissingReason(_) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                field.into(),
+                t.t("refused-reason-required"),
+            )
+        }
+        TransitionError::NotAllowed { .. }
+        | TransitionError::TimeGoesBackwards { .. }
+        | TransitionError::NotRaised => (StatusCode::CONFLICT, "refused-state"),
+    };
+    (status, String::new(), t.t(id))
+}
+
+async fn apply(
+    state: AppState,
+    ctx: WebCtx,
+    officer: Officer,
+    id: String,
+    form: DecisionForm,
+    step: Result<(OfficerStep, &'static str), (String, String)>,
+) -> Response {
+    let (step, note_field) = match step {
+        Ok(s) => s,
+        Err(problem) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return flag_page(&state, ctx, &officer, &id, status, form, vec![problem]).await;
+        }
+    };
+    let now = state.clock.now();
+    match state
+        .store
+        .decide_flag(&id, &officer.id, &step, now, &sms_text)
+        .await
+    {
+        Ok(_) => {
+            state.outbox_wakeup.notify_one();
+            see_other(ctx, &format!("/health/flags/{id}"))
+        }
+        Err(FlagStepError::NotFound) => not_found(ctx, "/health/queue"),
+        Err(FlagStepError::Store(e)) => ApiError::internal(e).into_response(),
+        Err(FlagStepError::Refused(e)) => {
+            let (status, field, text) = refusal(&e, note_field, Texts::new(ctx.lang));
+            flag_page(
+                &state,
+                ctx,
+                &officer,
+                &id,
+                status,
+                form,
+                vec![(field, text)],
+            )
+            .await
+        }
+    }
+}
+
+fn decision_step(
+    form: &DecisionForm,
+    t: Texts,
+) -> Result<(OfficerStep, &'static str), (String, String)> {
+    let note = form.note.trim().to_string();
+    match form.decision.as_str() {
+        "dismiss" => Ok((OfficerStep::Dismiss { note }, "dismiss-note")),
+        "confirm" => {
+            let sanction = match form.sanction.as_str() {
+                "warning" => Sanction::Warning,
+                "fine" => match form.amount.trim().parse::<NonZeroU32>() {
+                    Ok(amount_rub) => Sanction::Fine { amount_rub },
+                    Err(_) => return Err(("amount".into(), t.t("decision-amount-invalid"))),
+                },
+                _ => return Err(("sanction-warning".into(), t.t("decision-sanction-missing"))),
+            };
+            Ok((OfficerStep::Confirm { sanction, note }, "confirm-note"))
+        }
+        _ => Err((String::new(), t.t("decision-missing"))),
+    }
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, &format!("/health/flags/{id}"));
+    }
+    let step = decision_step(&form, Texts::new(ctx.lang));
+    apply(state, ctx, officer, id, form, step).await
+}
+
+pub async fn decide_appeal(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, &format!("/health/flags/{id}"));
+    }
+    let t = Texts::new(ctx.lang);
+    let note = form.note.trim().to_string();
+    let step = match form.upheld.as_str() {
+        "yes" => Ok((
+            OfficerStep::DecideAppeal { upheld: true, note },
+            "appeal-note",
+        )),
+        "no" => Ok((
+            OfficerStep::DecideAppeal {
+                upheld: false,
+                note,
+            },
+            "appeal-note",
+        )),
+        _ => Err(("upheld-yes".to_string(), t.t("appeal-decision-missing"))),
+    };
+    apply(state, ctx, officer, id, form, step).await
+}

@@ -1,0 +1,138 @@
+//! What the officer's and the patient's pages share: rendering with the request's cookies,
+//! redirects, the refusal of a forged form, message pages, cookies of their own, and times
+//! on a case's clocks.
+
+use askama::Template;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::error::ApiError;
+use crate::lang::Lang;
+use crate::web::{Texts, WebCtx};
+
+/// A form's problems: (input id, message). An empty id is a problem of the whole form.
+pub type Errors = Vec<(String, String)>;
+
+/// Renders a template into a response, with the cookies the request decided on.
+pub fn render(ctx: WebCtx, status: StatusCode, html: Result<String, askama::Error>) -> Response {
+    match html {
+        Ok(body) => ctx.finish((status, Html(body))),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+pub fn see_other(ctx: WebCtx, to: &str) -> Response {
+    ctx.finish(Redirect::to(to))
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    title: String,
+    text: String,
+    back: String,
+}
+
+/// A page that says one thing and links back.
+pub fn message(
+    ctx: WebCtx,
+    status: StatusCode,
+    title: String,
+    text: String,
+    back: &str,
+) -> Response {
+    let html = MessagePage {
+        t: Texts::new(ctx.lang),
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: back.into(),
+        title,
+        text,
+        back: back.into(),
+    }
+    .render();
+    render(ctx, status, html)
+}
+
+/// A form without the right CSRF token (forged, or the page was open too long): refused,
+/// nothing changed.
+pub fn forged(ctx: WebCtx, back: &str) -> Response {
+    let t = Texts::new(ctx.lang);
+    message(
+        ctx,
+        StatusCode::FORBIDDEN,
+        t.t("forbidden-title"),
+        t.t("forbidden-text"),
+        back,
+    )
+}
+
+pub fn not_found(ctx: WebCtx, back: &str) -> Response {
+    let t = Texts::new(ctx.lang);
+    message(
+        ctx,
+        StatusCode::NOT_FOUND,
+        t.t("not-found-title"),
+        String::new(),
+        back,
+    )
+}
+
+/// Adds an HttpOnly, SameSite=Lax cookie limited to `path` (Secure behind TLS); a
+/// `max_age` of 0 deletes it.
+pub fn with_cookie(
+    mut response: Response,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+    secure: bool,
+) -> Response {
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie =
+        format!("{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Lax{secure}");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(SET_COOKIE, v);
+    }
+    response
+}
+
+/// A moment on a case's clocks (an IANA zone name), in the reader's style.
+pub fn local_time(t: Timestamp, time_zone: &str, lang: Lang) -> String {
+    let tz = TimeZone::get(time_zone).unwrap_or(TimeZone::UTC);
+    let format = match lang {
+        Lang::Ru => "%d.%m.%Y %H:%M",
+        Lang::En => "%Y-%m-%d %H:%M",
+    };
+    t.to_zoned(tz).strftime(format).to_string()
+}
+
+/// A span of time in whole minutes, or hours and minutes, in the reader's language.
+pub fn duration(from: Timestamp, to: Timestamp, t: Texts) -> String {
+    let mins = to.duration_since(from).as_secs().max(0) / 60;
+    if mins < 60 {
+        t.t1("duration-min", "m", &mins.to_string())
+    } else {
+        t.t2(
+            "duration-h-min",
+            ("h", &(mins / 60).to_string()),
+            ("m", &(mins % 60).to_string()),
+        )
+    }
+}
+
+/// A decimal number as typed: a comma is a decimal point too.
+pub fn number(s: &str) -> Option<f64> {
+    s.trim()
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+}

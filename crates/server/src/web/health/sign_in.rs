@@ -1,0 +1,139 @@
+//! Signing an officer in and out: username and password of a staff account (Argon2id, as
+//! the API's login checks them), only for role `health`.
+
+use std::sync::OnceLock;
+
+use askama::Template;
+use axum::extract::{Form, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use propusk_store::Role;
+use serde::Deserialize;
+
+use super::page::{forged, render, see_other, with_cookie, Errors};
+use super::{Officer, COOKIE_PATH, SESSION_COOKIE};
+use crate::auth::{hash_password, verify_password, STAFF_SESSION_SECS};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::{Texts, WebCtx};
+
+#[derive(Template)]
+#[template(path = "health/sign_in.html")]
+struct SignInPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    username: String,
+    errors: Errors,
+}
+
+fn page(ctx: WebCtx, status: StatusCode, username: String, errors: Errors) -> Response {
+    let html = SignInPage {
+        t: Texts::new(ctx.lang),
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: "/health/sign-in".into(),
+        username,
+        errors,
+    }
+    .render();
+    render(ctx, status, html)
+}
+
+pub async fn form(ctx: WebCtx) -> Response {
+    page(ctx, StatusCode::OK, String::new(), vec![])
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// A hash to check against when the username is unknown, so the answer takes as long.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("not a real password").unwrap_or_default())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, "/health/sign-in");
+    }
+    let t = Texts::new(ctx.lang);
+    let username = form.username.trim().to_string();
+    let user = match state.store.staff_by_username(&username).await {
+        Ok(u) => u,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let stored = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = form.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        let errors = vec![("username".into(), t.t("health-sign-in-wrong"))];
+        return page(ctx, StatusCode::UNAUTHORIZED, username, errors);
+    };
+    if user.role != Role::Health {
+        let errors = vec![("username".into(), t.t("health-sign-in-not-health"))];
+        return page(ctx, StatusCode::FORBIDDEN, username, errors);
+    }
+    let (token, _) =
+        match crate::routes::open_session(&state, &user.id, Role::Health, STAFF_SESSION_SECS).await
+        {
+            Ok(s) => s,
+            Err(e) => return e.into_response(),
+        };
+    let response = see_other(ctx, "/health/queue");
+    with_cookie(
+        response,
+        SESSION_COOKIE,
+        &token,
+        COOKIE_PATH,
+        STAFF_SESSION_SECS,
+        state.behind_tls,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Result<Officer, Response>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, "/health/queue");
+    }
+    if let Ok(officer) = officer {
+        if let Err(e) = state.store.end_session(&officer.token).await {
+            return ApiError::internal(e).into_response();
+        }
+    }
+    let response = see_other(ctx, "/health/sign-in");
+    with_cookie(
+        response,
+        SESSION_COOKIE,
+        "",
+        COOKIE_PATH,
+        0,
+        state.behind_tls,
+    )
+}

@@ -1,0 +1,147 @@
+//! Connecting a phone: the one-time enrollment code (with the reference photo officers
+//! compare check-ins with), or, on a loaner phone, the key it was lent with.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{multipart, photo, COOKIE_PATH, DEVICE_COOKIE, DEVICE_COOKIE_SECS};
+use crate::auth::new_token;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::health::page::{forged, render, see_other, with_cookie, Errors};
+use crate::web::{Texts, WebCtx};
+
+#[derive(Template)]
+#[template(path = "patient/enroll.html")]
+struct EnrollPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    code: String,
+    errors: Errors,
+}
+
+pub fn page(ctx: WebCtx, status: StatusCode, code: String, errors: Errors) -> Response {
+    let html = EnrollPage {
+        t: Texts::new(ctx.lang),
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: "/patient".into(),
+        code,
+        errors,
+    }
+    .render();
+    render(ctx, status, html)
+}
+
+/// The code as typed: any case, any separators (the store hashes the bare characters).
+fn normalize_code(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The page's answer that keeps the device token in the browser.
+fn enrolled(state: &AppState, ctx: WebCtx, token: &str) -> Response {
+    let response = see_other(ctx, "/patient");
+    with_cookie(
+        response,
+        DEVICE_COOKIE,
+        token,
+        COOKIE_PATH,
+        DEVICE_COOKIE_SECS,
+        state.behind_tls,
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let t = Texts::new(ctx.lang);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(fields) = multipart::parse(content_type, &body) else {
+        return forged(ctx, "/patient");
+    };
+    if !ctx.csrf_ok(fields.text("csrf")) {
+        return forged(ctx, "/patient");
+    }
+    let typed = fields.text("code").trim().to_string();
+    let code = normalize_code(&typed);
+    if code.len() != 12 {
+        let errors = vec![("code".into(), t.t("enroll-code-invalid"))];
+        return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
+    }
+    // The photo is checked before the code is spent: a bad photo changes nothing.
+    let photo = match fields.bytes("photo").filter(|b| !b.is_empty()) {
+        None => None,
+        Some(bytes) => {
+            let bytes = bytes.to_vec();
+            match tokio::task::spawn_blocking(move || photo::normalize(&bytes)).await {
+                Ok(Ok(jpeg)) => Some(jpeg),
+                Ok(Err(reason)) => {
+                    tracing::info!(%reason, "reference photo refused");
+                    let errors = vec![("photo".into(), t.t("photo-invalid"))];
+                    return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
+                }
+                Err(e) => return ApiError::internal(e).into_response(),
+            }
+        }
+    };
+    let token = new_token();
+    match state
+        .store
+        .enroll_device(&code, &token, "own", photo.as_deref(), state.clock.now())
+        .await
+    {
+        Ok(Some(device)) => {
+            tracing::info!(device = %device.id, case = %device.case_id, "device enrolled on the patient page");
+            enrolled(&state, ctx, &token)
+        }
+        Ok(None) => {
+            let errors = vec![("code".into(), t.t("enroll-code-unknown"))];
+            page(ctx, StatusCode::NOT_FOUND, typed, errors)
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    key: String,
+}
+
+/// A loaner phone: the officer lent it with a device key, typed in here once.
+pub async fn device_key(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    Form(form): Form<KeyForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, "/patient");
+    }
+    let key = form.key.trim();
+    match state.store.device(key).await {
+        Ok(Some(_)) if !key.is_empty() => enrolled(&state, ctx, key),
+        Ok(_) => {
+            let t = Texts::new(ctx.lang);
+            let errors = vec![("key".into(), t.t("enroll-key-unknown"))];
+            page(ctx, StatusCode::NOT_FOUND, String::new(), errors)
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}

@@ -1,0 +1,78 @@
+//! The patient's pages at `/patient`: connect the phone with the one-time enrollment code
+//! the officer gave (a loaner phone with the key it was lent with), see the check-ins to
+//! answer and answer one with a camera photo and the location, see one's flags and appeal a
+//! sanction with a statement.
+//!
+//! The device token the enrollment returns is kept in an HttpOnly cookie scoped to
+//! `/patient` (Secure behind TLS): it opens these pages and nothing else, as on the API.
+//! Without JavaScript a photo is a plain file input with `capture`, and the location is
+//! typed; the static script only fills the location in.
+
+mod checkin;
+mod enroll;
+mod home;
+mod multipart;
+mod photo;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use propusk_store::Device;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::session::cookie;
+
+const DEVICE_COOKIE: &str = "propusk_device";
+const COOKIE_PATH: &str = "/patient";
+/// How long the browser keeps the device token: the longest quarantine. The token stops
+/// working anyway when the case is closed.
+const DEVICE_COOKIE_SECS: i64 = 60 * 24 * 3600;
+
+pub fn router() -> Router<AppState> {
+    // Photo forms carry a whole camera picture, larger than the API's 2 MB bodies.
+    let photo_limit = DefaultBodyLimit::max(photo::MAX_UPLOAD + 64 * 1024);
+    Router::new()
+        .route("/patient", get(home::show))
+        .route("/patient/enroll", post(enroll::submit).layer(photo_limit))
+        .route("/patient/device-key", post(enroll::device_key))
+        .route(
+            "/patient/checkins/{id}",
+            get(checkin::form).post(checkin::answer).layer(photo_limit),
+        )
+        .route("/patient/flags/{id}/appeal", post(home::appeal))
+        .route(
+            "/static/monitoring.js",
+            get(|| async {
+                (
+                    [
+                        (
+                            axum::http::header::CONTENT_TYPE,
+                            "text/javascript; charset=utf-8",
+                        ),
+                        (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    include_str!("../../../static/monitoring.js"),
+                )
+            }),
+        )
+}
+
+/// The phone's enrolled device, if the browser holds a live token.
+pub struct Enrolled(pub Option<Device>);
+
+impl FromRequestParts<AppState> for Enrolled {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers, DEVICE_COOKIE) else {
+            return Ok(Self(None));
+        };
+        match state.store.device(token).await {
+            Ok(device) => Ok(Self(device)),
+            Err(e) => Err(ApiError::internal(e).into_response()),
+        }
+    }
+}

@@ -1,0 +1,908 @@
+//! The health officer's pages (`/health`) and the patient's pages (`/patient`) as a browser
+//! without JavaScript uses them — GETs, form POSTs and multipart photo uploads with cookies —
+//! on SQLite and on PostgreSQL. What the pages do is checked in the store and the SMS log.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use propusk_store::Role;
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use support::{phone, TestApp};
+
+const HOME: (f64, f64) = (55.7575, 37.6130);
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser with cookies and JavaScript off.
+struct Browser {
+    client: Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+    lang: Option<&'static str>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    content_type: String,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = Client::builder().redirect(Policy::none()).build().unwrap();
+        Self {
+            client,
+            base: app.base.clone(),
+            cookies: BTreeMap::new(),
+            lang: None,
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = req.header("cookie", cookie);
+        if let Some(lang) = self.lang {
+            req = req.header("accept-language", lang);
+        }
+        let r = req.send().await.unwrap();
+        let mut set_cookies = Vec::new();
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap().to_string();
+            let (pair, attrs) = c.split_once(';').unwrap_or((&c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+            set_cookies.push(c.clone());
+        }
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let location = header("location");
+        let content_type = header("content-type").unwrap_or_default();
+        Page {
+            status: r.status(),
+            location,
+            set_cookies,
+            content_type,
+            body: r.text().await.unwrap_or_default(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies
+            .get("propusk_csrf")
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Submits a form the way a browser does: with the page's CSRF field.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        form.extend_from_slice(fields);
+        let req = self.client.post(format!("{}{path}", self.base)).form(&form);
+        self.send(req).await
+    }
+
+    /// Submits a `multipart/form-data` form (a file input), with the CSRF field.
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> Page {
+        const BOUNDARY: &str = "----propuskTestBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        let csrf = self.csrf();
+        for (name, value) in [("csrf", csrf.as_str())].iter().chain(fields) {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body);
+        self.send(req).await
+    }
+
+    /// Signs a health officer in through the form.
+    async fn sign_in_officer(&mut self, username: &str) {
+        self.get("/health/sign-in").await;
+        let page = self
+            .post(
+                "/health/sign-in",
+                &[("username", username), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(page.location.as_deref(), Some("/health/queue"));
+    }
+}
+
+fn assert_no_inline_script(html: &str) {
+    for tag in html.split("<script").skip(1) {
+        let head = tag.split('>').next().unwrap();
+        assert!(head.contains("src="), "inline script: <script{head}>");
+    }
+    assert!(!html.contains(" style="), "inline style attribute");
+}
+
+/// A staff account made as `propusk user add` makes one.
+async fn add_staff(app: &TestApp, username: &str, role: Role) {
+    let hash = propusk_server::auth::hash_password(PASSWORD).unwrap();
+    app.state
+        .store
+        .add_staff(username, role, &hash, Timestamp::now())
+        .await
+        .unwrap()
+        .expect("new user");
+}
+
+/// A real JPEG as a phone camera would make (the pages decode every photo).
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let picture =
+        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    bytes
+}
+
+/// A report `north_m` metres north of home with this accuracy.
+fn fix(at: Timestamp, north_m: f64, accuracy_m: f64) -> Value {
+    let lat = HOME.0 + north_m / 111_320.0;
+    json!({"ts": at.to_string(), "lat": lat, "lon": HOME.1, "accuracy_m": accuracy_m})
+}
+
+fn mins(n: i64) -> SignedDuration {
+    SignedDuration::from_mins(n)
+}
+
+/// The one-time code shown on the "case opened" page.
+fn enrollment_code(html: &str) -> String {
+    let (_, rest) = html
+        .split_once("id=\"enrollment-code\">")
+        .expect("the code is shown");
+    rest.split('<').next().unwrap().trim().to_string()
+}
+
+/// Opens a case through the officer's form; returns (case id, enrollment code).
+async fn open_case_on_page(app: &TestApp, b: &mut Browser, patient: &str) -> (String, String) {
+    b.get("/health/cases/new").await;
+    let now = app.state.clock.now();
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let local = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let page = b
+        .post(
+            "/health/cases",
+            &[
+                ("full_name", "Сидорова Анна Павловна"),
+                ("phone", patient),
+                ("address", "Москва, ул. Тверская, д. 1"),
+                ("lat", "55.7575"),
+                ("lon", "37,6130"),
+                ("radius_m", "50"),
+                ("starts_at", &local(now - mins(1))),
+                ("ends_at", &local(now + SignedDuration::from_hours(14 * 24))),
+                ("time_zone", "Europe/Moscow"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let code = enrollment_code(&page.body);
+    let (_, rest) = page
+        .body
+        .split_once("href=\"/health/cases/")
+        .expect("a link to the case");
+    let id = rest.split('"').next().unwrap().to_string();
+    (id, code)
+}
+
+/// The patient connects their phone on the page; returns the device token it keeps.
+async fn enroll_on_page(p: &mut Browser, code: &str) -> String {
+    p.get("/patient").await;
+    let photo = jpeg(640, 480);
+    let page = p
+        .post_multipart(
+            "/patient/enroll",
+            &[("code", &code.to_lowercase())],
+            &[("photo", &photo)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let cookie = page
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("propusk_device="))
+        .expect("the device token is kept in a cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Path=/patient"));
+    assert!(cookie.contains("SameSite=Lax"));
+    p.cookies["propusk_device"].clone()
+}
+
+async fn flag_state(app: &TestApp, id: &str) -> String {
+    app.state.store.flag(id).await.unwrap().unwrap().state
+}
+
+on_every_backend!(officer_signs_in_and_runs_a_case, officer_case_scenario);
+async fn officer_case_scenario(app: &TestApp) {
+    add_staff(app, "health-pages", Role::Health).await;
+    add_staff(app, "inspector-pages", Role::Inspector).await;
+    let mut b = Browser::new(app);
+
+    // Signed out, every officer page leads to the sign-in form.
+    for path in [
+        "/health",
+        "/health/queue",
+        "/health/cases",
+        "/health/loaners",
+    ] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/health/sign-in"), "{path}");
+    }
+    let form = b.get("/health/sign-in").await;
+    assert!(form.body.contains("Вход для врачей"), "Russian by default");
+    assert!(form.body.contains("name=\"csrf\""));
+    assert_no_inline_script(&form.body);
+
+    // Wrong password, and a staff account of another role: refused, said clearly.
+    let wrong = b
+        .post(
+            "/health/sign-in",
+            &[("username", "health-pages"), ("password", "nope")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Неверное имя или пароль."));
+    let inspector = b
+        .post(
+            "/health/sign-in",
+            &[("username", "inspector-pages"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(inspector.status, StatusCode::FORBIDDEN);
+    assert!(inspector.body.contains("только роли health"));
+    assert!(!b.cookies.contains_key("propusk_health"));
+
+    let page = b
+        .post(
+            "/health/sign-in",
+            &[("username", "health-pages"), ("password", PASSWORD)],
+        )
+        .await;
+    let cookie = page
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("propusk_health="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Path=/health"));
+    assert!(cookie.contains("SameSite=Lax") && !cookie.contains("Secure"));
+
+    // A forged form (no CSRF token) is refused and opens nothing.
+    let forged = b.client.post(format!("{}/health/cases", b.base)).form(&[
+        ("full_name", "Сидорова Анна Павловна"),
+        ("phone", "+79161234567"),
+    ]);
+    let forged = b.send(forged).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let cases = |app: &TestApp| {
+        let store = app.state.store.clone();
+        let now = app.state.clock.now();
+        async move { store.case_summaries("test", None, 100, now).await.unwrap() }
+    };
+    assert!(cases(app).await.is_empty());
+
+    // Bad input: each problem said at its field, nothing stored.
+    let bad = b
+        .post(
+            "/health/cases",
+            &[
+                ("full_name", "Сидорова Анна Павловна"),
+                ("phone", "12"),
+                ("address", ""),
+                ("lat", "95"),
+                ("lon", "37.6"),
+                ("radius_m", "1"),
+                ("starts_at", "2020-04-15 10:00"),
+                ("ends_at", "2020-04-14 10:00"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for anchor in ["#phone", "#address", "#lat", "#time_zone", "#ends_at"] {
+        assert!(
+            bad.body.contains(&format!("href=\"{anchor}\"")),
+            "{anchor}: {}",
+            bad.body
+        );
+    }
+    assert!(bad.body.contains("Адрес нужен, не длиннее 300 знаков."));
+    assert!(bad.body.contains("Часовой пояс «Mars/Olympus» неизвестен"));
+    assert!(
+        bad.body.contains("value=\"Сидорова Анна Павловна\""),
+        "input kept"
+    );
+    assert!(cases(app).await.is_empty());
+
+    // A case: the code is shown once, the list and the case page show it.
+    let patient = phone();
+    let (id, code) = open_case_on_page(app, &mut b, &patient).await;
+    assert_eq!(code.len(), 14, "{code}");
+    let list = b.get("/health/cases").await;
+    assert!(list.body.contains("Сидорова Анна Павловна"));
+    assert!(list.body.contains("Телефон ещё не подключён"));
+    let listed = cases(app).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, id);
+    let shown = b.get(&format!("/health/cases/{id}")).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("Москва, ул. Тверская, д. 1"));
+    assert!(!shown.body.contains(&code), "the code is not shown again");
+    assert_no_inline_script(&shown.body);
+
+    // Extend: a bad time and an earlier end are refused; a later end is stored.
+    let case = app.state.store.case(&id).await.unwrap().unwrap();
+    let extend = format!("/health/cases/{id}/extend");
+    let page = b.post(&extend, &[("ends_at", "next week")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Время не разобрано"));
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
+    let earlier = (case.ends_at - SignedDuration::from_hours(24))
+        .to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    let page = b.post(&extend, &[("ends_at", &earlier)]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("позже нынешнего"), "{}", page.body);
+    let later = (case.ends_at + SignedDuration::from_hours(72))
+        .to_zoned(tz)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    let page = b.post(&extend, &[("ends_at", &later)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let extended = app.state.store.case(&id).await.unwrap().unwrap();
+    assert_eq!(
+        extended.ends_at.duration_since(case.ends_at).as_secs() / 60,
+        72 * 60,
+        "to the minute typed"
+    );
+
+    // End, then close; ending again is refused with the reason.
+    let page = b.post(&format!("/health/cases/{id}/end"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.state.store.case(&id).await.unwrap().unwrap().status,
+        "ended"
+    );
+    let page = b.post(&format!("/health/cases/{id}/end"), &[]).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(
+        page.body.contains("это действие невозможно"),
+        "{}",
+        page.body
+    );
+    let page = b.post(&format!("/health/cases/{id}/close"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.state.store.case(&id).await.unwrap().unwrap().status,
+        "closed"
+    );
+
+    // Every read of the list and the case is in the audit log.
+    let audit = app.state.store.audit_tail(100).await.unwrap();
+    for action in [
+        "monitoring.cases.list",
+        "monitoring.case.read",
+        "monitoring.case.create",
+        "monitoring.case.extend",
+        "monitoring.case.close",
+    ] {
+        assert!(audit.iter().any(|e| e.action == action), "{action} audited");
+    }
+
+    // English on request; signing out ends the session.
+    b.lang = Some("en");
+    let page = b.get("/health/cases").await;
+    assert!(page.body.contains("Open a case"), "{}", page.body);
+    let page = b.post("/health/sign-out", &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(!b.cookies.contains_key("propusk_health"));
+    assert_eq!(b.get("/health/cases").await.status, StatusCode::SEE_OTHER);
+}
+
+on_every_backend!(flag_decided_and_appealed_on_the_pages, flag_scenario);
+async fn flag_scenario(app: &TestApp) {
+    add_staff(app, "health-first", Role::Health).await;
+    add_staff(app, "health-second", Role::Health).await;
+    let mut first = Browser::new(app);
+    first.sign_in_officer("health-first").await;
+    let patient = phone();
+    let (case_id, code) = open_case_on_page(app, &mut first, &patient).await;
+    let mut p = Browser::new(app);
+    let device = enroll_on_page(&mut p, &code).await;
+    let home = p.get("/patient").await;
+    assert!(home.body.contains("Мой карантин"));
+    assert!(home.body.contains("Отметок нет."));
+
+    // The phone reports a 40-minute trip 600 m away (through the API, as the app does).
+    let t0 = app.state.clock.now();
+    app.state.clock.advance(100 * 60);
+    let fixes: Vec<Value> = (1..=50)
+        .map(|k| {
+            let at = t0 + mins(2 * k);
+            let jitter = (k % 5) as f64 * 7.0;
+            if (16..36).contains(&k) {
+                fix(at, 600.0 + jitter, 10.0 + (k % 3) as f64)
+            } else {
+                fix(at, 10.0 - jitter, 20.0)
+            }
+        })
+        .collect();
+    let r = app
+        .post("/api/v1/device/locations", Some(&device), json!(fixes))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let flags = app.state.store.case_flags(&case_id).await.unwrap();
+    assert_eq!(flags.len(), 1);
+    let flag = flags[0].id.clone();
+    app.wait_sms(&patient, "вне дома").await;
+    for _ in 0..200 {
+        if flag_state(app, &flag).await == "notified" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(flag_state(app, &flag).await, "notified");
+
+    // The queue shows the evidence in words and numbers, never coordinates.
+    let queue = first.get("/health/queue").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains(&format!("/health/flags/{flag}")));
+    assert!(queue.body.contains("Вне дома: Сидорова Анна Павловна"));
+    assert!(queue.body.contains("явно вне дома: 20"), "{}", queue.body);
+    assert!(queue.body.contains("м от дома, точность ±"));
+    let page = first.get(&format!("/health/flags/{flag}")).await;
+    assert_no_inline_script(&page.body);
+    assert!(page.body.contains("<table class=\"data\">"), "the track");
+    for coordinate in ["55.75", "37.61", "55,75", "37,61"] {
+        assert!(
+            !queue.body.contains(coordinate),
+            "{coordinate} in the queue"
+        );
+        assert!(!page.body.contains(coordinate), "{coordinate} on the flag");
+    }
+
+    // Bad decisions: a confirmation without a reason, a fine that is no number.
+    let decision = format!("/health/flags/{flag}/decision");
+    let page = first
+        .post(
+            &decision,
+            &[
+                ("decision", "confirm"),
+                ("sanction", "warning"),
+                ("note", " "),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Укажите основание решения."));
+    let page = first
+        .post(
+            &decision,
+            &[
+                ("decision", "confirm"),
+                ("sanction", "fine"),
+                ("amount", "четыре тысячи"),
+                ("note", "40 минут в 600 м"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Сумма штрафа — целое число рублей"));
+    assert!(page.body.contains("40 минут в 600 м"), "the reason is kept");
+    assert_eq!(flag_state(app, &flag).await, "notified");
+
+    // A forged decision is refused and changes nothing.
+    let forged = first
+        .client
+        .post(format!("{}{decision}", first.base))
+        .form(&[("decision", "dismiss"), ("csrf", "guessed")]);
+    assert_eq!(first.send(forged).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(flag_state(app, &flag).await, "notified");
+
+    // The first officer confirms with a fine: stored, and the patient is told by SMS.
+    let page = first
+        .post(
+            &decision,
+            &[
+                ("decision", "confirm"),
+                ("sanction", "fine"),
+                ("amount", "4000"),
+                ("note", "40 минут в 600 м, объяснений нет"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
+    assert_eq!(stored.state, "confirmed_with_sanction");
+    assert_eq!(
+        serde_json::to_value(&stored.sanction).unwrap(),
+        json!({"type": "fine", "amount_rub": 4000})
+    );
+    app.wait_sms(&patient, "штраф 4000").await;
+
+    // The patient sees the fine and appeals; an empty statement is refused first.
+    let home = p.get("/patient").await;
+    assert!(home.body.contains("Штраф 4000 ₽"), "{}", home.body);
+    let appeal = format!("/patient/flags/{flag}/appeal");
+    let page = p.post(&appeal, &[("statement", "   ")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Напишите объяснение"));
+    assert_eq!(flag_state(app, &flag).await, "confirmed_with_sanction");
+    let page = p
+        .post(
+            &appeal,
+            &[("statement", "Возил ребёнка в травмпункт, справка есть")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(flag_state(app, &flag).await, "appealed");
+    let home = p.get("/patient").await;
+    assert!(home.body.contains("Обжалована, ждёт решения другого врача"));
+    let officer_id = app
+        .state
+        .store
+        .staff_by_username("health-first")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert!(
+        !home.body.contains(&officer_id),
+        "no officer ids for the patient"
+    );
+
+    // The appeal is in the appeals list; the confirming officer may not decide it.
+    let appeals = first.get("/health/appeals").await;
+    assert!(appeals.body.contains("Возил ребёнка в травмпункт"));
+    let own = first.get(&format!("/health/flags/{flag}")).await;
+    assert!(own.body.contains("Эту меру назначили вы"));
+    let appeal_decision = format!("/health/flags/{flag}/appeal-decision");
+    let page = first
+        .post(
+            &appeal_decision,
+            &[("upheld", "no"), ("note", "справки нет")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page
+        .body
+        .contains("Жалобу на ваше решение рассматривает другой врач."));
+    assert_eq!(flag_state(app, &flag).await, "appealed");
+
+    // A second officer upholds it: the sanction is lifted and the patient told.
+    let mut second = Browser::new(app);
+    second.sign_in_officer("health-second").await;
+    let page = second
+        .post(&appeal_decision, &[("note", "справка подтверждает")])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no choice made"
+    );
+    let page = second
+        .post(
+            &appeal_decision,
+            &[
+                ("upheld", "yes"),
+                ("note", "справка из травмпункта подтверждает"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
+    assert_eq!(stored.state, "appeal_upheld");
+    assert!(stored.sanction.is_none());
+    app.wait_sms(&patient, "удовлетворена").await;
+    let page = second.get(&format!("/health/flags/{flag}")).await;
+    assert!(page.body.contains("Жалоба удовлетворена"));
+    assert!(p.get("/patient").await.body.contains("мера отменена"));
+}
+
+/// Moves the server's clock to `t`.
+fn move_to(app: &TestApp, t: Timestamp) {
+    let delta = t.duration_since(app.state.clock.now()).as_secs();
+    assert!(delta >= 0, "the clock only moves forward");
+    app.state.clock.advance(delta);
+}
+
+on_every_backend!(checkin_answered_with_camera_and_location, checkin_scenario);
+async fn checkin_scenario(app: &TestApp) {
+    add_staff(app, "health-checkins", Role::Health).await;
+    let mut officer = Browser::new(app);
+    officer.sign_in_officer("health-checkins").await;
+    let patient = phone();
+    let (case_id, code) = open_case_on_page(app, &mut officer, &patient).await;
+    let mut p = Browser::new(app);
+
+    // A photo that is no picture is refused before the one-time code is spent.
+    p.get("/patient").await;
+    let page = p
+        .post_multipart(
+            "/patient/enroll",
+            &[("code", &code)],
+            &[("photo", b"\xFF\xD8\xFFnot really a photo")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Это не фото"));
+    let page = p
+        .post_multipart("/patient/enroll", &[("code", "ABCD-EFGH-JKLM")], &[])
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("Код подключения не найден"));
+    let _ = enroll_on_page(&mut p, &code).await;
+
+    // Draw the schedule, and go to the first check-in.
+    propusk_server::monitoring::sweep(&app.state).await.unwrap();
+    let later = app.state.clock.now() + SignedDuration::from_hours(48);
+    let schedule = app
+        .state
+        .store
+        .case_checkins(&case_id, later)
+        .await
+        .unwrap();
+    let first = schedule.first().expect("a check-in drawn");
+    let (challenge, issued) = (first.id.clone(), first.issued_at);
+    move_to(app, issued + mins(1));
+    let home = p.get("/patient").await;
+    assert!(home
+        .body
+        .contains(&format!("/patient/checkins/{challenge}")));
+    let path = format!("/patient/checkins/{challenge}");
+    let form = p.get(&path).await;
+    assert!(form.body.contains("capture=\"user\""));
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    assert!(form
+        .body
+        .contains("<script src=\"/static/monitoring.js\" defer>"));
+    assert_no_inline_script(&form.body);
+
+    // No photo, a broken photo, no location: each said, nothing stored.
+    let photo = jpeg(1600, 1200);
+    let here = [("lat", "55.7575"), ("lon", "37.6130"), ("accuracy_m", "12")];
+    let page = p.post_multipart(&path, &here, &[]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Сделайте фото"));
+    let page = p
+        .post_multipart(&path, &here, &[("photo", b"GIF89a not a jpeg")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Это не фото"));
+    let page = p.post_multipart(&path, &[], &[("photo", &photo)]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Укажите место"));
+    let page = p
+        .post_multipart(&path, &[("lat", "95"), ("lon", "37")], &[("photo", &photo)])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Координаты не подходят"));
+    let answered = |app: &TestApp| {
+        let store = app.state.store.clone();
+        let (case_id, challenge) = (case_id.clone(), challenge.clone());
+        let now = app.state.clock.now();
+        async move {
+            store
+                .case_checkins(&case_id, now)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.id == challenge)
+                .unwrap()
+        }
+    };
+    assert!(answered(app).await.answered_at.is_none());
+
+    // A forged answer is refused.
+    let forged = p
+        .client
+        .post(format!("{}{path}", p.base))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"lat\"\r\n\r\n55\r\n--x--\r\n");
+    assert_eq!(p.send(forged).await.status, StatusCode::FORBIDDEN);
+
+    // The answer: the photo is stored scaled down and re-encoded, with the location.
+    let page = p.post_multipart(&path, &here, &[("photo", &photo)]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Ответ принят"));
+    let stored = answered(app).await;
+    assert!(stored.answered_at.is_some() && stored.has_photo);
+    assert_eq!(stored.accuracy_m, Some(12.0));
+    let again = p.post_multipart(&path, &here, &[("photo", &photo)]).await;
+    assert_ne!(again.status, StatusCode::OK, "answered once");
+
+    // The officer sees the answer beside the reference photo, both served to them only.
+    officer.sign_in_officer("health-checkins").await;
+    let case = officer.get(&format!("/health/cases/{case_id}")).await;
+    assert!(case
+        .body
+        .contains(&format!("/health/checkins/{challenge}/photo")));
+    assert!(case
+        .body
+        .contains(&format!("/health/cases/{case_id}/reference-photo")));
+    assert!(
+        case.body.contains("0 м от дома, точность ±12 м"),
+        "{}",
+        case.body
+    );
+    let shot = officer
+        .client
+        .get(format!(
+            "{}/health/checkins/{challenge}/photo",
+            officer.base
+        ))
+        .header(
+            "cookie",
+            format!("propusk_health={}", officer.cookies["propusk_health"]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shot.headers()["content-type"], "image/jpeg");
+    let bytes = shot.bytes().await.unwrap();
+    let picture = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((picture.width(), picture.height()), (1280, 960));
+    let anonymous = Browser::new(app)
+        .get(&format!("/health/checkins/{challenge}/photo"))
+        .await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "officers only");
+    let reference = officer
+        .get(&format!("/health/cases/{case_id}/reference-photo"))
+        .await;
+    assert_eq!(reference.content_type, "image/jpeg");
+}
+
+on_every_backend!(loaner_phones_on_the_pages, loaner_scenario);
+async fn loaner_scenario(app: &TestApp) {
+    add_staff(app, "health-loaners", Role::Health).await;
+    let mut b = Browser::new(app);
+    b.sign_in_officer("health-loaners").await;
+    let patient = phone();
+    let (case_id, _) = open_case_on_page(app, &mut b, &patient).await;
+    b.get("/health/loaners").await;
+
+    let page = b.post("/health/loaners", &[("serial", "SN 01/с")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Серийный номер: от 1 до 64"));
+    let page = b.post("/health/loaners", &[("serial", "SN-0001")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = b.post("/health/loaners", &[("serial", "SN-0001")]).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page
+        .body
+        .contains("Телефон с таким серийным номером уже есть."));
+    let list = b.get("/health/loaners").await;
+    assert!(list.body.contains("На складе"));
+    assert!(
+        list.body.contains("Сидорова Анна Павловна"),
+        "a case to lend to"
+    );
+    assert_no_inline_script(&list.body);
+
+    // Lending needs a case; the device key is shown once and connects the phone.
+    let page = b
+        .post("/health/loaners/SN-0001/lend", &[("case_id", "")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = b
+        .post("/health/loaners/SN-0001/lend", &[("case_id", &case_id)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (_, rest) = page.body.split_once("(показан один раз): ").unwrap();
+    let key = rest.split(' ').next().unwrap().to_string();
+    let mut p = Browser::new(app);
+    p.get("/patient").await;
+    let wrong = p.post("/patient/device-key", &[("key", "guessed")]).await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    let page = p.post("/patient/device-key", &[("key", &key)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(p.get("/patient").await.body.contains("Мой карантин"));
+
+    // Return with a checklist; a wipe with an item missing is refused; then done.
+    let page = b
+        .post(
+            "/health/loaners/SN-0001/return",
+            &[("phone_received", "on")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let loaner = |app: &TestApp| {
+        let store = app.state.store.clone();
+        async move { store.loaners(None).await.unwrap().remove(0) }
+    };
+    let returned = loaner(app).await;
+    assert_eq!(returned.state, "returned");
+    assert_eq!(returned.checklist.unwrap()["charger_received"], false);
+    assert!(
+        !p.get("/patient").await.body.contains("Мой карантин"),
+        "the returned phone's key no longer works"
+    );
+    let page = b
+        .post(
+            "/health/loaners/SN-0001/wipe",
+            &[("factory_reset", "on"), ("token_removed", "on")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("Учётные записи удалены"),
+        "{}",
+        page.body
+    );
+    assert_eq!(loaner(app).await.state, "returned");
+    let page = b
+        .post(
+            "/health/loaners/SN-0001/wipe",
+            &[
+                ("factory_reset", "on"),
+                ("token_removed", "on"),
+                ("accounts_removed", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(loaner(app).await.state, "wiped");
+    let page = b.post("/health/loaners/SN-0001/lost", &[]).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.body.contains("Очищен, можно выдавать"));
+}
