@@ -731,7 +731,16 @@ schemas["Checkin"] = obj({
                             "description": "Distance from home of the answer's location (map-free)."}),
     "accuracy_m": nullable({"type": "number"}),
     "flag_id": nullable({**UUID, "description": "The `missed_checkin` flag raised for it."}),
-})
+    "face_match": obj({
+        "result": {"type": "string", "enum": ["not_assessed", "similar", "different"]},
+        "score": {"type": "number", "minimum": 0, "maximum": 1,
+                  "description": "The matcher's confidence (absent when not assessed)."},
+        "by": {"type": "string", "description": "`officer` when no automatic matcher is "
+               "configured (none is by default): the officer compares the photos side by side."},
+    }, required=["result", "by"], desc="An automatic face matcher's opinion, advisory only; "
+       "present when the check-in has a photo."),
+}, required=["id", "issued_at", "deadline", "answered_at", "late", "has_photo", "distance_m",
+             "accuracy_m", "flag_id"])
 PHOTO = {"200": {"description": "The photo.", "content": {"image/jpeg": {}, "image/png": {}}}}
 paths["/api/v1/device/challenges"] = {"get": op(
     "openChallenges", "Check-ins to answer now", ["monitoring"],

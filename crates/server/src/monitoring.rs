@@ -1,14 +1,17 @@
 //! Quarantine monitoring's background side: the periodic sweep that notices silence (a
 //! dead phone sends nothing, so nothing else would ever evaluate its case), the retention
-//! purge (raw locations and the home are erased 30 days after a case closes; only counts
-//! remain), and the patient SMS texts the store queues. The HTTP side is `routes::monitoring`.
+//! purge (raw locations, the home and photos are erased a configurable time — 30 days by
+//! default — after a case closes; only counts remain), the operator's settings, and the
+//! patient SMS texts the store queues. The HTTP side is `routes::monitoring`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use jiff::SignedDuration;
 use propusk_core::monitoring::case::PatientSms;
 use propusk_core::monitoring::checkins::CheckinConfig;
+use propusk_core::monitoring::face::{FaceMatcher, OfficerCompares};
 use propusk_core::monitoring::geofence::GeofenceConfig;
 use tokio::sync::watch;
 
@@ -30,15 +33,51 @@ pub fn geofence_config() -> GeofenceConfig {
     GeofenceConfig::default()
 }
 
-/// Evaluates every monitored case now, draws and judges check-ins (the core's defaults:
-/// 09:00–21:00 local, three a day, 20 minutes to answer); returns how many flags were raised.
+/// What an operator may set about monitoring (`[monitoring]` in the configuration file).
+#[derive(Clone)]
+pub struct MonitoringSettings {
+    /// How long a closed case keeps its raw locations, home and photos before they are
+    /// erased. Default [`DEFAULT_RETENTION`].
+    pub retention: SignedDuration,
+    /// When, how often and how long to answer check-ins (default 09:00–21:00 local, three a
+    /// day, 20 minutes; never outside 07:00–22:00, which the type enforces).
+    pub checkins: CheckinConfig,
+    /// Gives an opinion on check-in photos; by default none ([`OfficerCompares`]).
+    pub face_matcher: Arc<dyn FaceMatcher>,
+}
+
+/// How long a closed case keeps its raw data by default: 30 days.
+pub const DEFAULT_RETENTION: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        Self {
+            retention: DEFAULT_RETENTION,
+            checkins: CheckinConfig::default(),
+            face_matcher: Arc::new(OfficerCompares),
+        }
+    }
+}
+
+impl std::fmt::Debug for MonitoringSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonitoringSettings")
+            .field("retention", &self.retention)
+            .field("checkins", &self.checkins)
+            .field("face_matcher", &self.face_matcher.name())
+            .finish()
+    }
+}
+
+/// Evaluates every monitored case now, draws and judges check-ins with the configured
+/// settings; returns how many flags were raised.
 pub async fn sweep(state: &AppState) -> propusk_store::Result<u32> {
     let raised = state
         .store
         .sweep_monitoring(
             state.clock.now(),
             &geofence_config(),
-            &CheckinConfig::default(),
+            &state.monitoring.checkins,
             &sms_text,
         )
         .await?;
@@ -48,15 +87,12 @@ pub async fn sweep(state: &AppState) -> propusk_store::Result<u32> {
     Ok(raised)
 }
 
-/// How long a closed case keeps its raw locations and home before they are erased.
-pub const RETENTION: SignedDuration = SignedDuration::from_hours(30 * 24);
-
-/// Erases the raw locations and homes of cases closed more than `retention` ago; returns how
-/// many cases were purged.
-pub async fn purge(state: &AppState, retention: SignedDuration) -> propusk_store::Result<u32> {
+/// Erases the raw locations, homes and photos of cases closed more than the configured
+/// retention ago; returns how many cases were purged.
+pub async fn purge(state: &AppState) -> propusk_store::Result<u32> {
     let purged = state
         .store
-        .purge_monitoring(state.clock.now(), retention)
+        .purge_monitoring(state.clock.now(), state.monitoring.retention)
         .await?;
     if purged > 0 {
         tracing::info!(purged, "monitoring data past retention erased");
@@ -77,7 +113,7 @@ pub fn spawn_sweeper(
             if let Err(e) = sweep(&state).await {
                 tracing::warn!(error = %e, "cannot evaluate monitored cases");
             }
-            if let Err(e) = purge(&state, RETENTION).await {
+            if let Err(e) = purge(&state).await {
                 tracing::warn!(error = %e, "cannot erase monitoring data past retention");
             }
         }

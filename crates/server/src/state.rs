@@ -27,6 +27,8 @@ pub struct AppState {
     /// The SMS channel's inbound secret, per-phone limits and outbox lease (none set: inbound
     /// SMS is refused).
     pub sms: Arc<crate::sms::SmsSettings>,
+    /// Retention, check-in hours and the face matcher of quarantine monitoring.
+    pub monitoring: Arc<crate::monitoring::MonitoringSettings>,
 }
 
 /// The signing key and the published set.
@@ -73,6 +75,7 @@ impl AppState {
             max_in_flight,
             behind_tls: false,
             sms: Arc::default(),
+            monitoring: Arc::default(),
         }
     }
 

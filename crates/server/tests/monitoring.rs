@@ -571,20 +571,20 @@ async fn retention_scenario(app: &TestApp) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
 
-    // Kept for 30 days after closing, then erased: only the count remains.
-    let retention = propusk_server::monitoring::RETENTION;
+    // Kept for 30 days after closing (the default retention), then erased: only the count
+    // remains.
+    assert_eq!(
+        app.state.monitoring.retention,
+        propusk_server::monitoring::DEFAULT_RETENTION
+    );
     app.state.clock.advance(29 * 24 * 3600);
     assert_eq!(
-        propusk_server::monitoring::purge(&app.state, retention)
-            .await
-            .unwrap(),
+        propusk_server::monitoring::purge(&app.state).await.unwrap(),
         0
     );
     app.state.clock.advance(2 * 24 * 3600);
     assert_eq!(
-        propusk_server::monitoring::purge(&app.state, retention)
-            .await
-            .unwrap(),
+        propusk_server::monitoring::purge(&app.state).await.unwrap(),
         1
     );
     let officer = app.staff("health-retention-2", Role::Health).await;
@@ -765,6 +765,11 @@ async fn checkin_scenario(app: &TestApp) {
     let answered = list.iter().find(|c| c["id"] == first.as_str()).unwrap();
     assert_eq!(answered["has_photo"], true);
     assert_eq!(answered["distance_m"], 0);
+    // No automatic face matcher is claimed: the officer compares.
+    assert_eq!(
+        answered["face_match"],
+        json!({"result": "not_assessed", "by": "officer"})
+    );
     let unanswered = list.iter().find(|c| c["id"] == second.as_str()).unwrap();
     assert_eq!(unanswered["flag_id"], missed[0]["id"]);
     let photo = app

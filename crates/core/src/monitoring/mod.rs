@@ -33,6 +33,7 @@
 
 pub mod case;
 pub mod checkins;
+pub mod face;
 pub mod geofence;
 mod rng;
 pub mod simulate;

@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod keys;
+pub mod monitoring;
 pub mod policy;
 pub mod serve;
 pub mod sign;

@@ -44,6 +44,8 @@ pub struct ServeArgs {
     max_in_flight: Option<usize>,
     #[command(flatten)]
     sms: super::sms::SmsArgs,
+    #[command(flatten)]
+    monitoring: super::monitoring::MonitoringArgs,
 }
 
 /// The configuration file's shape. Every key is optional.
@@ -58,6 +60,7 @@ pub struct FileConfig {
     max_in_flight: Option<usize>,
     behind_tls: Option<bool>,
     sms: Option<super::sms::SmsFileConfig>,
+    monitoring: Option<super::monitoring::MonitoringFileConfig>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -149,6 +152,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     config.behind_tls = file.behind_tls.unwrap_or(false);
     let (gateway, sms_settings) = args.sms.resolve(file.sms)?;
     config.sms = gateway;
+    let monitoring = args.monitoring.resolve(file.monitoring)?;
 
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -172,6 +176,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         config.max_in_flight,
     );
     state.sms = std::sync::Arc::new(sms_settings);
+    state.monitoring = std::sync::Arc::new(monitoring);
     let app = Application::start(state, &config).await?;
     let base = format!("http://{}", app.addr());
     let backend = match app.state().store.backend() {

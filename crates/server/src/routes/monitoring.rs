@@ -30,6 +30,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::lang::Lang;
 use crate::monitoring::{geofence_config, sms_text};
 use crate::state::AppState;
+use propusk_core::monitoring::face::FaceComparison;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -901,14 +902,40 @@ async fn case_checkins(
         .store
         .audit(officer.as_str(), "monitoring.checkins.read", &id, "", now)
         .await?;
-    let list: Vec<Value> = state
-        .store
-        .case_checkins(&id, now)
-        .await?
-        .iter()
-        .map(|c| challenge_json(c, case.home))
-        .collect();
+    let matcher = &state.monitoring.face_matcher;
+    let reference = match matcher.is_automatic() {
+        true => state.store.reference_photo(&id).await?,
+        false => None,
+    };
+    let mut list = Vec::new();
+    for c in state.store.case_checkins(&id, now).await? {
+        let mut item = challenge_json(&c, case.home);
+        if c.has_photo {
+            item["face_match"] = face_match(&state, reference.as_deref(), &c.id).await?;
+        }
+        list.push(item);
+    }
     Ok(Json(json!({ "checkins": list })))
+}
+
+/// The face matcher's opinion on a check-in photo, with who gave it; without an automatic
+/// matcher, `not_assessed` by `officer`: the officer compares the photos.
+async fn face_match(
+    state: &AppState,
+    reference: Option<&[u8]>,
+    checkin_id: &str,
+) -> ApiResult<Value> {
+    let matcher = &state.monitoring.face_matcher;
+    let opinion = match reference {
+        Some(reference) => match state.store.checkin_photo(checkin_id).await? {
+            Some((_, photo)) => matcher.compare(reference, &photo),
+            None => FaceComparison::NotAssessed,
+        },
+        None => FaceComparison::NotAssessed,
+    };
+    let mut value = serde_json::to_value(opinion).unwrap_or_default();
+    value["by"] = json!(matcher.name());
+    Ok(value)
 }
 
 fn photo_response(bytes: Vec<u8>) -> Response {
