@@ -19,8 +19,17 @@
 //! the upload that raised it was evaluated) minus the departure's start. The same patients
 //! are also replayed by the core alone ([`replay`]), and both reports are printed, so any
 //! difference between the API path and the core-only simulation is visible.
+//!
+//! With `--traces FILE` the patient-days come from a file instead of the core's generator
+//! (another generator's traces, see [`traces`] and `tests/monitoring-traces/`): homes, radii,
+//! reports, upload times and the true departures are read from it, each day moved to start
+//! at the simulated start, and then posted and scored exactly as above. `--json` prints the
+//! figures and every patient's outcome as one JSON object instead of the text report.
+
+mod traces;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -54,14 +63,23 @@ enum SimulateCommand {
 #[derive(Args, Debug)]
 struct MonitoringArgs {
     /// How many patients (one case and one phone each).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, conflicts_with = "traces")]
     patients: usize,
     /// Share of patients who really leave home, in percent (e.g. `10` or `10%`).
-    #[arg(long, default_value = "10%")]
+    #[arg(long, default_value = "10%", conflicts_with = "traces")]
     violators: String,
     /// The scenario's seed: the same seed gives the same patients and phones.
-    #[arg(long, default_value_t = 2020)]
+    #[arg(long, default_value_t = 2020, conflicts_with = "traces")]
     seed: u64,
+    /// Read the patient-days from this JSON Lines file (one patient-day per line, made by
+    /// another generator; schema in tests/monitoring-traces/README.md) instead of the core's
+    /// generator. The patients, violators and seed then come from the file.
+    #[arg(long, value_name = "FILE")]
+    traces: Option<PathBuf>,
+    /// Print the figures and every patient's outcome as one JSON object on stdout instead
+    /// of the text report.
+    #[arg(long)]
+    json: bool,
     /// Simulated hours of reports. The core's generator makes 24-hour days, so only 24 is
     /// accepted; uploads that arrive later (offline phones, up to 48 h) are still posted.
     #[arg(long, default_value_t = 24)]
@@ -281,6 +299,12 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         bail!("--patients, --tick-secs and --sweep-every-mins must be positive");
     }
     let violator_share = parse_share(&args.violators)?;
+    // Another generator's patient-days, read (and checked) before anything starts.
+    let traced = match &args.traces {
+        Some(path) => Some(traces::read(path)?),
+        None => None,
+    };
+    let patients = traced.as_ref().map_or(args.patients, Vec::len);
     let wall = Instant::now();
 
     let database = ScratchDb::prepare(args.database_url.as_deref(), "simulate").await?;
@@ -347,9 +371,12 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     let starts_at = clock.now() - SignedDuration::from_mins(1);
     let ends_at = starts_at + SignedDuration::from_hours(24 * 14);
     let block = 10 + OsRng.next_u64() % 90;
-    let mut phones: Vec<Phone> = Vec::with_capacity(args.patients);
-    for i in 0..args.patients {
-        let fence = generate_patient(&provisional, i).fence;
+    let mut phones: Vec<Phone> = Vec::with_capacity(patients);
+    for i in 0..patients {
+        let fence = match &traced {
+            Some(t) => t[i].day.fence,
+            None => generate_patient(&provisional, i).fence,
+        };
         let (status, body) = post_json(
             &client,
             &format!("{base}/api/v1/cases"),
@@ -403,9 +430,15 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         day_start,
         ..provisional
     };
-    let days: Vec<PatientDay> = (0..args.patients)
-        .map(|i| generate_patient(&scenario, i))
-        .collect();
+    let days: Vec<PatientDay> = match &traced {
+        Some(t) => t
+            .iter()
+            .map(|d| d.starting_at(day_start))
+            .collect::<Result<_>>()?,
+        None => (0..patients)
+            .map(|i| generate_patient(&scenario, i))
+            .collect(),
+    };
 
     // Every upload, by the tick it arrives in.
     let tick = SignedDuration::from_secs(args.tick_secs);
@@ -474,6 +507,7 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     // What the server flagged, read over the API.
     let day_end = day_start + SignedDuration::from_hours(24);
     let mut api_outcomes = Vec::with_capacity(days.len());
+    let mut api_flags = Vec::with_capacity(days.len());
     for (day, phone) in days.iter().zip(&phones) {
         let url = format!("{base}/api/v1/cases/{}", phone.case_id);
         let response = client.get(&url).bearer_auth(&officer_token).send().await?;
@@ -482,7 +516,9 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         if status != 200 {
             bail!("GET {url}: {status} {body}");
         }
-        api_outcomes.push(outcome_from_api(day, &parse_flags(&body)?, day_end));
+        let flags = parse_flags(&body)?;
+        api_outcomes.push(outcome_from_api(day, &flags, day_end));
+        api_flags.push(flags);
     }
     let api_report = score(&api_outcomes);
 
@@ -494,6 +530,72 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     app.stop().await?;
     let database_shown = redact(database.url());
     database.remove().await?;
+
+    let source = match &args.traces {
+        Some(path) => format!(
+            "{} patient-days from {} ({} violators), times moved to the simulated start",
+            patients,
+            path.display(),
+            days.iter().filter(|d| d.violator).count()
+        ),
+        None => format!(
+            "seed {}, {} patients, {:.1} % violators, 24 h of reports, the core's default NoiseModel",
+            args.seed,
+            patients,
+            100.0 * violator_share
+        ),
+    };
+    if args.json {
+        let since = |t: Timestamp| t.duration_since(day_start).as_secs_f64();
+        let patients_json: Vec<Value> = days
+            .iter()
+            .zip(&api_outcomes)
+            .zip(&core_outcomes)
+            .zip(&api_flags)
+            .map(|(((day, api), core), flags)| {
+                json!({
+                    "index": day.index,
+                    "violator": day.violator,
+                    "phone_died": day.phone_died,
+                    "reports": day.reports.len(),
+                    "api": outcome_json(api),
+                    "core": outcome_json(core),
+                    "flags": flags.iter().map(|f| json!({
+                        "kind": f.kind,
+                        "from_s": since(f.from),
+                        "to_s": since(f.to),
+                        "raised_s": since(f.raised_at),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let out = json!({
+            "command": std::env::args().collect::<Vec<_>>(),
+            "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+            "source": source,
+            "traces": args.traces.as_ref().map(|p| p.display().to_string()),
+            "seed": if args.traces.is_none() { Some(args.seed) } else { None },
+            "backend": backend,
+            "database": database_shown,
+            "tick_secs": args.tick_secs,
+            "sweep_every_mins": args.sweep_every_mins,
+            "simulated_hours": sim_end.duration_since(day_start).as_secs_f64() / 3600.0,
+            "uploads": {
+                "requests": posted.requests,
+                "accepted": posted.accepted,
+                "duplicates": posted.duplicates,
+                "ignored": posted.ignored,
+                "too_old": posted.too_old,
+            },
+            "wall_secs": wall.elapsed().as_secs_f64(),
+            "api": report_json(&api_report),
+            "core": report_json(&core_report),
+            "agree": api_report == core_report,
+            "patients": patients_json,
+        });
+        println!("{out}");
+        return Ok(());
+    }
 
     println!("propusk simulate monitoring");
     println!(
@@ -512,12 +614,7 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
             "release"
         }
     );
-    println!(
-        "  scenario:     seed {}, {} patients, {:.1} % violators, 24 h of reports, the core's default NoiseModel",
-        args.seed,
-        args.patients,
-        100.0 * violator_share
-    );
+    println!("  scenario:     {source}");
     println!(
         "  server:       in this process on {base}, {backend} ({}), its own Clock moved by the simulator",
         database_shown
@@ -537,7 +634,7 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     println!(
         "  wall time:    setup {:.1} s ({} cases + enrollments over HTTP), simulation {:.1} s, total {:.1} s",
         setup_time.as_secs_f64(),
-        args.patients,
+        patients,
         sim_time.as_secs_f64(),
         wall.elapsed().as_secs_f64()
     );
@@ -567,4 +664,43 @@ fn print_report(title: &str, r: &QualityReport) {
         "  meets the acceptance of issue 6: {}",
         if r.meets_acceptance() { "yes" } else { "NO" }
     );
+}
+
+fn minutes(d: Option<SignedDuration>) -> Option<f64> {
+    d.map(|d| d.as_secs_f64() / 60.0)
+}
+
+/// The figures of a [`QualityReport`], for `--json`.
+fn report_json(r: &QualityReport) -> Value {
+    json!({
+        "patient_days": r.patient_days,
+        "compliant_days": r.compliant_days,
+        "compliant_days_flagged": r.compliant_days_flagged,
+        "false_flag_rate": r.false_flag_rate(),
+        "violator_false_flags": r.violator_false_flags,
+        "departures": r.departures,
+        "departures_observable": r.departures_observable,
+        "departures_flagged": r.departures_flagged,
+        "detection_rate": r.detection_rate(),
+        "unobservable_flagged": r.unobservable_flagged,
+        "median_time_to_flag_min": minutes(r.median_time_to_flag),
+        "p90_time_to_flag_min": minutes(r.p90_time_to_flag),
+        "dead_phone_days": r.dead_phone_days,
+        "dead_phone_days_with_no_signal": r.dead_phone_days_with_no_signal,
+        "no_signal_days": r.no_signal_days,
+        "reports": r.reports,
+        "meets_acceptance": r.meets_acceptance(),
+    })
+}
+
+/// One patient-day's [`Outcome`], for `--json`.
+fn outcome_json(o: &Outcome) -> Value {
+    json!({
+        "departures": o.departures.iter().map(|(observable, t)| json!({
+            "observable": observable,
+            "time_to_flag_s": t.map(|t| t.as_secs_f64()),
+        })).collect::<Vec<_>>(),
+        "false_flags": o.false_flags,
+        "no_signal_flags": o.no_signal_flags,
+    })
 }
