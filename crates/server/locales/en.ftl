@@ -360,3 +360,4 @@ checkin-done-late = The answer came after the deadline; the officer sees both ti
 checkin-closed-title = Check-in closed
 checkin-closed-text = This check-in was answered already or its time is up.
 checkin-already-answered = This check-in was answered already; the first answer stands.
+photo-gone = No photo: there was none, or it was erased after retention.

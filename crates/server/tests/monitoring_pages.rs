@@ -656,6 +656,11 @@ async fn flag_scenario(app: &TestApp) {
     app.wait_sms(&patient, "удовлетворена").await;
     let page = second.get(&format!("/health/flags/{flag}")).await;
     assert!(page.body.contains("Жалоба удовлетворена"));
+    assert!(
+        page.body.contains("(врач health-first)"),
+        "officers by name"
+    );
+    assert!(page.body.contains("(врач health-second)"));
     assert!(p.get("/patient").await.body.contains("мера отменена"));
 }
 

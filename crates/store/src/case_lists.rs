@@ -1,5 +1,7 @@
-//! Lists of quarantine cases for the health officers' pages: the one read the monitoring
-//! API does not need (it opens cases by id) but an officer's desk does.
+//! Reads the health officers' pages need and the monitoring API does not: the list of
+//! cases (the API opens cases by id) and the names of the officers in a flag's history.
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use sqlx::Row;
@@ -78,5 +80,14 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
+    }
+
+    /// Staff usernames by account id, so that a flag's history names the officers who
+    /// decided instead of showing their ids.
+    pub async fn staff_names(&self) -> Result<HashMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, username FROM staff")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 }

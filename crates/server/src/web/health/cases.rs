@@ -417,9 +417,10 @@ async fn case_page(
         let checkins = store.case_checkins(id, now).await?;
         let reference = store.reference_photo(id).await?;
         let loaners = store.loaners(Some("on_loan")).await?;
-        Ok::<_, propusk_store::StoreError>((checkins, reference.is_some(), loaners))
+        let officers = store.staff_names().await?;
+        Ok::<_, propusk_store::StoreError>((checkins, reference.is_some(), loaners, officers))
     };
-    let (checkins, has_reference, loaners) = match reads.await {
+    let (checkins, has_reference, loaners, officers) = match reads.await {
         Ok(r) => r,
         Err(e) => return ApiError::internal(e).into_response(),
     };
@@ -449,7 +450,7 @@ async fn case_page(
         ),
         flags: flags
             .iter()
-            .map(|f| flag_view(f, &case.time_zone, t, true))
+            .map(|f| flag_view(f, &case.time_zone, t, Some(&officers)))
             .collect(),
         checkins: checkin_rows(&case, &checkins, t),
         has_reference,
@@ -613,11 +614,7 @@ fn photo(bytes: Vec<u8>) -> Response {
 }
 
 fn no_photo(lang: Lang) -> Response {
-    let text = match lang {
-        Lang::Ru => "Фото нет: его не было или оно удалено по сроку хранения.",
-        Lang::En => "No photo: there was none, or it was erased after retention.",
-    };
-    (StatusCode::NOT_FOUND, text).into_response()
+    (StatusCode::NOT_FOUND, Texts::new(lang).t("photo-gone")).into_response()
 }
 
 pub async fn reference_photo(

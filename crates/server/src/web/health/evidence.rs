@@ -2,6 +2,8 @@
 //! evidence as facts (distances, accuracies, times, counts — never a coordinate), for the
 //! officer's queue and the patient's own list alike.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use propusk_core::monitoring::case::{Event, Sanction};
 use propusk_core::monitoring::geofence::{FixClass, Spread, TrackPoint};
@@ -163,13 +165,17 @@ fn facts(t: Texts, evidence: &Evidence, tz: &str) -> (Vec<(String, String)>, Vec
     (facts, track)
 }
 
-fn history_text(t: Texts, event: &Event, staff: bool) -> String {
-    let by = |officer: &propusk_core::monitoring::case::OfficerId| {
-        if staff {
-            format!(" ({})", t.t1("by-officer", "id", officer.as_str()))
-        } else {
-            String::new()
+/// Officers' usernames by account id; `None` on the patient's pages, which name no officer.
+pub type Officers<'a> = Option<&'a HashMap<String, String>>;
+
+fn history_text(t: Texts, event: &Event, officers: Officers) -> String {
+    let by = |officer: &propusk_core::monitoring::case::OfficerId| match officers {
+        Some(names) => {
+            let id = officer.as_str();
+            let name = names.get(id).map_or(id, String::as_str);
+            format!(" ({})", t.t1("by-officer", "id", name))
         }
+        None => String::new(),
     };
     match event {
         Event::Raised { .. } => t.t("event-raised"),
@@ -198,8 +204,8 @@ fn history_text(t: Texts, event: &Event, staff: bool) -> String {
     }
 }
 
-/// The flag for a page; `staff` pages also see which officer took each step.
-pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, staff: bool) -> FlagView {
+/// The flag for a page; the officers' pages also see who took each step.
+pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, officers: Officers) -> FlagView {
     let (facts, track) = match serde_json::from_value::<Evidence>(flag.evidence.clone()) {
         Ok(evidence) => facts(t, &evidence, tz),
         Err(e) => {
@@ -240,7 +246,7 @@ pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, staff: bool) -> FlagView
             .iter()
             .map(|e| HistoryRow {
                 time: local_time(e.at(), tz, t.lang),
-                text: history_text(t, e, staff),
+                text: history_text(t, e, officers),
             })
             .collect(),
     }

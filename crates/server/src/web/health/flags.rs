@@ -39,11 +39,13 @@ struct QueuePage {
     flags: Vec<QueuedFlag>,
 }
 
-/// The cases of some flags, each read once.
+type Officers = HashMap<String, String>;
+
+/// The cases of some flags, each read once, and the officers' names.
 async fn cases_of(
     state: &AppState,
     flags: &[FlagRecord],
-) -> propusk_store::Result<HashMap<String, CaseRecord>> {
+) -> propusk_store::Result<(HashMap<String, CaseRecord>, Officers)> {
     let mut cases = HashMap::new();
     for flag in flags {
         if !cases.contains_key(&flag.case_id) {
@@ -52,7 +54,7 @@ async fn cases_of(
             }
         }
     }
-    Ok(cases)
+    Ok((cases, state.store.staff_names().await?))
 }
 
 async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool) -> Response {
@@ -69,7 +71,7 @@ async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool
         .into_iter()
         .filter(|f| !appeals_only || f.state == "appealed")
         .collect();
-    let cases = match cases_of(&state, &flags).await {
+    let (cases, officers) = match cases_of(&state, &flags).await {
         Ok(c) => c,
         Err(e) => return ApiError::internal(e).into_response(),
     };
@@ -79,7 +81,7 @@ async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool
             let case = cases.get(&flag.case_id);
             let tz = case.map_or("UTC", |c| c.time_zone.as_str());
             QueuedFlag {
-                f: flag_view(flag, tz, t, true),
+                f: flag_view(flag, tz, t, Some(&officers)),
                 case_name: case.map(|c| c.full_name.clone()).unwrap_or_default(),
             }
         })
@@ -169,13 +171,13 @@ async fn flag_page(
     {
         return ApiError::internal(e).into_response();
     }
-    let case = match state.store.case(&flag.case_id).await {
-        Ok(c) => c,
+    let (case, officers) = match cases_of(state, std::slice::from_ref(&flag)).await {
+        Ok((mut cases, officers)) => (cases.remove(&flag.case_id), officers),
         Err(e) => return ApiError::internal(e).into_response(),
     };
     let t = Texts::new(ctx.lang);
     let tz = case.as_ref().map_or("UTC", |c| c.time_zone.as_str());
-    let view = flag_view(&flag, tz, t, true);
+    let view = flag_view(&flag, tz, t, Some(&officers));
     let html = FlagPage {
         t,
         csrf: ctx.csrf.clone(),

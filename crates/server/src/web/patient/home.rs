@@ -79,7 +79,7 @@ async fn page(
                 deadline: local_time(c.deadline, tz, t.lang),
             })
             .collect(),
-        flags: flags.iter().map(|f| flag_view(f, tz, t, false)).collect(),
+        flags: flags.iter().map(|f| flag_view(f, tz, t, None)).collect(),
         appealing,
         statement,
         errors,
