@@ -582,6 +582,18 @@ async fn retention_scenario(app: &TestApp) {
         propusk_server::monitoring::purge(&app.state).await.unwrap(),
         0
     );
+    // Until then a dump holds them (which also shows the scan below can see them).
+    let mut db = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    let before = dump_values(&mut db).await;
+    assert!(before
+        .iter()
+        .any(|c| matches!(c, Cell::Real(x) if (x - HOME.0).abs() < 0.01)));
+    assert!(before
+        .iter()
+        .any(|c| matches!(c, Cell::Blob(b) if b.windows(JPEG.len()).any(|w| w == JPEG))));
+    db.close().await.unwrap();
     app.state.clock.advance(2 * 24 * 3600);
     assert_eq!(
         propusk_server::monitoring::purge(&app.state).await.unwrap(),
@@ -624,7 +636,69 @@ async fn retention_scenario(app: &TestApp) {
         )
         .await;
     problem(r, StatusCode::NOT_FOUND, "photo_not_found").await;
+
+    // And a dump of the whole database: every value of every row of every table.
+    let dump = dump_values(&mut db).await;
+    assert!(dump.len() > 50, "the dump read the database: {dump:?}");
+    let near = |x: f64, coordinate: f64| (x - coordinate).abs() < 0.01;
+    for value in &dump {
+        match value {
+            Cell::Real(x) => assert!(!near(*x, HOME.0) && !near(*x, HOME.1), "{x} in the dump"),
+            Cell::Text(t) => assert!(
+                !t.contains("55.75") && !t.contains("37.61") && !t.contains("Тверская"),
+                "{t:?} in the dump"
+            ),
+            Cell::Blob(b) => assert!(
+                !b.windows(JPEG.len()).any(|w| w == JPEG),
+                "a photo in the dump"
+            ),
+        }
+    }
     db.close().await.unwrap();
+}
+
+#[derive(Debug)]
+enum Cell {
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// Every non-null value in the database, as a logical dump (`sqlite3 .dump`, `pg_dump`) would
+/// write it.
+async fn dump_values(db: &mut sqlx::AnyConnection) -> Vec<Cell> {
+    use sqlx::Row;
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&mut *db)
+    .await
+    .or(sqlx::query_as(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&mut *db)
+    .await)
+    .unwrap();
+    let mut cells = Vec::new();
+    for (table,) in tables {
+        let rows = sqlx::query(&format!("SELECT * FROM \"{table}\""))
+            .fetch_all(&mut *db)
+            .await
+            .unwrap();
+        for row in &rows {
+            for i in 0..row.len() {
+                if let Ok(Some(x)) = row.try_get::<Option<f64>, _>(i) {
+                    cells.push(Cell::Real(x));
+                } else if let Ok(Some(t)) = row.try_get::<Option<String>, _>(i) {
+                    cells.push(Cell::Text(t));
+                } else if let Ok(Some(b)) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                    cells.push(Cell::Blob(b));
+                }
+            }
+        }
+    }
+    cells
 }
 
 /// The first bytes of a JPEG file: enough for the server, which stores photos as they come.

@@ -153,7 +153,9 @@ impl Store {
 /// SQLite connections with the settings the store depends on (the Any driver
 /// takes only a URL, so they are set on each new connection): WAL, so readers do
 /// not wait for the writer; `synchronous = FULL`, so a commit is durable when it
-/// returns; foreign keys; and a busy timeout for the rare wait on a checkpoint.
+/// returns; foreign keys; a busy timeout for the rare wait on a checkpoint; and
+/// `secure_delete`, so erased rows (quarantine locations and photos past retention)
+/// are overwritten in the file, not just unlinked from it.
 fn sqlite_pool(size: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(size)
@@ -163,7 +165,8 @@ fn sqlite_pool(size: u32) -> AnyPoolOptions {
                 use sqlx::Executor;
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA secure_delete = ON;",
                 )
                 .await?;
                 Ok(())
