@@ -40,8 +40,9 @@ use crate::auth::hex;
 use crate::outbox::{self, SmsKind};
 use crate::{audit, new_id, secs, ts, Backend, Result, Store, StoreError};
 
-/// Reports per INSERT statement (7 parameters each, well under both backends' limits).
-const INSERT_CHUNK: usize = 500;
+/// Reports per INSERT statement (4 parameters each, plus 3 shared, well under both
+/// backends' limits; see `ingest_fixes` on why not more).
+const INSERT_CHUNK: usize = 250;
 
 /// Renders a patient SMS in the case's time zone (an IANA name). The server passes the SMS
 /// crate's texts; the store stays free of wording.
@@ -368,11 +369,31 @@ pub(crate) async fn raise_in(
     Ok(id)
 }
 
+/// A case's stored `left_home` and `no_signal` flags: (id, kind, from, to, ongoing).
+type KnownRow = (String, String, i64, i64, i64);
+
+/// The condition that selects a case's flags [`evaluate_in`] reconciles with.
+const ROLLING_FLAGS: &str = "kind IN ('left_home', 'no_signal')";
+
 /// Evaluates a case's reports at `now` over the window starting an hour before `window_from`
 /// and stores what comes of it. Returns how many flags were raised.
 async fn evaluate_in(
     tx: &mut Transaction<'static, Any>,
     case: &CaseRecord,
+    window_from: Timestamp,
+    now: Timestamp,
+    cfg: &GeofenceConfig,
+    text: SmsText<'_>,
+) -> Result<u32> {
+    evaluate_known_in(tx, case, None, window_from, now, cfg, text).await
+}
+
+/// [`evaluate_in`], told whether the case has any flags to reconcile with (`Some(false)`
+/// saves reading them; ingest learns it with the case).
+async fn evaluate_known_in(
+    tx: &mut Transaction<'static, Any>,
+    case: &CaseRecord,
+    has_flags: Option<bool>,
     window_from: Timestamp,
     now: Timestamp,
     cfg: &GeofenceConfig,
@@ -387,13 +408,17 @@ async fn evaluate_in(
         return Ok(0);
     }
     let fence = Geofence::new(home, case.radius_m).map_err(|e| corrupt("case radius", e))?;
-    let known_rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT id, kind, from_ts, to_ts, ongoing FROM monitoring_flags \
-         WHERE case_id = $1 AND kind IN ('left_home', 'no_signal')",
-    )
-    .bind(&case.id)
-    .fetch_all(&mut **tx)
-    .await?;
+    let known_rows: Vec<KnownRow> = if has_flags == Some(false) {
+        Vec::new()
+    } else {
+        sqlx::query_as(&format!(
+            "SELECT id, kind, from_ts, to_ts, ongoing FROM monitoring_flags \
+             WHERE case_id = $1 AND {ROLLING_FLAGS}"
+        ))
+        .bind(&case.id)
+        .fetch_all(&mut **tx)
+        .await?
+    };
     let mut known = Vec::with_capacity(known_rows.len());
     let mut window = window_from
         .checked_sub(SignedDuration::from_hours(1))
@@ -414,28 +439,25 @@ async fn evaluate_in(
             });
         }
     }
-    let mut rows: Vec<(i64, f64, f64, f64)> = sqlx::query_as(
-        "SELECT ts, lat, lon, accuracy_m FROM location_fixes WHERE case_id = $1 AND ts < $2 \
-         ORDER BY ts DESC LIMIT 1",
+    // The window's reports and the last one before it, in one statement (both come from
+    // the `(case_id, ts)` index).
+    let window_secs = secs(window);
+    let rows: Vec<(i64, f64, f64, f64)> = sqlx::query_as(
+        "SELECT ts, lat, lon, accuracy_m FROM location_fixes WHERE case_id = $1 AND ts >= \
+         COALESCE((SELECT MAX(ts) FROM location_fixes WHERE case_id = $1 AND ts < $2), $2) \
+         ORDER BY ts",
     )
     .bind(&case.id)
-    .bind(secs(window))
+    .bind(window_secs)
     .fetch_all(&mut **tx)
     .await?;
     // The window's evaluation starts at the last fix before it: the time before that
     // fix was judged by earlier evaluations, and starting at `start` would make the
     // unread part of the track look like silence (a false `no_signal`).
-    let evaluation_start = rows.first().map_or(start, |(t, ..)| start.max(ts(*t)));
-    rows.extend(
-        sqlx::query_as::<_, (i64, f64, f64, f64)>(
-            "SELECT ts, lat, lon, accuracy_m FROM location_fixes WHERE case_id = $1 AND ts >= $2 \
-             ORDER BY ts",
-        )
-        .bind(&case.id)
-        .bind(secs(window))
-        .fetch_all(&mut **tx)
-        .await?,
-    );
+    let evaluation_start = rows
+        .first()
+        .filter(|(t, ..)| *t < window_secs)
+        .map_or(start, |(t, ..)| start.max(ts(*t)));
     let fixes: Vec<Fix> = rows
         .into_iter()
         .filter_map(|(t, lat, lon, acc)| Fix::from_parts(ts(t), lat, lon, acc).ok())
@@ -730,9 +752,25 @@ impl Store {
     ) -> Result<IngestOutcome> {
         let mut out = IngestOutcome::default();
         let mut tx = self.write_tx().await?;
-        let Some(case) = case_in(&mut tx, self.backend, &device.case_id).await? else {
+        // The case (locked on PostgreSQL), and whether it has flags evaluation must
+        // reconcile with: most cases have none, and then they need not be read.
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS}, (SELECT COUNT(*) FROM monitoring_flags \
+             WHERE case_id = $1 AND {ROLLING_FLAGS}) AS rolling_flags \
+             FROM monitoring_cases WHERE id = $1{lock}"
+        ))
+        .bind(&device.case_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
             return Ok(out);
         };
+        let case = case_from_row(&row)?;
+        let has_flags = row.try_get::<i64, _>("rolling_flags")? > 0;
         let start = case
             .monitoring_since
             .map_or(case.starts_at, |s| s.max(case.starts_at));
@@ -744,19 +782,19 @@ impl Store {
         // Many rows a statement: one round trip per chunk instead of per report. A report
         // already stored (same device, same second) is skipped by the key, so a retried
         // batch inserts nothing.
+        // The device, the case and the time received are bound once per statement and
+        // only the report's own four values per row: SQLite looks a parameter's name up
+        // by a linear scan, so binding costs grow with the square of their number.
         for chunk in kept.chunks(INSERT_CHUNK) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
-                    let p = i * 7;
+                    let p = 3 + i * 4;
                     format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        "($1, ${}, $2, ${}, ${}, ${}, $3)",
                         p + 1,
                         p + 2,
                         p + 3,
-                        p + 4,
-                        p + 5,
-                        p + 6,
-                        p + 7
+                        p + 4
                     )
                 })
                 .collect();
@@ -765,16 +803,16 @@ impl Store {
                  VALUES {} ON CONFLICT (device_id, ts) DO NOTHING",
                 values.join(", ")
             );
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql)
+                .bind(&device.id)
+                .bind(&case.id)
+                .bind(secs(now));
             for fix in chunk {
                 query = query
-                    .bind(&device.id)
                     .bind(secs(fix.ts()))
-                    .bind(&case.id)
                     .bind(fix.point().lat())
                     .bind(fix.point().lon())
-                    .bind(fix.accuracy_m())
-                    .bind(secs(now));
+                    .bind(fix.accuracy_m());
             }
             out.accepted += query.execute(&mut *tx).await?.rows_affected() as u32;
         }
@@ -787,7 +825,8 @@ impl Store {
             .min()
             .filter(|_| out.accepted > 0);
         if let Some(oldest) = oldest {
-            out.raised = evaluate_in(&mut tx, &case, oldest, now, cfg, text).await?;
+            out.raised =
+                evaluate_known_in(&mut tx, &case, Some(has_flags), oldest, now, cfg, text).await?;
         }
         tx.commit().await?;
         Ok(out)
