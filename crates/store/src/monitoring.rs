@@ -752,25 +752,35 @@ impl Store {
     ) -> Result<IngestOutcome> {
         let mut out = IngestOutcome::default();
         let mut tx = self.write_tx().await?;
-        // The case (locked on PostgreSQL), and whether it has flags evaluation must
-        // reconcile with: most cases have none, and then they need not be read.
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
+        // The case, and whether it has flags evaluation must reconcile with: most cases
+        // have none, and then they need not be read. On SQLite the write transaction is
+        // exclusive, so both come from one statement. On PostgreSQL the flags are read in
+        // a statement after the case's row lock is held: a statement that waited for the
+        // lock still sees the data of when it started, and would miss a flag raised by the
+        // transaction it waited for.
+        let (case, has_flags) = match self.backend {
+            Backend::Sqlite => {
+                let row = sqlx::query(&format!(
+                    "SELECT {CASE_COLUMNS}, (SELECT COUNT(*) FROM monitoring_flags \
+                     WHERE case_id = $1 AND {ROLLING_FLAGS}) AS rolling_flags \
+                     FROM monitoring_cases WHERE id = $1"
+                ))
+                .bind(&device.case_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(out);
+                };
+                let has_flags = row.try_get::<i64, _>("rolling_flags")? > 0;
+                (case_from_row(&row)?, Some(has_flags))
+            }
+            Backend::Postgres => {
+                let Some(case) = case_in(&mut tx, self.backend, &device.case_id).await? else {
+                    return Ok(out);
+                };
+                (case, None)
+            }
         };
-        let row = sqlx::query(&format!(
-            "SELECT {CASE_COLUMNS}, (SELECT COUNT(*) FROM monitoring_flags \
-             WHERE case_id = $1 AND {ROLLING_FLAGS}) AS rolling_flags \
-             FROM monitoring_cases WHERE id = $1{lock}"
-        ))
-        .bind(&device.case_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(out);
-        };
-        let case = case_from_row(&row)?;
-        let has_flags = row.try_get::<i64, _>("rolling_flags")? > 0;
         let start = case
             .monitoring_since
             .map_or(case.starts_at, |s| s.max(case.starts_at));
@@ -826,7 +836,7 @@ impl Store {
             .filter(|_| out.accepted > 0);
         if let Some(oldest) = oldest {
             out.raised =
-                evaluate_known_in(&mut tx, &case, Some(has_flags), oldest, now, cfg, text).await?;
+                evaluate_known_in(&mut tx, &case, has_flags, oldest, now, cfg, text).await?;
         }
         tx.commit().await?;
         Ok(out)
