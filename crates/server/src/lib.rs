@@ -14,6 +14,7 @@ pub mod error;
 pub mod lang;
 pub mod metrics;
 pub mod monitoring;
+pub(crate) mod monitoring_rules;
 pub mod overload;
 pub mod qr;
 pub mod routes;

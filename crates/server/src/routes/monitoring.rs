@@ -20,7 +20,6 @@ use propusk_store::{
     AnswerOutcome, CaseChange, CaseChangeError, CaseRecord, ChallengeRecord, FlagRecord,
     FlagStepError, Loaner, LoanerError, NewCase, OfficerStep, Role,
 };
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,6 +28,7 @@ use crate::auth::{new_token, Staff};
 use crate::error::{ApiError, ApiResult};
 use crate::lang::Lang;
 use crate::monitoring::{geofence_config, sms_text};
+use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use propusk_core::monitoring::face::FaceComparison;
 
@@ -66,8 +66,6 @@ const MAX_LATE: SignedDuration = SignedDuration::from_hours(48);
 const MAX_AHEAD: SignedDuration = SignedDuration::from_mins(5);
 /// The most reports in one batch (two days at one a minute, with room).
 const MAX_BATCH: usize = 5000;
-/// The longest quarantine a case may be opened or extended for.
-const MAX_CASE: SignedDuration = SignedDuration::from_hours(60 * 24);
 
 fn unprocessable(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, ru, en).lang(lang)
@@ -190,8 +188,7 @@ impl CaseInput {
             let l = e.localized();
             unprocessable("invalid_name", l.ru, l.en, lang).with("field", "full_name")
         })?;
-        let address = self.home.address.trim();
-        if address.is_empty() || address.chars().count() > 300 {
+        let Some(address) = rules::home_address(&self.home.address) else {
             return Err(unprocessable(
                 "invalid_field",
                 "Адрес нужен, не длиннее 300 знаков.".into(),
@@ -199,12 +196,12 @@ impl CaseInput {
                 lang,
             )
             .with("field", "home.address"));
-        }
+        };
         let home = GeoPoint::new(self.home.lat, self.home.lon).map_err(|e| {
             let l = e.localized();
             unprocessable("invalid_field", l.ru, l.en, lang).with("field", "home")
         })?;
-        let radius_m = self.radius_m.unwrap_or(100.0);
+        let radius_m = self.radius_m.unwrap_or(rules::DEFAULT_RADIUS_M);
         Geofence::new(home, radius_m).map_err(|_| {
             unprocessable(
                 "invalid_field",
@@ -222,7 +219,9 @@ impl CaseInput {
             )
             .with("field", "radius_m")
         })?;
-        let time_zone = self.time_zone.unwrap_or_else(|| "Europe/Moscow".into());
+        let time_zone = self
+            .time_zone
+            .unwrap_or_else(|| rules::DEFAULT_TIME_ZONE.into());
         if TimeZone::get(&time_zone).is_err() {
             return Err(unprocessable(
                 "invalid_field",
@@ -249,7 +248,7 @@ impl CaseInput {
 }
 
 fn check_period(starts_at: Timestamp, ends_at: Timestamp, lang: Lang) -> ApiResult<()> {
-    if ends_at <= starts_at || ends_at.duration_since(starts_at) > MAX_CASE {
+    if !rules::period_ok(starts_at, ends_at) {
         return Err(unprocessable(
             "invalid_period",
             "Конец карантина должен быть позже начала, не более чем через 60 дней.".into(),
@@ -261,31 +260,6 @@ fn check_period(starts_at: Timestamp, ends_at: Timestamp, lang: Lang) -> ApiResu
     Ok(())
 }
 
-/// A one-time enrollment code the officer reads out or prints: 12 characters with no
-/// look-alikes, shown as `XXXX-XXXX-XXXX` (about 60 bits).
-fn enrollment_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// The code as typed: any case, any separators.
-fn normalize_code(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
 async fn create_case(
     State(state): State<AppState>,
     lang: Lang,
@@ -293,12 +267,12 @@ async fn create_case(
     Body(input): Body<CaseInput>,
 ) -> ApiResult<Response> {
     let case = input.parse(lang)?;
-    let code = enrollment_code();
+    let code = rules::enrollment_code();
     let id = state
         .store
         .create_case(
             &case,
-            &normalize_code(&code),
+            &rules::normalize_code(&code),
             officer.as_str(),
             state.clock.now(),
         )
@@ -412,21 +386,9 @@ async fn show_flag(
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let flag = state
-        .store
-        .flag(&id)
+    let flag = rules::read_flag(&state.store, officer.as_str(), &id, state.clock.now())
         .await?
         .ok_or_else(|| flag_not_found(lang))?;
-    state
-        .store
-        .audit(
-            officer.as_str(),
-            "monitoring.flag.read",
-            &id,
-            "",
-            state.clock.now(),
-        )
-        .await?;
     Ok(Json(flag_json(&flag)))
 }
 
@@ -607,23 +569,12 @@ struct EnrollInput {
 /// (Its base64 form must also fit the 2 MB limit on a request body.)
 const MAX_PHOTO: usize = 1024 * 1024;
 
-/// A photo's media type from its first bytes; only JPEG and PNG are taken.
-fn photo_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else {
-        None
-    }
-}
-
 fn parse_photo(b64: &str, field: &'static str, lang: Lang) -> ApiResult<Vec<u8>> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .ok()
-        .filter(|b| b.len() <= MAX_PHOTO && photo_type(b).is_some());
+        .filter(|b| b.len() <= MAX_PHOTO && rules::photo_type(b).is_some());
     bytes.ok_or_else(|| {
         unprocessable(
             "invalid_photo",
@@ -649,7 +600,7 @@ async fn enroll(
     let device = state
         .store
         .enroll_device(
-            &normalize_code(&input.enrollment_code),
+            &rules::normalize_code(&input.enrollment_code),
             &token,
             "own",
             photo.as_deref(),
@@ -898,17 +849,14 @@ async fn case_checkins(
         .case(&id)
         .await?
         .ok_or_else(|| case_not_found(lang))?;
-    state
-        .store
-        .audit(officer.as_str(), "monitoring.checkins.read", &id, "", now)
-        .await?;
+    let checkins = rules::read_checkins(&state.store, officer.as_str(), &id, now).await?;
     let matcher = &state.monitoring.face_matcher;
     let reference = match matcher.is_automatic() {
         true => state.store.reference_photo(&id).await?,
         false => None,
     };
     let mut list = Vec::new();
-    for c in state.store.case_checkins(&id, now).await? {
+    for c in checkins {
         let mut item = challenge_json(&c, case.home);
         if c.has_photo {
             item["face_match"] = face_match(&state, reference.as_deref(), &c.id).await?;
@@ -939,7 +887,7 @@ async fn face_match(
 }
 
 fn photo_response(bytes: Vec<u8>) -> Response {
-    let kind = photo_type(&bytes).unwrap_or("application/octet-stream");
+    let kind = rules::photo_type(&bytes).unwrap_or("application/octet-stream");
     (
         [
             (axum::http::header::CONTENT_TYPE, kind),
@@ -966,21 +914,10 @@ async fn checkin_photo(
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (case_id, photo) = state
-        .store
-        .checkin_photo(&id)
-        .await?
-        .ok_or_else(|| photo_not_found(lang))?;
-    state
-        .store
-        .audit(
-            officer.as_str(),
-            "monitoring.checkin.photo.read",
-            &case_id,
-            &id,
-            state.clock.now(),
-        )
-        .await?;
+    let (_, photo) =
+        rules::read_checkin_photo(&state.store, officer.as_str(), &id, state.clock.now())
+            .await?
+            .ok_or_else(|| photo_not_found(lang))?;
     Ok(photo_response(photo))
 }
 
@@ -990,21 +927,9 @@ async fn reference_photo(
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let photo = state
-        .store
-        .reference_photo(&id)
+    let photo = rules::read_reference_photo(&state.store, officer.as_str(), &id, state.clock.now())
         .await?
         .ok_or_else(|| photo_not_found(lang))?;
-    state
-        .store
-        .audit(
-            officer.as_str(),
-            "monitoring.reference_photo.read",
-            &id,
-            "",
-            state.clock.now(),
-        )
-        .await?;
     Ok(photo_response(photo))
 }
 
@@ -1068,12 +993,7 @@ async fn add_loaner(
     Body(input): Body<LoanerInput>,
 ) -> ApiResult<Response> {
     let serial = input.serial.trim();
-    if serial.is_empty()
-        || serial.len() > 64
-        || !serial
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
+    if !rules::serial_ok(serial) {
         return Err(unprocessable(
             "invalid_field",
             "Серийный номер: от 1 до 64 латинских букв, цифр и дефисов.".into(),
@@ -1155,9 +1075,6 @@ struct ChecklistInput {
     checklist: Checklist,
 }
 
-/// What a wipe must have done before a phone is lent again.
-const WIPE_STEPS: [&str; 3] = ["factory_reset", "token_removed", "accounts_removed"];
-
 async fn return_loaner(
     State(state): State<AppState>,
     lang: Lang,
@@ -1169,8 +1086,8 @@ async fn return_loaner(
         .store
         .move_loaner(
             &serial,
-            &["on_loan"],
-            "returned",
+            rules::RETURN.from,
+            rules::RETURN.to,
             Some(&json!(input.checklist)),
             officer.as_str(),
             state.clock.now(),
@@ -1187,10 +1104,7 @@ async fn wipe_loaner(
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
 ) -> ApiResult<Json<Value>> {
-    let missing: Vec<&str> = WIPE_STEPS
-        .into_iter()
-        .filter(|s| input.checklist.get(*s) != Some(&true))
-        .collect();
+    let missing = rules::missing_wipe_steps(|s| input.checklist.get(s) == Some(&true));
     if !missing.is_empty() {
         let list = missing.join(", ");
         return Err(unprocessable(
@@ -1205,8 +1119,8 @@ async fn wipe_loaner(
         .store
         .move_loaner(
             &serial,
-            &["returned"],
-            "wiped",
+            rules::WIPE.from,
+            rules::WIPE.to,
             Some(&json!(input.checklist)),
             officer.as_str(),
             state.clock.now(),
@@ -1226,8 +1140,8 @@ async fn lose_loaner(
         .store
         .move_loaner(
             &serial,
-            &["on_loan", "returned"],
-            "lost",
+            rules::LOSE.from,
+            rules::LOSE.to,
             None,
             officer.as_str(),
             state.clock.now(),

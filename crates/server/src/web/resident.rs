@@ -13,6 +13,7 @@ use propusk_store::{Actor, OtpOutcome, OtpRequestOutcome, PassRecord, Resident, 
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+use super::health::page::MessagePage;
 use super::i18n::Texts;
 use super::session::WebCtx;
 use crate::auth::RESIDENT_SESSION_SECS;
@@ -82,18 +83,6 @@ fn forbidden(ctx: WebCtx) -> Response {
 }
 
 type Errors = Vec<(String, String)>;
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    t: Texts,
-    csrf: String,
-    signed_in: bool,
-    path: String,
-    title: String,
-    text: String,
-    back: String,
-}
 
 #[derive(Template)]
 #[template(path = "start.html")]

@@ -13,7 +13,6 @@ use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::geofence::Geofence;
 use propusk_store::case_lists::CaseSummary;
 use propusk_store::{CaseChange, CaseChangeError, CaseRecord, NewCase};
-use rand::RngCore;
 use serde::Deserialize;
 
 use super::evidence::{flag_view, FlagView};
@@ -21,14 +20,12 @@ use super::page::{forged, local_time, not_found, number, render, see_other, Erro
 use super::Officer;
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
+use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 
-/// The longest quarantine a case may be opened or extended for (as the API allows).
-const MAX_CASE: SignedDuration = SignedDuration::from_hours(60 * 24);
 /// How a case's times are typed and shown in the forms: local time on its clocks.
 const FORM_TIME: &str = "%Y-%m-%d %H:%M";
-const DEFAULT_ZONE: &str = "Europe/Moscow";
 
 pub struct CaseRow {
     pub id: String,
@@ -160,16 +157,16 @@ fn new_page(ctx: WebCtx, status: StatusCode, form: CaseForm, errors: Errors) -> 
 }
 
 pub async fn new_form(State(state): State<AppState>, ctx: WebCtx, _officer: Officer) -> Response {
-    let tz = TimeZone::get(DEFAULT_ZONE).unwrap_or(TimeZone::UTC);
+    let tz = TimeZone::get(rules::DEFAULT_TIME_ZONE).unwrap_or(TimeZone::UTC);
     let now = state.clock.now();
     let in_two_weeks = now
         .checked_add(SignedDuration::from_hours(14 * 24))
         .unwrap_or(now);
     let form = CaseForm {
-        radius_m: "100".into(),
+        radius_m: rules::DEFAULT_RADIUS_M.to_string(),
         starts_at: now.to_zoned(tz.clone()).strftime(FORM_TIME).to_string(),
         ends_at: in_two_weeks.to_zoned(tz).strftime(FORM_TIME).to_string(),
-        time_zone: DEFAULT_ZONE.into(),
+        time_zone: rules::DEFAULT_TIME_ZONE.into(),
         ..Default::default()
     };
     new_page(ctx, StatusCode::OK, form, vec![])
@@ -185,10 +182,6 @@ fn parse_local(s: &str, tz: &TimeZone) -> Option<Timestamp> {
         .map(|z| z.timestamp())
 }
 
-fn period_ok(starts_at: Timestamp, ends_at: Timestamp) -> bool {
-    ends_at > starts_at && ends_at.duration_since(starts_at) <= MAX_CASE
-}
-
 /// The case the form describes, or every problem with it.
 fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
     let lang = t.lang;
@@ -200,8 +193,8 @@ fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
     let name = FullName::parse(&form.full_name)
         .map_err(|e| fail("full_name", e.localized().get(lang).to_string()))
         .ok();
-    let address = form.address.trim();
-    if address.is_empty() || address.chars().count() > 300 {
+    let address = rules::home_address(&form.address);
+    if address.is_none() {
         fail("address", t.t("case-address-invalid"));
     }
     let home = match (number(&form.lat), number(&form.lon)) {
@@ -240,44 +233,31 @@ fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
         fail("ends_at", t.t("case-time-invalid"));
     }
     if let (Some(s), Some(e)) = (starts_at, ends_at) {
-        if !period_ok(s, e) {
+        if !rules::period_ok(s, e) {
             fail("ends_at", t.t("case-period-invalid"));
         }
     }
-    match (phone, name, home, tz, starts_at, ends_at) {
-        (Some(phone), Some(name), Some(home), Some(_), Some(starts_at), Some(ends_at))
-            if errors.is_empty() =>
-        {
-            Ok(NewCase {
-                phone: phone.as_str().to_string(),
-                full_name: name.as_str().to_string(),
-                home_address: address.to_string(),
-                home,
-                radius_m,
-                time_zone: zone.to_string(),
-                starts_at,
-                ends_at,
-            })
-        }
+    match (phone, name, address, home, tz, starts_at, ends_at) {
+        (
+            Some(phone),
+            Some(name),
+            Some(address),
+            Some(home),
+            Some(_),
+            Some(starts_at),
+            Some(ends_at),
+        ) if errors.is_empty() => Ok(NewCase {
+            phone: phone.as_str().to_string(),
+            full_name: name.as_str().to_string(),
+            home_address: address.to_string(),
+            home,
+            radius_m,
+            time_zone: zone.to_string(),
+            starts_at,
+            ends_at,
+        }),
         _ => Err(errors),
     }
-}
-
-/// A one-time enrollment code as the API makes them: 12 characters with no look-alikes,
-/// shown as `XXXX-XXXX-XXXX`; the store keeps the hash of its bare characters.
-fn enrollment_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 #[derive(Template)]
@@ -306,8 +286,8 @@ pub async fn create(
         Ok(c) => c,
         Err(errors) => return new_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors),
     };
-    let code = enrollment_code();
-    let bare: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+    let code = rules::enrollment_code();
+    let bare = rules::normalize_code(&code);
     let id = match state
         .store
         .create_case(&case, &bare, officer.id.as_str(), state.clock.now())
@@ -411,10 +391,7 @@ async fn case_page(
         Err(e) => return ApiError::internal(e).into_response(),
     };
     let reads = async {
-        store
-            .audit(officer.id.as_str(), "monitoring.checkins.read", id, "", now)
-            .await?;
-        let checkins = store.case_checkins(id, now).await?;
+        let checkins = rules::read_checkins(store, officer.id.as_str(), id, now).await?;
         let reference = store.reference_photo(id).await?;
         let loaners = store.loaners(Some("on_loan")).await?;
         let officers = store.staff_names().await?;
@@ -568,7 +545,7 @@ pub async fn extend(
         let tz = TimeZone::get(&case.time_zone).unwrap_or(TimeZone::UTC);
         let until = parse_local(&typed, &tz)
             .ok_or_else(|| ("ends_at".to_string(), t.t("case-time-invalid")))?;
-        if !period_ok(case.starts_at, until) {
+        if !rules::period_ok(case.starts_at, until) {
             return Err(("ends_at".to_string(), t.t("case-period-invalid")));
         }
         Ok(CaseChange::Extend(until))
@@ -596,25 +573,23 @@ pub async fn close(
     change(state, ctx, officer, id, form, |_, _| Ok(CaseChange::Close)).await
 }
 
-/// A stored photo (JPEG or PNG, as the store took it), never cached.
-fn photo(bytes: Vec<u8>) -> Response {
-    let kind = if bytes.starts_with(b"\x89PNG") {
-        "image/png"
-    } else {
-        "image/jpeg"
-    };
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-fn no_photo(lang: Lang) -> Response {
-    (StatusCode::NOT_FOUND, Texts::new(lang).t("photo-gone")).into_response()
+/// A stored photo (JPEG or PNG, as the store took it), never cached; or why there is none.
+fn photo(read: propusk_store::Result<Option<Vec<u8>>>, lang: Lang) -> Response {
+    match read {
+        Ok(Some(bytes)) => {
+            let kind = rules::photo_type(&bytes).unwrap_or("image/jpeg");
+            (
+                [
+                    (header::CONTENT_TYPE, kind),
+                    (header::CACHE_CONTROL, "private, no-store"),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => (StatusCode::NOT_FOUND, Texts::new(lang).t("photo-gone")).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 pub async fn reference_photo(
@@ -624,26 +599,8 @@ pub async fn reference_photo(
     Path(id): Path<String>,
 ) -> Response {
     let now = state.clock.now();
-    match state.store.reference_photo(&id).await {
-        Ok(Some(bytes)) => {
-            let audited = state
-                .store
-                .audit(
-                    officer.id.as_str(),
-                    "monitoring.reference_photo.read",
-                    &id,
-                    "",
-                    now,
-                )
-                .await;
-            match audited {
-                Ok(()) => photo(bytes),
-                Err(e) => ApiError::internal(e).into_response(),
-            }
-        }
-        Ok(None) => no_photo(ctx.lang),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
+    let read = rules::read_reference_photo(&state.store, officer.id.as_str(), &id, now).await;
+    photo(read, ctx.lang)
 }
 
 pub async fn checkin_photo(
@@ -653,24 +610,6 @@ pub async fn checkin_photo(
     Path(id): Path<String>,
 ) -> Response {
     let now = state.clock.now();
-    match state.store.checkin_photo(&id).await {
-        Ok(Some((case_id, bytes))) => {
-            let audited = state
-                .store
-                .audit(
-                    officer.id.as_str(),
-                    "monitoring.checkin.photo.read",
-                    &case_id,
-                    &id,
-                    now,
-                )
-                .await;
-            match audited {
-                Ok(()) => photo(bytes),
-                Err(e) => ApiError::internal(e).into_response(),
-            }
-        }
-        Ok(None) => no_photo(ctx.lang),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
+    let read = rules::read_checkin_photo(&state.store, officer.id.as_str(), &id, now).await;
+    photo(read.map(|found| found.map(|(_, bytes)| bytes)), ctx.lang)
 }

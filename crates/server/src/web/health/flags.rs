@@ -19,6 +19,7 @@ use super::page::{forged, not_found, render, see_other, Errors};
 use super::Officer;
 use crate::error::ApiError;
 use crate::monitoring::sms_text;
+use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 
@@ -153,24 +154,12 @@ async fn flag_page(
     form: DecisionForm,
     errors: Errors,
 ) -> Response {
-    let flag = match state.store.flag(id).await {
+    let now = state.clock.now();
+    let flag = match rules::read_flag(&state.store, officer.id.as_str(), id, now).await {
         Ok(Some(f)) => f,
         Ok(None) => return not_found(ctx, "/health/queue"),
         Err(e) => return ApiError::internal(e).into_response(),
     };
-    if let Err(e) = state
-        .store
-        .audit(
-            officer.id.as_str(),
-            "monitoring.flag.read",
-            id,
-            "",
-            state.clock.now(),
-        )
-        .await
-    {
-        return ApiError::internal(e).into_response();
-    }
     let (case, officers) = match cases_of(state, std::slice::from_ref(&flag)).await {
         Ok((mut cases, officers)) => (cases.remove(&flag.case_id), officers),
         Err(e) => return ApiError::internal(e).into_response(),
@@ -229,15 +218,23 @@ fn refusal(e: &TransitionError, field: &str, t: Texts) -> (StatusCode, String, S
     (status, String::new(), t.t(id))
 }
 
+/// A decision form's step (with the input its note is typed in), or the problem with it.
+type Step = Result<(OfficerStep, &'static str), (String, String)>;
+
+/// Takes a decision form: refused when forged, the page again with the problem when the step
+/// is not one or the store refuses it, else on to the flag.
 async fn apply(
     state: AppState,
     ctx: WebCtx,
     officer: Officer,
     id: String,
     form: DecisionForm,
-    step: Result<(OfficerStep, &'static str), (String, String)>,
+    step: impl FnOnce(&DecisionForm, Texts) -> Step,
 ) -> Response {
-    let (step, note_field) = match step {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, &format!("/health/flags/{id}"));
+    }
+    let (step, note_field) = match step(&form, Texts::new(ctx.lang)) {
         Ok(s) => s,
         Err(problem) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -272,10 +269,7 @@ async fn apply(
     }
 }
 
-fn decision_step(
-    form: &DecisionForm,
-    t: Texts,
-) -> Result<(OfficerStep, &'static str), (String, String)> {
+fn decision_step(form: &DecisionForm, t: Texts) -> Step {
     let note = form.note.trim().to_string();
     match form.decision.as_str() {
         "dismiss" => Ok((OfficerStep::Dismiss { note }, "dismiss-note")),
@@ -294,6 +288,16 @@ fn decision_step(
     }
 }
 
+fn appeal_step(form: &DecisionForm, t: Texts) -> Step {
+    let upheld = match form.upheld.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return Err(("upheld-yes".to_string(), t.t("appeal-decision-missing"))),
+    };
+    let note = form.note.trim().to_string();
+    Ok((OfficerStep::DecideAppeal { upheld, note }, "appeal-note"))
+}
+
 pub async fn decide(
     State(state): State<AppState>,
     ctx: WebCtx,
@@ -301,11 +305,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    if !ctx.csrf_ok(&form.csrf) {
-        return forged(ctx, &format!("/health/flags/{id}"));
-    }
-    let step = decision_step(&form, Texts::new(ctx.lang));
-    apply(state, ctx, officer, id, form, step).await
+    apply(state, ctx, officer, id, form, decision_step).await
 }
 
 pub async fn decide_appeal(
@@ -315,24 +315,5 @@ pub async fn decide_appeal(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    if !ctx.csrf_ok(&form.csrf) {
-        return forged(ctx, &format!("/health/flags/{id}"));
-    }
-    let t = Texts::new(ctx.lang);
-    let note = form.note.trim().to_string();
-    let step = match form.upheld.as_str() {
-        "yes" => Ok((
-            OfficerStep::DecideAppeal { upheld: true, note },
-            "appeal-note",
-        )),
-        "no" => Ok((
-            OfficerStep::DecideAppeal {
-                upheld: false,
-                note,
-            },
-            "appeal-note",
-        )),
-        _ => Err(("upheld-yes".to_string(), t.t("appeal-decision-missing"))),
-    };
-    apply(state, ctx, officer, id, form, step).await
+    apply(state, ctx, officer, id, form, appeal_step).await
 }

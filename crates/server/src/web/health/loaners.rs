@@ -16,11 +16,10 @@ use super::page::{forged, local_time, message, render, see_other, Errors};
 use super::Officer;
 use crate::auth::new_token;
 use crate::error::ApiError;
+use crate::monitoring_rules::{self as rules, LoanerMove};
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 
-/// What a wipe must have done before a phone is lent again (the API asks the same).
-const WIPE_STEPS: [&str; 3] = ["factory_reset", "token_removed", "accounts_removed"];
 /// What is looked at when a phone comes back; recorded as ticked, none required.
 const RETURN_STEPS: [&str; 3] = ["phone_received", "charger_received", "no_damage"];
 /// Loaner times are shown on Moscow clocks (a loaner belongs to no case's zone once back).
@@ -107,7 +106,7 @@ async fn page(
         overdue: overdue.iter().map(|l| row(l, now, t)).collect(),
         cases,
         return_steps: steps(&RETURN_STEPS, t),
-        wipe_steps: steps(&WIPE_STEPS, t),
+        wipe_steps: steps(&rules::WIPE_STEPS, t),
         serial,
         errors,
     }
@@ -143,14 +142,18 @@ async fn refused(state: &AppState, ctx: WebCtx, e: LoanerError) -> Response {
         ),
         LoanerError::CaseNotActive => (StatusCode::CONFLICT, t.t("loaner-case-not-active")),
     };
-    page(
-        state,
-        ctx,
-        status,
-        String::new(),
-        vec![(String::new(), text)],
-    )
-    .await
+    problem(state, ctx, status, String::new(), text).await
+}
+
+/// The page again with one problem at the input `field` (empty: the whole page).
+async fn problem(
+    state: &AppState,
+    ctx: WebCtx,
+    status: StatusCode,
+    field: String,
+    text: String,
+) -> Response {
+    page(state, ctx, status, String::new(), vec![(field, text)]).await
 }
 
 pub async fn add(
@@ -164,12 +167,7 @@ pub async fn add(
     }
     let t = Texts::new(ctx.lang);
     let serial = fields.get("serial").map_or("", |s| s.trim()).to_string();
-    let valid = !serial.is_empty()
-        && serial.len() <= 64
-        && serial
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !valid {
+    if !rules::serial_ok(&serial) {
         let errors = vec![("serial".into(), t.t("loaner-serial-invalid"))];
         return page(
             &state,
@@ -207,15 +205,8 @@ pub async fn lend(
     let t = Texts::new(ctx.lang);
     let case_id = fields.get("case_id").map_or("", |s| s.trim());
     if case_id.is_empty() {
-        let errors = vec![(format!("case-{serial}"), t.t("loaner-case-missing"))];
-        return page(
-            &state,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            String::new(),
-            errors,
-        )
-        .await;
+        let (unprocessable, text) = (StatusCode::UNPROCESSABLE_ENTITY, t.t("loaner-case-missing"));
+        return problem(&state, ctx, unprocessable, format!("case-{serial}"), text).await;
     }
     let token = new_token();
     match state
@@ -247,7 +238,7 @@ async fn step(
     officer: Officer,
     serial: String,
     fields: Fields,
-    (from, to): (&[&str], &str),
+    change: LoanerMove,
     checklist: Option<&[&'static str]>,
 ) -> Response {
     if !ctx.csrf_ok(csrf(&fields)) {
@@ -260,23 +251,15 @@ async fn step(
             .map(|i| (*i, fields.contains_key(*i)))
             .collect()
     });
-    if to == "wiped" {
-        let missing: Vec<String> = WIPE_STEPS
+    if change.to == rules::WIPE.to {
+        let missing: Vec<String> = rules::missing_wipe_steps(|s| fields.contains_key(s))
             .iter()
-            .filter(|s| !fields.contains_key(**s))
             .map(|s| t.t(&format!("loaner-step-{s}")))
             .collect();
         if !missing.is_empty() {
             let text = t.t1("loaner-wipe-incomplete", "missing", &missing.join(", "));
-            let errors = vec![(format!("wipe-{serial}"), text)];
-            return page(
-                &state,
-                ctx,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                String::new(),
-                errors,
-            )
-            .await;
+            let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+            return problem(&state, ctx, unprocessable, format!("wipe-{serial}"), text).await;
         }
     }
     let checklist = ticked.map(|c| json!(c));
@@ -284,8 +267,8 @@ async fn step(
         .store
         .move_loaner(
             &serial,
-            from,
-            to,
+            change.from,
+            change.to,
             checklist.as_ref(),
             officer.id.as_str(),
             state.clock.now(),
@@ -304,15 +287,15 @@ pub async fn give_back(
     Path(serial): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let moves: (&[&str], &str) = (&["on_loan"], "returned");
+    let checklist = Some(&RETURN_STEPS[..]);
     step(
         state,
         ctx,
         officer,
         serial,
         fields,
-        moves,
-        Some(&RETURN_STEPS),
+        rules::RETURN,
+        checklist,
     )
     .await
 }
@@ -324,17 +307,8 @@ pub async fn wipe(
     Path(serial): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let moves: (&[&str], &str) = (&["returned"], "wiped");
-    step(
-        state,
-        ctx,
-        officer,
-        serial,
-        fields,
-        moves,
-        Some(&WIPE_STEPS),
-    )
-    .await
+    let checklist = Some(&rules::WIPE_STEPS[..]);
+    step(state, ctx, officer, serial, fields, rules::WIPE, checklist).await
 }
 
 pub async fn lost(
@@ -344,6 +318,5 @@ pub async fn lost(
     Path(serial): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let moves: (&[&str], &str) = (&["on_loan", "returned"], "lost");
-    step(state, ctx, officer, serial, fields, moves, None).await
+    step(state, ctx, officer, serial, fields, rules::LOSE, None).await
 }

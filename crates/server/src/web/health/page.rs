@@ -28,16 +28,17 @@ pub fn see_other(ctx: WebCtx, to: &str) -> Response {
     ctx.finish(Redirect::to(to))
 }
 
+/// A page that says one thing and links back (the resident's pages use it too).
 #[derive(Template)]
 #[template(path = "message.html")]
-struct MessagePage {
-    t: Texts,
-    csrf: String,
-    signed_in: bool,
-    path: String,
-    title: String,
-    text: String,
-    back: String,
+pub struct MessagePage {
+    pub t: Texts,
+    pub csrf: String,
+    pub signed_in: bool,
+    pub path: String,
+    pub title: String,
+    pub text: String,
+    pub back: String,
 }
 
 /// A page that says one thing and links back.

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use propusk_core::monitoring::geofence::Fix;
 use propusk_store::{AnswerOutcome, Device};
@@ -107,16 +107,10 @@ pub async fn answer(
     body: Bytes,
 ) -> Response {
     let back = format!("/patient/checkins/{id}");
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(fields) = multipart::parse(content_type, &body) else {
+    let fields = multipart::form(&headers, &body);
+    let Some(fields) = fields.filter(|f| ctx.csrf_ok(f.text("csrf"))) else {
         return forged(ctx, &back);
     };
-    if !ctx.csrf_ok(fields.text("csrf")) {
-        return forged(ctx, &back);
-    }
     let Some(device) = enrolled.0 else {
         return see_other(ctx, "/patient");
     };
@@ -132,18 +126,14 @@ pub async fn answer(
             errors.push(("photo".into(), t.t("checkin-photo-missing")));
             None
         }
-        Some(bytes) => {
-            let bytes = bytes.to_vec();
-            match tokio::task::spawn_blocking(move || photo::normalize(&bytes)).await {
-                Ok(Ok(jpeg)) => Some(jpeg),
-                Ok(Err(reason)) => {
-                    tracing::info!(%reason, "check-in photo refused");
-                    errors.push(("photo".into(), t.t("photo-invalid")));
-                    None
-                }
-                Err(e) => return ApiError::internal(e).into_response(),
+        Some(bytes) => match photo::normalize_upload(bytes, "check-in photo").await {
+            Ok(Some(jpeg)) => Some(jpeg),
+            Ok(None) => {
+                errors.push(("photo".into(), t.t("photo-invalid")));
+                None
             }
-        }
+            Err(e) => return ApiError::internal(e).into_response(),
+        },
     };
     let now = state.clock.now();
     let fix = match (number(&typed.0), number(&typed.1)) {

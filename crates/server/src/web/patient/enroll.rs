@@ -4,13 +4,14 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Form, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{multipart, photo, COOKIE_PATH, DEVICE_COOKIE, DEVICE_COOKIE_SECS};
 use crate::auth::new_token;
 use crate::error::ApiError;
+use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use crate::web::health::page::{forged, render, see_other, with_cookie, Errors};
 use crate::web::{Texts, WebCtx};
@@ -39,14 +40,6 @@ pub fn page(ctx: WebCtx, status: StatusCode, code: String, errors: Errors) -> Re
     render(ctx, status, html)
 }
 
-/// The code as typed: any case, any separators (the store hashes the bare characters).
-fn normalize_code(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
 /// The page's answer that keeps the device token in the browser.
 fn enrolled(state: &AppState, ctx: WebCtx, token: &str) -> Response {
     let response = see_other(ctx, "/patient");
@@ -67,37 +60,27 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let t = Texts::new(ctx.lang);
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(fields) = multipart::parse(content_type, &body) else {
+    let fields = multipart::form(&headers, &body);
+    let Some(fields) = fields.filter(|f| ctx.csrf_ok(f.text("csrf"))) else {
         return forged(ctx, "/patient");
     };
-    if !ctx.csrf_ok(fields.text("csrf")) {
-        return forged(ctx, "/patient");
-    }
     let typed = fields.text("code").trim().to_string();
-    let code = normalize_code(&typed);
-    if code.len() != 12 {
+    let code = rules::normalize_code(&typed);
+    if code.len() != rules::ENROLLMENT_CODE_LEN {
         let errors = vec![("code".into(), t.t("enroll-code-invalid"))];
         return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
     }
     // The photo is checked before the code is spent: a bad photo changes nothing.
     let photo = match fields.bytes("photo").filter(|b| !b.is_empty()) {
         None => None,
-        Some(bytes) => {
-            let bytes = bytes.to_vec();
-            match tokio::task::spawn_blocking(move || photo::normalize(&bytes)).await {
-                Ok(Ok(jpeg)) => Some(jpeg),
-                Ok(Err(reason)) => {
-                    tracing::info!(%reason, "reference photo refused");
-                    let errors = vec![("photo".into(), t.t("photo-invalid"))];
-                    return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
-                }
-                Err(e) => return ApiError::internal(e).into_response(),
+        Some(bytes) => match photo::normalize_upload(bytes, "reference photo").await {
+            Ok(Some(jpeg)) => Some(jpeg),
+            Ok(None) => {
+                let errors = vec![("photo".into(), t.t("photo-invalid"))];
+                return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
             }
-        }
+            Err(e) => return ApiError::internal(e).into_response(),
+        },
     };
     let token = new_token();
     match state

@@ -2,6 +2,8 @@
 //! work without JavaScript: a browser sends a file input only this way. Parts are named
 //! fields; a file part carries a filename. Anything malformed is `None`, never a panic.
 
+use axum::http::{header, HeaderMap};
+
 /// One field of a submitted form.
 pub struct Part {
     pub name: String,
@@ -62,6 +64,15 @@ fn part_name(headers: &str) -> Option<String> {
         .filter_map(|p| p.trim().split_once('='))
         .find(|(k, _)| k.trim() == "name")
         .map(|(_, v)| v.trim().trim_matches('"').to_string())
+}
+
+/// The fields of a request's body, if it is `multipart/form-data`.
+pub fn form(headers: &HeaderMap, body: &[u8]) -> Option<Fields> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    parse(content_type, body)
 }
 
 /// Parses a body sent with `content_type`.

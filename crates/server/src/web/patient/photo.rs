@@ -14,6 +14,24 @@ pub const MAX_UPLOAD: usize = 15 * 1024 * 1024;
 /// The longest side of a stored photo: plenty to compare two faces.
 const MAX_SIDE: u32 = 1280;
 
+/// [`normalize`] off the async threads: the photo ready to store, or `None` when the upload
+/// is no picture (logged as `what`, e.g. "check-in photo", refused).
+pub async fn normalize_upload(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<Option<Vec<u8>>, tokio::task::JoinError> {
+    let bytes = bytes.to_vec();
+    Ok(
+        match tokio::task::spawn_blocking(move || normalize(&bytes)).await? {
+            Ok(jpeg) => Some(jpeg),
+            Err(reason) => {
+                tracing::info!(%reason, "{what} refused");
+                None
+            }
+        },
+    )
+}
+
 /// The photo ready to store, or why it cannot be one.
 pub fn normalize(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
