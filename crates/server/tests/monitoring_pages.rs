@@ -4,192 +4,14 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use jiff::{SignedDuration, Timestamp};
 use propusk_store::Role;
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{phone, TestApp};
+use support::browser::{assert_no_inline_script, jpeg, Browser};
+use support::{phone, TestApp, STAFF_PASSWORD};
 
 const HOME: (f64, f64) = (55.7575, 37.6130);
-const PASSWORD: &str = "correct horse battery";
-
-/// A browser with cookies and JavaScript off.
-struct Browser {
-    client: Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-    lang: Option<&'static str>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    content_type: String,
-    body: String,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = Client::builder().redirect(Policy::none()).build().unwrap();
-        Self {
-            client,
-            base: app.base.clone(),
-            cookies: BTreeMap::new(),
-            lang: None,
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut req = req.header("cookie", cookie);
-        if let Some(lang) = self.lang {
-            req = req.header("accept-language", lang);
-        }
-        let r = req.send().await.unwrap();
-        let mut set_cookies = Vec::new();
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap().to_string();
-            let (pair, attrs) = c.split_once(';').unwrap_or((&c, ""));
-            let (k, v) = pair.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-            set_cookies.push(c.clone());
-        }
-        let header = |name: &str| {
-            r.headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        let location = header("location");
-        let content_type = header("content-type").unwrap_or_default();
-        Page {
-            status: r.status(),
-            location,
-            set_cookies,
-            content_type,
-            body: r.text().await.unwrap_or_default(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    fn csrf(&self) -> String {
-        self.cookies
-            .get("propusk_csrf")
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Submits a form the way a browser does: with the page's CSRF field.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let csrf = self.csrf();
-        let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
-        form.extend_from_slice(fields);
-        let req = self.client.post(format!("{}{path}", self.base)).form(&form);
-        self.send(req).await
-    }
-
-    /// Submits a `multipart/form-data` form (a file input), with the CSRF field.
-    async fn post_multipart(
-        &mut self,
-        path: &str,
-        fields: &[(&str, &str)],
-        files: &[(&str, &[u8])],
-    ) -> Page {
-        const BOUNDARY: &str = "----propuskTestBoundary7MA4YWxk";
-        let mut body = Vec::new();
-        let csrf = self.csrf();
-        for (name, value) in [("csrf", csrf.as_str())].iter().chain(fields) {
-            body.extend_from_slice(
-                format!(
-                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                )
-                .as_bytes(),
-            );
-        }
-        for (name, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        let req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(body);
-        self.send(req).await
-    }
-
-    /// Signs a health officer in through the form.
-    async fn sign_in_officer(&mut self, username: &str) {
-        self.get("/health/sign-in").await;
-        let page = self
-            .post(
-                "/health/sign-in",
-                &[("username", username), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-        assert_eq!(page.location.as_deref(), Some("/health/queue"));
-    }
-}
-
-fn assert_no_inline_script(html: &str) {
-    for tag in html.split("<script").skip(1) {
-        let head = tag.split('>').next().unwrap();
-        assert!(head.contains("src="), "inline script: <script{head}>");
-    }
-    assert!(!html.contains(" style="), "inline style attribute");
-}
-
-/// A staff account made as `propusk user add` makes one.
-async fn add_staff(app: &TestApp, username: &str, role: Role) {
-    let hash = propusk_server::auth::hash_password(PASSWORD).unwrap();
-    app.state
-        .store
-        .add_staff(username, role, &hash, Timestamp::now())
-        .await
-        .unwrap()
-        .expect("new user");
-}
-
-/// A real JPEG as a phone camera would make (the pages decode every photo).
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let picture =
-        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 128]));
-    let mut bytes = Vec::new();
-    image::DynamicImage::ImageRgb8(picture)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-    bytes
-}
 
 /// A report `north_m` metres north of home with this accuracy.
 fn fix(at: Timestamp, north_m: f64, accuracy_m: f64) -> Value {
@@ -273,8 +95,8 @@ async fn flag_state(app: &TestApp, id: &str) -> String {
 
 on_every_backend!(officer_signs_in_and_runs_a_case, officer_case_scenario);
 async fn officer_case_scenario(app: &TestApp) {
-    add_staff(app, "health-pages", Role::Health).await;
-    add_staff(app, "inspector-pages", Role::Inspector).await;
+    app.add_staff("health-pages", Role::Health).await;
+    app.add_staff("inspector-pages", Role::Inspector).await;
     let mut b = Browser::new(app);
 
     // Signed out, every officer page leads to the sign-in form.
@@ -305,7 +127,10 @@ async fn officer_case_scenario(app: &TestApp) {
     let inspector = b
         .post(
             "/health/sign-in",
-            &[("username", "inspector-pages"), ("password", PASSWORD)],
+            &[
+                ("username", "inspector-pages"),
+                ("password", STAFF_PASSWORD),
+            ],
         )
         .await;
     assert_eq!(inspector.status, StatusCode::FORBIDDEN);
@@ -315,7 +140,7 @@ async fn officer_case_scenario(app: &TestApp) {
     let page = b
         .post(
             "/health/sign-in",
-            &[("username", "health-pages"), ("password", PASSWORD)],
+            &[("username", "health-pages"), ("password", STAFF_PASSWORD)],
         )
         .await;
     let cookie = page
@@ -461,8 +286,8 @@ async fn officer_case_scenario(app: &TestApp) {
 
 on_every_backend!(flag_decided_and_appealed_on_the_pages, flag_scenario);
 async fn flag_scenario(app: &TestApp) {
-    add_staff(app, "health-first", Role::Health).await;
-    add_staff(app, "health-second", Role::Health).await;
+    app.add_staff("health-first", Role::Health).await;
+    app.add_staff("health-second", Role::Health).await;
     let mut first = Browser::new(app);
     first.sign_in_officer("health-first").await;
     let patient = phone();
@@ -664,16 +489,9 @@ async fn flag_scenario(app: &TestApp) {
     assert!(p.get("/patient").await.body.contains("мера отменена"));
 }
 
-/// Moves the server's clock to `t`.
-fn move_to(app: &TestApp, t: Timestamp) {
-    let delta = t.duration_since(app.state.clock.now()).as_secs();
-    assert!(delta >= 0, "the clock only moves forward");
-    app.state.clock.advance(delta);
-}
-
 on_every_backend!(checkin_answered_with_camera_and_location, checkin_scenario);
 async fn checkin_scenario(app: &TestApp) {
-    add_staff(app, "health-checkins", Role::Health).await;
+    app.add_staff("health-checkins", Role::Health).await;
     let mut officer = Browser::new(app);
     officer.sign_in_officer("health-checkins").await;
     let patient = phone();
@@ -709,7 +527,7 @@ async fn checkin_scenario(app: &TestApp) {
         .unwrap();
     let first = schedule.first().expect("a check-in drawn");
     let (challenge, issued) = (first.id.clone(), first.issued_at);
-    move_to(app, issued + mins(1));
+    app.move_to(issued + mins(1));
     let home = p.get("/patient").await;
     assert!(home
         .body
@@ -824,7 +642,7 @@ async fn checkin_scenario(app: &TestApp) {
 
 on_every_backend!(loaner_phones_on_the_pages, loaner_scenario);
 async fn loaner_scenario(app: &TestApp) {
-    add_staff(app, "health-loaners", Role::Health).await;
+    app.add_staff("health-loaners", Role::Health).await;
     let mut b = Browser::new(app);
     b.sign_in_officer("health-loaners").await;
     let patient = phone();

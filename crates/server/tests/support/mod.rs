@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -279,20 +281,32 @@ impl TestApp {
         token
     }
 
-    /// A staff account, signed in through the API.
-    pub async fn staff(&self, username: &str, role: Role) -> String {
-        let hash = propusk_server::auth::hash_password("correct horse battery").unwrap();
+    /// Moves the server's clock forward to `t`.
+    pub fn move_to(&self, t: jiff::Timestamp) {
+        let delta = t.duration_since(self.state.clock.now()).as_secs();
+        assert!(delta >= 0, "the clock only moves forward");
+        self.state.clock.advance(delta);
+    }
+
+    /// A staff account with [`STAFF_PASSWORD`], made as `propusk user add` makes one.
+    pub async fn add_staff(&self, username: &str, role: Role) {
+        let hash = propusk_server::auth::hash_password(STAFF_PASSWORD).unwrap();
         self.state
             .store
             .add_staff(username, role, &hash, jiff::Timestamp::now())
             .await
             .unwrap()
             .expect("new user");
+    }
+
+    /// A staff account, signed in through the API.
+    pub async fn staff(&self, username: &str, role: Role) -> String {
+        self.add_staff(username, role).await;
         let r = self
             .post(
                 "/api/v1/auth/login",
                 None,
-                json!({"username": username, "password": "correct horse battery"}),
+                json!({"username": username, "password": STAFF_PASSWORD}),
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
@@ -302,6 +316,9 @@ impl TestApp {
             .to_string()
     }
 }
+
+/// The password of every staff account the tests make.
+pub const STAFF_PASSWORD: &str = "correct horse battery";
 
 pub fn profile(name: &str, passport: &str) -> Value {
     json!({
