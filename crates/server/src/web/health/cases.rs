@@ -481,56 +481,31 @@ async fn change(
     };
     let typed = Some(form.ends_at.clone()).filter(|s| !s.trim().is_empty());
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let step = match change(&case, t) {
-        Ok(step) => step,
-        Err(problem) => {
-            return case_page(
-                &state,
-                ctx,
-                &officer,
-                &id,
-                unprocessable,
-                typed,
-                vec![problem],
-            )
-            .await
+    let (status, problem) = match change(&case, t) {
+        Err(problem) => (unprocessable, problem),
+        Ok(step) => {
+            let now = state.clock.now();
+            let changed = state
+                .store
+                .change_case(&id, step, officer.id.as_str(), now)
+                .await;
+            match changed {
+                Ok(_) => return see_other(ctx, &back),
+                Err(CaseChangeError::NotFound) => return not_found(ctx, "/health/cases"),
+                Err(CaseChangeError::Store(e)) => return ApiError::internal(e).into_response(),
+                Err(CaseChangeError::WrongStatus(status)) => {
+                    let status_text = t.t(&format!("case-status-{status}"));
+                    let text = t.t1("case-wrong-status", "status", &status_text);
+                    (StatusCode::CONFLICT, (String::new(), text))
+                }
+                Err(CaseChangeError::NotLater) => (
+                    unprocessable,
+                    ("ends_at".to_string(), t.t("case-not-later")),
+                ),
+            }
         }
     };
-    let now = state.clock.now();
-    let problem = match state
-        .store
-        .change_case(&id, step, officer.id.as_str(), now)
-        .await
-    {
-        Ok(_) => return see_other(ctx, &back),
-        Err(CaseChangeError::NotFound) => return not_found(ctx, "/health/cases"),
-        Err(CaseChangeError::Store(e)) => return ApiError::internal(e).into_response(),
-        Err(CaseChangeError::WrongStatus(status)) => (
-            StatusCode::CONFLICT,
-            (
-                String::new(),
-                t.t1(
-                    "case-wrong-status",
-                    "status",
-                    &t.t(&format!("case-status-{status}")),
-                ),
-            ),
-        ),
-        Err(CaseChangeError::NotLater) => (
-            unprocessable,
-            ("ends_at".to_string(), t.t("case-not-later")),
-        ),
-    };
-    case_page(
-        &state,
-        ctx,
-        &officer,
-        &id,
-        problem.0,
-        typed,
-        vec![problem.1],
-    )
-    .await
+    case_page(&state, ctx, &officer, &id, status, typed, vec![problem]).await
 }
 
 pub async fn extend(

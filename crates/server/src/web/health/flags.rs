@@ -196,8 +196,8 @@ pub async fn show(
     flag_page(&state, ctx, &officer, &id, StatusCode::OK, form, vec![]).await
 }
 
-/// Why the store refused a step, as the page says it: (status, input id, message).
-fn refusal(e: &TransitionError, field: &str, t: Texts) -> (StatusCode, String, String) {
+/// Why the store refused a step, as the page says it: (status, (input id, message)).
+fn refusal(e: &TransitionError, field: &str, t: Texts) -> (StatusCode, (String, String)) {
     let (status, id) = match e {
         TransitionError::SameOfficer(_) => (StatusCode::FORBIDDEN, "refused-same-officer"),
         TransitionError::NotSanctionable(_) => (StatusCode::CONFLICT, "refused-not-sanctionable"),
@@ -205,17 +205,14 @@ fn refusal(e: &TransitionError, field: &str, t: Texts) -> (StatusCode, String, S
             (StatusCode::CONFLICT, "refused-not-notified")
         }
         TransitionError::MissingReason(_) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field.into(),
-                t.t("refused-reason-required"),
-            )
+            let text = t.t("refused-reason-required");
+            return (StatusCode::UNPROCESSABLE_ENTITY, (field.into(), text));
         }
         TransitionError::NotAllowed { .. }
         | TransitionError::TimeGoesBackwards { .. }
         | TransitionError::NotRaised => (StatusCode::CONFLICT, "refused-state"),
     };
-    (status, String::new(), t.t(id))
+    (status, (String::new(), t.t(id)))
 }
 
 /// A decision form's step (with the input its note is typed in), or the problem with it.
@@ -234,39 +231,27 @@ async fn apply(
     if !ctx.csrf_ok(&form.csrf) {
         return forged(ctx, &format!("/health/flags/{id}"));
     }
-    let (step, note_field) = match step(&form, Texts::new(ctx.lang)) {
-        Ok(s) => s,
-        Err(problem) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return flag_page(&state, ctx, &officer, &id, status, form, vec![problem]).await;
+    let t = Texts::new(ctx.lang);
+    let (status, problem) = match step(&form, t) {
+        Err(problem) => (StatusCode::UNPROCESSABLE_ENTITY, problem),
+        Ok((step, note_field)) => {
+            let now = state.clock.now();
+            let decided = state
+                .store
+                .decide_flag(&id, &officer.id, &step, now, &sms_text)
+                .await;
+            match decided {
+                Ok(_) => {
+                    state.outbox_wakeup.notify_one();
+                    return see_other(ctx, &format!("/health/flags/{id}"));
+                }
+                Err(FlagStepError::NotFound) => return not_found(ctx, "/health/queue"),
+                Err(FlagStepError::Store(e)) => return ApiError::internal(e).into_response(),
+                Err(FlagStepError::Refused(e)) => refusal(&e, note_field, t),
+            }
         }
     };
-    let now = state.clock.now();
-    match state
-        .store
-        .decide_flag(&id, &officer.id, &step, now, &sms_text)
-        .await
-    {
-        Ok(_) => {
-            state.outbox_wakeup.notify_one();
-            see_other(ctx, &format!("/health/flags/{id}"))
-        }
-        Err(FlagStepError::NotFound) => not_found(ctx, "/health/queue"),
-        Err(FlagStepError::Store(e)) => ApiError::internal(e).into_response(),
-        Err(FlagStepError::Refused(e)) => {
-            let (status, field, text) = refusal(&e, note_field, Texts::new(ctx.lang));
-            flag_page(
-                &state,
-                ctx,
-                &officer,
-                &id,
-                status,
-                form,
-                vec![(field, text)],
-            )
-            .await
-        }
-    }
+    flag_page(&state, ctx, &officer, &id, status, form, vec![problem]).await
 }
 
 fn decision_step(form: &DecisionForm, t: Texts) -> Step {

@@ -169,14 +169,8 @@ pub async fn add(
     let serial = fields.get("serial").map_or("", |s| s.trim()).to_string();
     if !rules::serial_ok(&serial) {
         let errors = vec![("serial".into(), t.t("loaner-serial-invalid"))];
-        return page(
-            &state,
-            ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            serial,
-            errors,
-        )
-        .await;
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        return page(&state, ctx, unprocessable, serial, errors).await;
     }
     match state
         .store
