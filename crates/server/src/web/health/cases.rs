@@ -16,7 +16,7 @@ use propusk_store::{CaseChange, CaseChangeError, CaseRecord, NewCase};
 use serde::Deserialize;
 
 use super::evidence::{flag_view, FlagView};
-use super::page::{forged, local_time, not_found, number, render, see_other, Errors};
+use super::page::{forged, local_time, not_found, number, period, render, see_other, Errors};
 use super::Officer;
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
@@ -39,18 +39,19 @@ pub struct CaseRow {
     pub flags_text: String,
 }
 
+/// A case's status in words.
+fn status_text(status: &str, t: Texts) -> String {
+    t.t(&format!("case-status-{status}"))
+}
+
 fn case_row(c: &CaseSummary, t: Texts) -> CaseRow {
     CaseRow {
         id: c.id.clone(),
         full_name: c.full_name.clone(),
         phone: c.phone.clone(),
         status: c.status.clone(),
-        status_text: t.t(&format!("case-status-{}", c.status)),
-        period: format!(
-            "{} — {}",
-            local_time(c.starts_at, &c.time_zone, t.lang),
-            local_time(c.ends_at, &c.time_zone, t.lang)
-        ),
+        status_text: status_text(&c.status, t),
+        period: period(c.starts_at, c.ends_at, &c.time_zone, t.lang),
         connected: c.monitoring_since.is_some(),
         flags_text: t.t2(
             "cases-flags",
@@ -415,12 +416,8 @@ async fn case_page(
         csrf: ctx.csrf.clone(),
         signed_in: false,
         path: format!("/health/cases/{id}"),
-        status_text: t.t(&format!("case-status-{}", case.status)),
-        period: format!(
-            "{} — {}",
-            local_time(case.starts_at, &case.time_zone, t.lang),
-            local_time(case.ends_at, &case.time_zone, t.lang)
-        ),
+        status_text: status_text(&case.status, t),
+        period: period(case.starts_at, case.ends_at, &case.time_zone, t.lang),
         monitoring_since: case.monitoring_since.map_or_else(
             || t.t("case-not-connected"),
             |s| local_time(s, &case.time_zone, t.lang),
@@ -494,8 +491,7 @@ async fn change(
                 Err(CaseChangeError::NotFound) => return not_found(ctx, "/health/cases"),
                 Err(CaseChangeError::Store(e)) => return ApiError::internal(e).into_response(),
                 Err(CaseChangeError::WrongStatus(status)) => {
-                    let status_text = t.t(&format!("case-status-{status}"));
-                    let text = t.t1("case-wrong-status", "status", &status_text);
+                    let text = t.t1("case-wrong-status", "status", &status_text(&status, t));
                     (StatusCode::CONFLICT, (String::new(), text))
                 }
                 Err(CaseChangeError::NotLater) => (

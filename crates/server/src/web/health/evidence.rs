@@ -10,7 +10,7 @@ use propusk_core::monitoring::geofence::{FixClass, Spread, TrackPoint};
 use propusk_core::monitoring::Evidence;
 use propusk_store::FlagRecord;
 
-use super::page::{duration, local_time};
+use super::page::{duration, local_time, period};
 use crate::web::Texts;
 
 /// One report of a departure's track, as a table row.
@@ -229,11 +229,7 @@ pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, officers: Officers) -> F
         kind_text: t.t(&format!("flag-kind-{kind}")),
         state: flag.state.clone(),
         state_text: t.t(&format!("flag-state-{}", flag.state)),
-        period: format!(
-            "{} — {}",
-            local_time(flag.from, tz, t.lang),
-            local_time(flag.to, tz, t.lang)
-        ),
+        period: period(flag.from, flag.to, tz, t.lang),
         length: duration(flag.from, flag.to, t),
         ongoing: flag.ongoing,
         facts,

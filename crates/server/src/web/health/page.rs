@@ -115,6 +115,15 @@ pub fn local_time(t: Timestamp, time_zone: &str, lang: Lang) -> String {
     t.to_zoned(tz).strftime(format).to_string()
 }
 
+/// From one moment to another on the clocks of `time_zone`, in the reader's style.
+pub fn period(from: Timestamp, to: Timestamp, time_zone: &str, lang: Lang) -> String {
+    format!(
+        "{} — {}",
+        local_time(from, time_zone, lang),
+        local_time(to, time_zone, lang)
+    )
+}
+
 /// A span of time in whole minutes, or hours and minutes, in the reader's language.
 pub fn duration(from: Timestamp, to: Timestamp, t: Texts) -> String {
     let mins = to.duration_since(from).as_secs().max(0) / 60;
