@@ -34,14 +34,21 @@
 //!    neighbours faster than [`GeofenceConfig::max_speed_mps`] (after allowing both fixes'
 //!    accuracy) is an outlier. The newest fix, having no later neighbour yet, is held back
 //!    when it is that far from the one before, until a later report shows which was wrong.
+//!    **Teleports are source errors.** A first fix outside that could only be reached from
+//!    the fix at home before it faster than [`GeofenceConfig::max_leaving_speed_mps`] — a
+//!    Wi-Fi access point that moved with its owner places a phone kilometres away with a
+//!    confident accuracy — is an outlier, and so is every fix at the same place after it.
 //! 6. **Persistence.** A `left_home` flag needs a *run* of fixes clearly outside with no
-//!    fix at home in between: at least [`GeofenceConfig::min_outside_fixes`] of them, the
-//!    first and last at least [`GeofenceConfig::min_outside_duration`] apart — or, for
-//!    phones in battery saving that report every 5–10 minutes, just two that are at least
-//!    [`GeofenceConfig::two_fix_duration`] apart. Multipath jumps last seconds to a couple of
-//!    minutes and are interleaved with good fixes; someone who really left stays out. The
-//!    thresholds are the trade-off between false flags and time to flag; the simulator in
-//!    [`super::simulate`] measures both.
+//!    fix at home in between: at least [`GeofenceConfig::min_outside_fixes`] of them, and
+//!    either *receding* (the newest at least [`GeofenceConfig::receding_m`] farther from
+//!    home than the first: someone walking or driving off) or lasting, the first and last
+//!    at least [`GeofenceConfig::min_outside_duration`] apart (someone who went out and
+//!    stays near). For phones in battery saving that report every 5–10 minutes, two fixes
+//!    at the same place at least [`GeofenceConfig::two_fix_duration`] apart also count.
+//!    Multipath episodes hold one false position, jittering, for seconds to several
+//!    minutes; they neither recede nor last. The thresholds are the trade-off between false
+//!    flags and time to flag; the simulator in [`super::simulate`] and the independent
+//!    generator in `tests/monitoring-traces/` measure both.
 //! 7. **Silence is its own flag.** No report of any kind for
 //!    [`GeofenceConfig::silence_threshold`] or longer is a `no_signal` flag — never a
 //!    departure, and never sanctionable ([`super::FlagKind::may_be_sanctioned`]). A gap in the
@@ -226,21 +233,30 @@ pub struct GeofenceConfig {
     /// reporting every 1–5 minutes, three fixes are the fewest that show a stay rather than
     /// a jump.
     pub min_outside_fixes: usize,
-    /// …and the first and last of them at least this far apart. Default 7 minutes. This is
-    /// the one real trade-off: a multipath episode that holds a consistent false position
-    /// for longer than this looks exactly like a short stay somewhere else, and each minute
-    /// more divides such false flags by about e (episode lengths are roughly exponential, a
-    /// minute on average) while delaying every real flag by a minute. At 7 minutes (with
-    /// [`Self::two_fix_duration`] at 12) the simulator shows 0.01–0.07 % of compliant
-    /// patient-days flagged, 99.8–100 % of real departures flagged, a median of 12.3–12.9
-    /// minutes after they begin (walking out of the fence, the wait for fixes and uploads
-    /// included; six seeds of 10,000 patients).
+    /// …and, unless they recede ([`Self::receding_m`]), the first and last of them at
+    /// least this far apart. Default 11 minutes. This is the one real trade-off for people
+    /// who go out and stay near: a multipath episode that holds a consistent false position
+    /// for longer looks exactly like a short stay somewhere else. Phones lying at home show
+    /// such episodes of up to about 10 minutes (the independent generator's model; the
+    /// core's are a minute long on average), so 11 minutes clears them, while most real
+    /// departures are flagged earlier by receding. Measured figures: `docs/performance.md`.
     pub min_outside_duration: SignedDuration,
-    /// A run of only two fixes clearly outside counts when they are at least this far apart.
-    /// Default 12 minutes: a phone in battery saving (a fix every 5–10 minutes, some of them
-    /// coarse or repeated) may show a 20-minute trip with only two good fixes, while a
-    /// multipath episode holding one false position for 12 minutes is some e⁵ times rarer
-    /// than one holding it for 7.
+    /// A run whose fixes outside show the person moving away — the newest at least this
+    /// much farther from home than the first, beyond both accuracies — needs no minimum
+    /// duration, only [`Self::min_outside_fixes`], metres. Default 150: a multipath
+    /// episode holds one false position (jittering by tens of metres), while someone walking
+    /// or driving off recedes steadily.
+    pub receding_m: f64,
+    /// A first fix outside that could only be reached from the fix at home before it faster
+    /// than this (beyond both accuracies) is not a position but a source error — typically a
+    /// Wi-Fi access point that moved with its owner, placing the phone kilometres away with a
+    /// confident accuracy — and so is every fix at the same place after it, m/s. Default 15:
+    /// no one leaves a building and covers ground faster than 54 km/h on average.
+    pub max_leaving_speed_mps: f64,
+    /// A run of only two fixes clearly outside counts when they are at the same place
+    /// ([`Self::same_place_m`]) and at least this far apart. Default 12 minutes: a phone in
+    /// battery saving (a fix every 5–10 minutes, some of them coarse or repeated) may show a
+    /// 20-minute trip with only two good fixes.
     pub two_fix_duration: SignedDuration,
     /// A gap in usable reports longer than this ends a run, so evidence must be continuous.
     /// Default 30 minutes.
@@ -274,7 +290,9 @@ impl Default for GeofenceConfig {
             accuracy_floor_m: 10.0,
             max_usable_accuracy_m: 100.0,
             min_outside_fixes: 3,
-            min_outside_duration: SignedDuration::from_mins(7),
+            min_outside_duration: SignedDuration::from_mins(11),
+            receding_m: 150.0,
+            max_leaving_speed_mps: 15.0,
             two_fix_duration: SignedDuration::from_mins(12),
             max_run_gap: SignedDuration::from_mins(30),
             max_bridged_gap: SignedDuration::from_hours(2),
@@ -457,6 +475,7 @@ pub fn evaluate(
         }
     }
     mark_outliers(&mut obs, cfg);
+    mark_teleports(&mut obs, cfg);
 
     let mut flags = departures(&obs, radius, now, cfg);
     flags.extend(silences(&obs, monitoring_start, now, cfg));
@@ -499,6 +518,44 @@ fn mark_outliers(obs: &mut [Obs], cfg: &GeofenceConfig) {
     }
 }
 
+fn same_place(a: &Obs, b: &Obs, cfg: &GeofenceConfig) -> bool {
+    distance_m(a.point, b.point) <= a.accuracy + b.accuracy + 2.0 * cfg.same_place_m
+}
+
+/// How far apart two fixes are beyond both their accuracies, metres.
+fn separation(a: &Obs, b: &Obs) -> f64 {
+    (distance_m(a.point, b.point) - a.accuracy - b.accuracy).max(0.0)
+}
+
+/// Rule 5b: positions no one could have reached from home so soon, and the fixes at the
+/// same place after them.
+fn mark_teleports(obs: &mut [Obs], cfg: &GeofenceConfig) {
+    let mut trusted: Option<usize> = None;
+    let mut teleported: Option<usize> = None;
+    for i in 0..obs.len() {
+        if !usable(obs[i].class) {
+            continue;
+        }
+        if let Some(t) = teleported {
+            if same_place(&obs[t], &obs[i], cfg) {
+                obs[i].class = FixClass::Outlier;
+                continue;
+            }
+            teleported = None;
+        }
+        let from_home = trusted.filter(|&p| obs[p].class != FixClass::Outside);
+        if let (FixClass::Outside, Some(p)) = (obs[i].class, from_home) {
+            let secs = obs[i].ts.duration_since(obs[p].ts).as_secs_f64().max(1.0);
+            if separation(&obs[p], &obs[i]) / secs > cfg.max_leaving_speed_mps {
+                obs[i].class = FixClass::Outlier;
+                teleported = Some(i);
+                continue;
+            }
+        }
+        trusted = Some(i);
+    }
+}
+
 /// A stretch of usable reports that began with a fix clearly outside and has not met a fix
 /// at home or a long gap.
 struct Run {
@@ -506,6 +563,9 @@ struct Run {
     last_outside: usize,
     outside: usize,
     last_seen: Timestamp,
+    /// Whether a fix outside was clearly farther than the first (see
+    /// [`GeofenceConfig::receding_m`]).
+    receded: bool,
 }
 
 /// Rule 6: runs of fixes clearly outside, kept when persistent.
@@ -515,15 +575,14 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         let span = obs[run.last_outside]
             .ts
             .duration_since(obs[run.first_outside].ts);
-        let persistent = (run.outside >= cfg.min_outside_fixes.max(1)
-            && span >= cfg.min_outside_duration)
-            || (run.outside >= 2 && span >= cfg.two_fix_duration);
+        let enough = run.outside >= cfg.min_outside_fixes.max(1);
+        let stay = run.outside >= 2
+            && span >= cfg.two_fix_duration
+            && same_place(&obs[run.first_outside], &obs[run.last_outside], cfg);
+        let persistent = (enough && (run.receded || span >= cfg.min_outside_duration)) || stay;
         if persistent {
             flags.push(departure_flag(obs, &run, radius, ongoing, cfg));
         }
-    };
-    let same_place = |a: &Obs, b: &Obs| {
-        distance_m(a.point, b.point) <= a.accuracy + b.accuracy + 2.0 * cfg.same_place_m
     };
     let mut run: Option<Run> = None;
     for (i, o) in obs.iter().enumerate().filter(|(_, o)| usable(o.class)) {
@@ -531,14 +590,18 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
             let gap = o.ts.duration_since(r.last_seen);
             let bridged = o.class == FixClass::Outside
                 && gap <= cfg.max_bridged_gap
-                && same_place(&obs[r.last_outside], o);
+                && same_place(&obs[r.last_outside], o, cfg);
             gap > cfg.max_run_gap && !bridged
         };
+
         if let Some(r) = run.take_if(broken) {
             close(r, false);
         }
         match (o.class, &mut run) {
             (FixClass::Outside, Some(r)) => {
+                let first = &obs[r.first_outside];
+                r.receded |=
+                    (o.distance - o.accuracy) - (first.distance + first.accuracy) >= cfg.receding_m;
                 r.last_outside = i;
                 r.outside += 1;
                 r.last_seen = o.ts;
@@ -549,6 +612,7 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
                     last_outside: i,
                     outside: 1,
                     last_seen: o.ts,
+                    receded: false,
                 });
             }
             (FixClass::Edge, Some(r)) => r.last_seen = o.ts,

@@ -225,12 +225,13 @@ fn a_repeated_fix_is_one_observation() {
 
 #[test]
 fn an_out_and_back_spike_does_not_split_a_departure() {
-    // Fast reporting (every 10 s) 1.5 km away, with one fix "at home" in between that
-    // could only be reached at ~150 m/s.
-    let mut fixes = at_home(0.0, 30.0, 1.0);
-    fixes.extend((0..60).map(|i| fix(31.0 + f64::from(i) / 6.0, 1500.0 + f64::from(i % 4), 6.0)));
+    // Home until minute 20; from 31, after the trip (the app killed on the way), fast
+    // reporting (every 10 s) 1.5 km away, with one fix "at home" in between that could only
+    // be reached at ~150 m/s.
+    let mut fixes = at_home(0.0, 20.0, 1.0);
+    fixes.extend((0..90).map(|i| fix(31.0 + f64::from(i) / 6.0, 1500.0 + f64::from(i % 4), 6.0)));
     fixes.push(fix(31.0 + 4.0 / 6.0 + 0.05, 12.0, 10.0));
-    fixes.extend(at_home(45.0, 60.0, 1.0));
+    fixes.extend(at_home(50.0, 60.0, 1.0));
     let flags = evaluate_at(&fixes, 60.0);
     assert_eq!(flags.len(), 1, "{flags:?}");
     assert_eq!(track(&flags[0]).outliers, 1);
@@ -313,6 +314,36 @@ fn a_long_gap_ends_a_run() {
     fixes.extend([30.0, 32.0, 34.0, 55.0, 57.0, 59.0].map(|m| fix(m, 500.0 + m, 10.0)));
     fixes.extend(at_home(61.0, 100.0, 2.0));
     assert_eq!(evaluate_at(&fixes, 100.0).len(), 1);
+}
+
+#[test]
+fn someone_walking_away_is_flagged_before_the_minimum_duration() {
+    // Out of the fence and receding at a brisk walk, a fix a minute: 200, 300, 400 m.
+    let cfg = GeofenceConfig::default();
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend([31.0, 32.0, 33.0].map(|m| fix(m, 200.0 + 100.0 * (m - 31.0), 8.0)));
+    let flags = of_kind(&evaluate_at(&fixes, 33.5), FlagKind::LeftHome).len();
+    assert_eq!(flags, 1);
+    assert!(SignedDuration::from_mins(2) < cfg.min_outside_duration);
+    // The same three fixes holding one position (a multipath episode) are not enough yet.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend([31.0, 32.0, 33.0].map(|m| fix(m, 280.0 + 10.0 * (m - 31.0), 8.0)));
+    assert!(evaluate_at(&fixes, 33.5).is_empty());
+}
+
+#[test]
+fn a_position_reached_from_home_impossibly_fast_is_a_source_error() {
+    // A Wi-Fi access point that moved 7 km away with its owner: the phone, at home a minute
+    // ago, reports it confidently for 20 minutes, then home again.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend((0..20).map(|i| fix(31.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(51.0, 70.0, 1.0));
+    assert!(evaluate_at(&fixes, 70.0).is_empty());
+    // Reached at a plausible pace (after a 20-minute silence), the same stay is a departure.
+    let mut fixes = at_home(0.0, 11.0, 1.0);
+    fixes.extend((0..20).map(|i| fix(31.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(51.0, 70.0, 1.0));
+    assert_eq!(evaluate_at(&fixes, 70.0).len(), 1);
 }
 
 #[test]

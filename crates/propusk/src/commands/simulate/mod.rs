@@ -100,6 +100,10 @@ struct MonitoringArgs {
     /// Concurrent HTTP requests.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Replay the patient-days through the core's evaluator alone, without the service: the
+    /// same figures in seconds (for tuning; the acceptance is measured through the API).
+    #[arg(long)]
+    core_only: bool,
 }
 
 pub async fn run(args: SimulateArgs) -> Result<()> {
@@ -305,6 +309,9 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         None => None,
     };
     let patients = traced.as_ref().map_or(args.patients, Vec::len);
+    if args.core_only {
+        return core_only(&args, traced.as_deref(), violator_share);
+    }
     let wall = Instant::now();
 
     let database = ScratchDb::prepare(args.database_url.as_deref(), "simulate").await?;
@@ -652,6 +659,44 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
             "differ (see above)"
         }
     );
+    Ok(())
+}
+
+/// `--core-only`: the evaluator alone over the same patient-days, with the false flags and
+/// misses listed per patient.
+fn core_only(args: &MonitoringArgs, traced: Option<&[traces::TraceDay]>, share: f64) -> Result<()> {
+    let scenario = Scenario {
+        seed: args.seed,
+        patients: args.patients,
+        violator_share: share,
+        ..Scenario::default()
+    };
+    let day_start = scenario.day_start;
+    let days: Vec<PatientDay> = match traced {
+        Some(t) => t
+            .iter()
+            .map(|d| d.starting_at(day_start))
+            .collect::<Result<_>>()?,
+        None => (0..scenario.patients)
+            .map(|i| generate_patient(&scenario, i))
+            .collect(),
+    };
+    let cfg = ReplayConfig::default();
+    let outcomes: Vec<Outcome> = days.iter().map(|d| replay(d, day_start, &cfg)).collect();
+    for o in &outcomes {
+        let missed = o
+            .departures
+            .iter()
+            .filter(|(observable, first)| *observable && first.is_none())
+            .count();
+        if o.false_flags > 0 || missed > 0 {
+            println!(
+                "patient {}: {} false left_home episode(s), {} observable departure(s) missed",
+                o.index, o.false_flags, missed
+            );
+        }
+    }
+    print_report("core only", &score(&outcomes));
     Ok(())
 }
 
