@@ -547,6 +547,8 @@ schemas["CaseRequest"] = obj({
     "ends_at": {**DT, "description": "After `starts_at`, at most 60 days later. Monitoring stops here."},
     "time_zone": {"type": "string", "default": "Europe/Moscow",
                   "description": "IANA name; the patient's SMS show times on these clocks."},
+    "lang": {"type": "string", "enum": ["ru", "en"], "default": "ru",
+             "description": "The language of the patient's SMS."},
 }, required=["phone", "full_name", "home", "starts_at", "ends_at"])
 schemas["CaseCreated"] = obj({
     "id": UUID,
@@ -588,6 +590,7 @@ schemas["Case"] = obj({
     "status": {"type": "string", "enum": ["active", "ended", "closed"]},
     "phone": {"type": "string"}, "full_name": {"type": "string"}, "home": S("Home"),
     "radius_m": {"type": "number"}, "time_zone": {"type": "string"},
+    "lang": {"type": "string", "enum": ["ru", "en"], "description": "The language of the patient's SMS."},
     "starts_at": DT, "ends_at": DT,
     "monitoring_since": nullable({**DT, "description": "When the first device enrolled."}),
     "created_by": {"type": "string"},

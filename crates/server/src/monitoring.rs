@@ -21,11 +21,12 @@ use crate::state::AppState;
 /// hours of silence, so a minute's delay in noticing it does not matter.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-/// A patient SMS in Russian on the case's clocks (cases carry no language; the patient's
-/// phone number is Russian).
-pub fn sms_text(sms: &PatientSms, time_zone: &str) -> String {
+/// A patient SMS in the case's language (`ru` or `en`, chosen when the case was opened) on
+/// the case's clocks.
+pub fn sms_text(sms: &PatientSms, time_zone: &str, lang: &str) -> String {
     let tz = TimeZone::get(time_zone).unwrap_or(TimeZone::UTC);
-    propusk_sms::monitoring::patient(propusk_sms::Lang::Ru, &tz, sms)
+    let lang = propusk_sms::Lang::parse(lang).unwrap_or_default();
+    propusk_sms::monitoring::patient(lang, &tz, sms)
 }
 
 /// The geofence parameters the service evaluates with (the simulator's measured defaults).

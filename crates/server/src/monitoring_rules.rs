@@ -12,6 +12,16 @@ use rand::RngCore;
 pub const MAX_CASE: SignedDuration = SignedDuration::from_hours(60 * 24);
 /// A case's clocks when none is named.
 pub const DEFAULT_TIME_ZONE: &str = "Europe/Moscow";
+
+/// The language of a patient's SMS from a case form or request: exactly `ru` or `en`; none
+/// given is Russian.
+pub fn sms_lang(code: Option<&str>) -> Option<propusk_sms::Lang> {
+    match code.map(str::trim) {
+        None | Some("") | Some("ru") => Some(propusk_sms::Lang::Ru),
+        Some("en") => Some(propusk_sms::Lang::En),
+        Some(_) => None,
+    }
+}
 /// A case's radius around home when none is given.
 pub const DEFAULT_RADIUS_M: f64 = 100.0;
 /// The longest home address, in characters.

@@ -28,19 +28,21 @@ fn mins(n: i64) -> SignedDuration {
 
 /// A case opened by `officer` for `patient_phone`, starting now for two weeks.
 async fn open_case(app: &TestApp, officer: &str, patient_phone: &str) -> (String, String) {
-    let now = app.state.clock.now();
+    open_case_with(app, officer, patient_phone, json!({})).await
+}
+
+/// The same, with some fields of the request replaced by those of `extra`.
+async fn open_case_with(
+    app: &TestApp,
+    officer: &str,
+    patient_phone: &str,
+    extra: Value,
+) -> (String, String) {
     let r = app
         .post(
             "/api/v1/cases",
             Some(officer),
-            json!({
-                "phone": patient_phone,
-                "full_name": "Сидорова Анна Павловна",
-                "home": {"address": "Москва, ул. Тверская, д. 1", "lat": HOME.0, "lon": HOME.1},
-                "radius_m": 50,
-                "starts_at": now.to_string(),
-                "ends_at": (now + SignedDuration::from_hours(14 * 24)).to_string(),
-            }),
+            case_request(app, patient_phone, extra),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -49,6 +51,22 @@ async fn open_case(app: &TestApp, officer: &str, patient_phone: &str) -> (String
         body["id"].as_str().unwrap().to_string(),
         body["enrollment_code"].as_str().unwrap().to_string(),
     )
+}
+
+fn case_request(app: &TestApp, patient_phone: &str, extra: Value) -> Value {
+    let now = app.state.clock.now();
+    let mut body = json!({
+        "phone": patient_phone,
+        "full_name": "Сидорова Анна Павловна",
+        "home": {"address": "Москва, ул. Тверская, д. 1", "lat": HOME.0, "lon": HOME.1},
+        "radius_m": 50,
+        "starts_at": now.to_string(),
+        "ends_at": (now + SignedDuration::from_hours(14 * 24)).to_string(),
+    });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        body[k] = v.clone();
+    }
+    body
 }
 
 async fn enroll(app: &TestApp, code: &str) -> String {
@@ -280,6 +298,40 @@ async fn noisy_scenario(app: &TestApp) {
     assert!(flags_of(&c, "left_home").is_empty(), "{c}");
     assert!(flags_of(&c, "no_signal").is_empty(), "{c}");
     assert!(app.sms_to(&patient).is_empty());
+}
+
+on_every_backend!(patient_sms_in_the_case_language, sms_language_scenario);
+async fn sms_language_scenario(app: &TestApp) {
+    let officer = app.staff("health-lang", Role::Health).await;
+    let patient = phone();
+    let r = app
+        .post(
+            "/api/v1/cases",
+            Some(&officer),
+            case_request(app, &patient, json!({"lang": "de"})),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    assert_eq!(p["field"], "lang");
+
+    let (id, code) = open_case_with(app, &officer, &patient, json!({"lang": "en"})).await;
+    assert_eq!(case(app, &officer, &id).await["lang"], "en");
+    let device = enroll(app, &code).await;
+    let t0 = app.state.clock.now();
+    app.state.clock.advance(100 * 60);
+    // Home for 30 minutes, then 600 m away for 40.
+    let fixes: Vec<Value> = (1..=35)
+        .map(|k| {
+            let jitter = (k % 5) as f64 * 7.0;
+            match k {
+                16.. => fix(t0 + mins(2 * k), 600.0 + jitter, 150.0, 10.0),
+                _ => fix(t0 + mins(2 * k), 10.0 - jitter, -5.0 + jitter, 20.0),
+            }
+        })
+        .collect();
+    upload(app, &device, &fixes).await;
+    let sms = app.wait_sms(&patient, "away from home").await;
+    assert!(sms.contains("This is not a fine"), "{sms}");
 }
 
 on_every_backend!(departure_decision_and_appeal, departure_scenario);

@@ -19,6 +19,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0003_monitoring",
         include_str!("../migrations/sqlite/0003_monitoring.sql"),
     ),
+    (
+        "0004_case_lang",
+        include_str!("../migrations/sqlite/0004_case_lang.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -32,6 +36,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0003_monitoring",
         include_str!("../migrations/postgres/0003_monitoring.sql"),
+    ),
+    (
+        "0004_case_lang",
+        include_str!("../migrations/postgres/0004_case_lang.sql"),
     ),
 ];
 

@@ -44,9 +44,9 @@ use crate::{audit, new_id, secs, ts, Backend, Result, Store, StoreError};
 /// backends' limits; see `ingest_fixes` on why not more).
 const INSERT_CHUNK: usize = 250;
 
-/// Renders a patient SMS in the case's time zone (an IANA name). The server passes the SMS
-/// crate's texts; the store stays free of wording.
-pub type SmsText<'a> = &'a (dyn Fn(&PatientSms, &str) -> String + Send + Sync);
+/// Renders a patient SMS in the case's time zone (an IANA name) and language (`ru` or `en`).
+/// The server passes the SMS crate's texts; the store stays free of wording.
+pub type SmsText<'a> = &'a (dyn Fn(&PatientSms, &str, &str) -> String + Send + Sync);
 
 /// A case as a health officer opens it.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +58,8 @@ pub struct NewCase {
     pub radius_m: f64,
     /// IANA name, e.g. `Europe/Moscow`.
     pub time_zone: String,
+    /// The language of the patient's SMS: `ru` or `en`.
+    pub lang: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
 }
@@ -74,6 +76,8 @@ pub struct CaseRecord {
     pub home: Option<GeoPoint>,
     pub radius_m: f64,
     pub time_zone: String,
+    /// The language of the patient's SMS: `ru` or `en`.
+    pub lang: String,
     pub starts_at: Timestamp,
     /// The end of monitoring (moved earlier when a case is ended early).
     pub ends_at: Timestamp,
@@ -198,7 +202,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 const CASE_COLUMNS: &str = "id, phone, full_name, home_address, home_lat, home_lon, radius_m, \
      time_zone, starts_at, ends_at, status, created_by, created_at, monitoring_since, ended_at, \
-     closed_at, purged_at, purged_fixes";
+     closed_at, purged_at, purged_fixes, lang";
 
 fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
     let opt =
@@ -219,6 +223,7 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         },
         radius_m: row.try_get("radius_m")?,
         time_zone: row.try_get("time_zone")?,
+        lang: row.try_get("lang")?,
         starts_at: ts(row.try_get("starts_at")?),
         ends_at: ts(row.try_get("ends_at")?),
         status: row.try_get("status")?,
@@ -355,7 +360,7 @@ pub(crate) async fn raise_in(
     .await?;
     append_event(tx, &id, 1, &t.event).await?;
     for sms in &t.notifications {
-        let body = text(sms, &case.time_zone);
+        let body = text(sms, &case.time_zone, &case.lang);
         outbox::enqueue(
             tx,
             &raised_key(&id),
@@ -549,8 +554,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO monitoring_cases (id, phone, full_name, home_address, home_lat, home_lon, \
              radius_m, time_zone, starts_at, ends_at, status, enrollment_code_hash, case_seed, \
-             created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $12, $13, $14)",
+             created_by, created_at, lang) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $12, $13, $14, $15)",
         )
         .bind(&id)
         .bind(&case.phone)
@@ -566,6 +571,7 @@ impl Store {
         .bind(new_id())
         .bind(created_by)
         .bind(secs(now))
+        .bind(&case.lang)
         .execute(&mut *tx)
         .await?;
         audit::append(&mut tx, created_by, "monitoring.case.create", &id, "", now).await?;
@@ -1021,14 +1027,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let (phone, tz): (String, String) =
-            sqlx::query_as("SELECT phone, time_zone FROM monitoring_cases WHERE id = $1")
+        let (phone, tz, lang): (String, String, String) =
+            sqlx::query_as("SELECT phone, time_zone, lang FROM monitoring_cases WHERE id = $1")
                 .bind(&case_id)
                 .fetch_one(&mut *tx)
                 .await?;
         for (i, sms) in t.notifications.iter().enumerate() {
             let key = format!("flag:{flag_id}:{seq}:{i}");
-            outbox::enqueue(&mut tx, &key, &phone, &text(sms, &tz), SmsKind::Notice, now).await?;
+            outbox::enqueue(
+                &mut tx,
+                &key,
+                &phone,
+                &text(sms, &tz, &lang),
+                SmsKind::Notice,
+                now,
+            )
+            .await?;
         }
         let detail = serde_json::to_string(&t.event).unwrap_or_default();
         audit::append(

@@ -42,7 +42,7 @@ async fn drop_db(base: &str, name: &str) {
         .unwrap();
 }
 
-fn text(sms: &PatientSms, _tz: &str) -> String {
+fn text(sms: &PatientSms, _tz: &str, _lang: &str) -> String {
     format!("{sms:?}")
 }
 
@@ -58,6 +58,7 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
             home,
             radius_m: 50.0,
             time_zone: "Europe/Moscow".into(),
+            lang: "ru".into(),
             starts_at: now,
             ends_at: now + SignedDuration::from_hours(24 * 14),
         };

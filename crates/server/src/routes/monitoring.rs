@@ -149,6 +149,7 @@ fn case_json(case: &CaseRecord) -> Value {
         })),
         "radius_m": case.radius_m,
         "time_zone": case.time_zone,
+        "lang": case.lang,
         "starts_at": case.starts_at.to_string(),
         "ends_at": case.ends_at.to_string(),
         "monitoring_since": case.monitoring_since.map(|t| t.to_string()),
@@ -176,6 +177,8 @@ struct CaseInput {
     starts_at: String,
     ends_at: String,
     time_zone: Option<String>,
+    /// The language of the patient's SMS.
+    lang: Option<String>,
 }
 
 impl CaseInput {
@@ -231,10 +234,20 @@ impl CaseInput {
             )
             .with("field", "time_zone"));
         }
+        let Some(sms_lang) = rules::sms_lang(self.lang.as_deref()) else {
+            return Err(unprocessable(
+                "invalid_field",
+                "Язык SMS пациенту: ru или en.".into(),
+                "The language of the patient's SMS: ru or en.".into(),
+                lang,
+            )
+            .with("field", "lang"));
+        };
         let starts_at = parse_time(&self.starts_at, "starts_at", lang)?;
         let ends_at = parse_time(&self.ends_at, "ends_at", lang)?;
         check_period(starts_at, ends_at, lang)?;
         Ok(NewCase {
+            lang: sms_lang.code().to_string(),
             phone: phone.as_str().to_string(),
             full_name: name.as_str().to_string(),
             home_address: address.to_string(),

@@ -419,6 +419,7 @@ async fn prepare_phones(
                         .map_err(|e| anyhow::anyhow!("home: {e}"))?,
                     radius_m: 100.0,
                     time_zone: "Europe/Moscow".into(),
+                    lang: "ru".into(),
                     starts_at,
                     ends_at,
                 };

@@ -131,6 +131,8 @@ pub struct CaseForm {
     ends_at: String,
     #[serde(default)]
     time_zone: String,
+    #[serde(default)]
+    sms_lang: String,
 }
 
 #[derive(Template)]
@@ -224,6 +226,10 @@ fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
     let tz = TimeZone::get(zone)
         .map_err(|_| fail("time_zone", t.t1("case-zone-invalid", "zone", zone)))
         .ok();
+    let sms_lang = rules::sms_lang(Some(&form.sms_lang));
+    if sms_lang.is_none() {
+        fail("sms_lang", t.t("case-sms-lang-invalid"));
+    }
     let tz_or_utc = tz.clone().unwrap_or(TimeZone::UTC);
     let starts_at = parse_local(&form.starts_at, &tz_or_utc);
     let ends_at = parse_local(&form.ends_at, &tz_or_utc);
@@ -238,16 +244,18 @@ fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
             fail("ends_at", t.t("case-period-invalid"));
         }
     }
-    match (phone, name, address, home, tz, starts_at, ends_at) {
+    match (phone, name, address, home, tz, sms_lang, starts_at, ends_at) {
         (
             Some(phone),
             Some(name),
             Some(address),
             Some(home),
             Some(_),
+            Some(sms_lang),
             Some(starts_at),
             Some(ends_at),
         ) if errors.is_empty() => Ok(NewCase {
+            lang: sms_lang.code().to_string(),
             phone: phone.as_str().to_string(),
             full_name: name.as_str().to_string(),
             home_address: address.to_string(),
