@@ -30,7 +30,9 @@ use propusk_core::monitoring::case::{
     Actor, Event, FlagCase, OfficerId, PatientSms, Sanction, TransitionError,
 };
 use propusk_core::monitoring::checkins::CheckinConfig;
-use propusk_core::monitoring::geofence::{evaluate, Fix, Geofence, GeofenceConfig};
+use propusk_core::monitoring::geofence::{
+    context_start, evaluate, opens_away, Fix, Geofence, GeofenceConfig,
+};
 use propusk_core::monitoring::{reconcile, Flag, FlagKind, KnownFlag, Reconciled};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -463,10 +465,34 @@ async fn evaluate_known_in(
         .first()
         .filter(|(t, ..)| *t < window_secs)
         .map_or(start, |(t, ..)| start.max(ts(*t)));
-    let fixes: Vec<Fix> = rows
-        .into_iter()
-        .filter_map(|(t, lat, lon, acc)| Fix::from_parts(ts(t), lat, lon, acc).ok())
-        .collect();
+    let as_fixes = |rows: Vec<(i64, f64, f64, f64)>| -> Vec<Fix> {
+        rows.into_iter()
+            .filter_map(|(t, lat, lon, acc)| Fix::from_parts(ts(t), lat, lon, acc).ok())
+            .collect()
+    };
+    let mut fixes = as_fixes(rows);
+    let mut evaluation_start = evaluation_start;
+    // A window that opens away from home also reads back to the last fix at home, so the
+    // evaluator sees how the phone got there (the core's `context_start`).
+    if let Some(first) = fixes.first().filter(|_| opens_away(&fence, &fixes, cfg)) {
+        let earlier: Vec<(i64, f64, f64, f64)> = sqlx::query_as(
+            "SELECT ts, lat, lon, accuracy_m FROM location_fixes WHERE case_id = $1 \
+             AND ts >= $2 AND ts < $3 ORDER BY ts",
+        )
+        .bind(&case.id)
+        .bind(secs(first.ts() - cfg.max_context))
+        .bind(secs(first.ts()))
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut all = as_fixes(earlier);
+        let before = all.len();
+        all.append(&mut fixes);
+        let from = context_start(&fence, &all, before, cfg.max_context, cfg);
+        fixes = all.split_off(from);
+        if let Some(f) = fixes.first() {
+            evaluation_start = evaluation_start.min(start.max(f.ts()));
+        }
+    }
     let fresh = evaluate(&fence, &fixes, evaluation_start, until, cfg);
     let mut raised = 0;
     for step in reconcile(&known, fresh) {

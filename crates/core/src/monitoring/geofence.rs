@@ -73,7 +73,9 @@
 //! The server need not pass a case's whole history: passing the reports from some moment on
 //! (an hour or more before the oldest report in the new batch), plus the single report just
 //! before that moment so that silences are measured from it, gives the same flags for that
-//! window; [`super::reconcile`] joins them to the stored ones.
+//! window; [`super::reconcile`] joins them to the stored ones. A window that opens away from
+//! home ([`opens_away`]) is read back to the last fix at home ([`context_start`]), so that a
+//! run is always seen from its beginning and a teleport against the fix before it.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -253,11 +255,17 @@ pub struct GeofenceConfig {
     /// confident accuracy — and so is every fix at the same place after it, m/s. Default 15:
     /// no one leaves a building and covers ground faster than 54 km/h on average.
     pub max_leaving_speed_mps: f64,
-    /// A run of only two fixes clearly outside counts when they are at the same place
-    /// ([`Self::same_place_m`]) and at least this far apart. Default 12 minutes: a phone in
-    /// battery saving (a fix every 5–10 minutes, some of them coarse or repeated) may show a
-    /// 20-minute trip with only two good fixes.
+    /// A run of only two fixes clearly outside counts when they are at least this far apart
+    /// and either at the same place ([`Self::same_place_m`]) or both beyond
+    /// [`Self::beyond_multipath_m`]. Default 12 minutes: a phone in battery saving (a fix
+    /// every 5–10 minutes, some of them coarse or repeated) may show a 20-minute trip with
+    /// only two good fixes.
     pub two_fix_duration: SignedDuration,
+    /// Farther from home than this (beyond its accuracy), a confident fix is not indoor
+    /// multipath, metres. Default 1,000: reflections move a position by tens to a few
+    /// hundred metres; a fix kilometres off is a real trip or a source error, which rule 5b
+    /// catches.
+    pub beyond_multipath_m: f64,
     /// A gap in usable reports longer than this ends a run, so evidence must be continuous.
     /// Default 30 minutes.
     pub max_run_gap: SignedDuration,
@@ -274,6 +282,9 @@ pub struct GeofenceConfig {
     /// No report at all for this long is a `no_signal` flag. Default 2 hours: phones in
     /// power-saving mode report less often at night, but not less than hourly.
     pub silence_threshold: SignedDuration,
+    /// How far back [`context_start`] looks for the fix at home before a window that opens
+    /// away from home. Default 12 hours.
+    pub max_context: SignedDuration,
     /// Reports stamped later than the evaluation time by more than this are ignored (a wrong
     /// phone clock). Default 5 minutes.
     pub max_clock_skew: SignedDuration,
@@ -294,11 +305,13 @@ impl Default for GeofenceConfig {
             receding_m: 150.0,
             max_leaving_speed_mps: 15.0,
             two_fix_duration: SignedDuration::from_mins(12),
+            beyond_multipath_m: 1_000.0,
             max_run_gap: SignedDuration::from_mins(30),
             max_bridged_gap: SignedDuration::from_hours(2),
             same_place_m: 50.0,
             max_speed_mps: 50.0,
             silence_threshold: SignedDuration::from_hours(2),
+            max_context: SignedDuration::from_hours(12),
             max_clock_skew: SignedDuration::from_mins(5),
             track_points: 40,
         }
@@ -419,6 +432,61 @@ fn metres(x: f64) -> u32 {
     x.round() as u32
 }
 
+/// Rules 1–3: how a fix reads on its own, before it is compared with its neighbours.
+fn classify(f: &Fix, fence: &Geofence, cfg: &GeofenceConfig) -> FixClass {
+    let radius = fence.radius_m.max(cfg.min_effective_radius_m);
+    let distance = distance_m(fence.home, f.point);
+    let accuracy = f.accuracy_m.max(cfg.accuracy_floor_m);
+    if f.accuracy_m > cfg.max_usable_accuracy_m {
+        FixClass::Coarse
+    } else if distance - accuracy <= radius {
+        FixClass::Inside
+    } else if distance - accuracy > radius + cfg.outside_margin_m {
+        FixClass::Outside
+    } else {
+        FixClass::Edge
+    }
+}
+
+/// Where a window of `fixes` (sorted by time) must start so that [`evaluate`] sees how the
+/// phone got to where the window finds it: `from`, or, when the window begins away from
+/// home, the last fix at or near home before it, looking back at most `limit`
+/// ([`GeofenceConfig::max_context`] in service). A run's
+/// first fix outside is judged against the fix before it (rule 5b) and a run needs its
+/// beginning (rule 6), so a window that opens in the middle of one would misread it.
+pub fn context_start(
+    fence: &Geofence,
+    fixes: &[Fix],
+    from: usize,
+    limit: SignedDuration,
+    cfg: &GeofenceConfig,
+) -> usize {
+    let from = from.min(fixes.len());
+    if !opens_away(fence, &fixes[from..], cfg) {
+        return from;
+    }
+    let at_home = |f: &Fix| matches!(classify(f, fence, cfg), FixClass::Inside | FixClass::Edge);
+    let earliest = fixes[from].ts.checked_sub(limit).unwrap_or(Timestamp::MIN);
+    let mut i = from;
+    while i > 0 && fixes[i - 1].ts >= earliest {
+        i -= 1;
+        if at_home(&fixes[i]) {
+            break;
+        }
+    }
+    i
+}
+
+/// Whether the first fix of `fixes` (sorted by time) that says anything is away from home:
+/// then a window starting there needs earlier context ([`context_start`]).
+pub fn opens_away(fence: &Geofence, fixes: &[Fix], cfg: &GeofenceConfig) -> bool {
+    fixes
+        .iter()
+        .map(|f| classify(f, fence, cfg))
+        .find(|c| *c != FixClass::Coarse)
+        .is_some_and(|c| c == FixClass::Outside)
+}
+
 /// The flags the reports support at `now`, sorted by start.
 ///
 /// Reports before `monitoring_start` are ignored, as are reports stamped more than
@@ -442,15 +510,7 @@ pub fn evaluate(
         .map(|f| {
             let distance = distance_m(fence.home, f.point);
             let accuracy = f.accuracy_m.max(cfg.accuracy_floor_m);
-            let class = if f.accuracy_m > cfg.max_usable_accuracy_m {
-                FixClass::Coarse
-            } else if distance - accuracy <= radius {
-                FixClass::Inside
-            } else if distance - accuracy > radius + cfg.outside_margin_m {
-                FixClass::Outside
-            } else {
-                FixClass::Edge
-            };
+            let class = classify(f, fence, cfg);
             Obs {
                 ts: f.ts,
                 point: f.point,
@@ -504,9 +564,13 @@ fn mark_outliers(obs: &mut [Obs], cfg: &GeofenceConfig) {
                 (Some(p), Some(n)) => fast(p, this) && fast(this, n),
                 // The newest fix: held back while it disagrees with the one before.
                 (Some(p), None) => fast(p, this),
-                // The oldest: an outlier if the next two agree with each other but not it.
+                // The oldest: an outlier if the next two agree with each other but not it —
+                // unless it is at home, which is where a window's context must come from
+                // (the two after it may be a teleport, rule 5b).
                 (None, Some(n)) => {
-                    fast(this, n) && idx.get(k + 2).is_some_and(|&m| !fast(n, &obs[m]))
+                    this.class == FixClass::Outside
+                        && fast(this, n)
+                        && idx.get(k + 2).is_some_and(|&m| !fast(n, &obs[m]))
                 }
                 (None, None) => false,
             }
@@ -576,9 +640,11 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
             .ts
             .duration_since(obs[run.first_outside].ts);
         let enough = run.outside >= cfg.min_outside_fixes.max(1);
+        let (first, last) = (&obs[run.first_outside], &obs[run.last_outside]);
+        let far = |o: &Obs| o.distance - o.accuracy >= cfg.beyond_multipath_m;
         let stay = run.outside >= 2
             && span >= cfg.two_fix_duration
-            && same_place(&obs[run.first_outside], &obs[run.last_outside], cfg);
+            && (same_place(first, last, cfg) || (far(first) && far(last)));
         let persistent = (enough && (run.receded || span >= cfg.min_outside_duration)) || stay;
         if persistent {
             flags.push(departure_flag(obs, &run, radius, ongoing, cfg));

@@ -470,3 +470,50 @@ proptest! {
         prop_assert_eq!(evaluate_at(&shuffled, 180.0), expected);
     }
 }
+
+#[test]
+fn a_window_opening_away_from_home_reads_back_to_the_last_fix_at_home() {
+    let cfg = GeofenceConfig::default();
+    // At home until 30, then a moved access point 7 km away for 30 minutes.
+    let mut fixes = at_home(0.0, 31.0, 1.0);
+    let last_home = fixes.len() - 1;
+    fixes.extend((0..30).map(|i| fix(31.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    let inside_cluster = last_home + 10;
+    let start = context_start(&fence(), &fixes, inside_cluster, cfg.max_context, &cfg);
+    assert_eq!(start, last_home);
+    // Read from the middle of the cluster, the teleport is invisible and looks like a stay;
+    // with the context, it is a source error.
+    let window = |from: usize| evaluate(&fence(), &fixes[from..], t0(), at(61.0), &cfg);
+    assert_eq!(
+        of_kind(&window(inside_cluster), FlagKind::LeftHome).len(),
+        1
+    );
+    assert!(of_kind(&window(start), FlagKind::LeftHome).is_empty());
+    // A window opening at home needs nothing earlier; nor does one beyond the limit.
+    assert_eq!(context_start(&fence(), &fixes, 5, cfg.max_context, &cfg), 5);
+    let short = SignedDuration::from_mins(3);
+    assert_eq!(
+        context_start(&fence(), &fixes, inside_cluster, short, &cfg),
+        inside_cluster - 3
+    );
+}
+
+#[test]
+fn two_fixes_far_away_are_a_trip_even_at_different_places() {
+    // A phone in battery saving: one fix 2.2 km away, one 1.3 km away 14 minutes later (on
+    // the way back), nothing else usable.
+    let mut fixes = at_home(0.0, 20.0, 5.0);
+    fixes.push(fix(38.0, 2200.0, 15.0));
+    fixes.push(fix(52.0, 1300.0, 16.0));
+    fixes.extend(at_home(60.0, 90.0, 5.0));
+    assert_eq!(
+        of_kind(&evaluate_at(&fixes, 90.0), FlagKind::LeftHome).len(),
+        1
+    );
+    // Two fixes a few hundred metres off in different directions are not.
+    let mut fixes = at_home(0.0, 20.0, 5.0);
+    fixes.push(fix_towards(38.0, 400.0, 0.0, 15.0));
+    fixes.push(fix_towards(52.0, 420.0, 2.0, 16.0));
+    fixes.extend(at_home(60.0, 90.0, 5.0));
+    assert!(evaluate_at(&fixes, 90.0).is_empty());
+}

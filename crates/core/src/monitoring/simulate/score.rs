@@ -6,7 +6,7 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 
 use super::generate::{PatientDay, Report};
-use crate::monitoring::geofence::{evaluate, Fix, GeofenceConfig};
+use crate::monitoring::geofence::{context_start, evaluate, Fix, GeofenceConfig};
 use crate::monitoring::{Flag, FlagKind};
 
 /// How the evaluator is run during replay.
@@ -76,6 +76,8 @@ pub fn replay(day: &PatientDay, monitoring_start: Timestamp, cfg: &ReplayConfig)
         let from = known
             .partition_point(|f| f.ts() < window_start)
             .saturating_sub(1);
+        let g = &cfg.geofence;
+        let from = context_start(&day.fence, &known, from, g.max_context, g);
         let flags = evaluate(
             &day.fence,
             &known[from..],
