@@ -64,7 +64,8 @@ enum Command {
         #[command(flatten)]
         args: commands::sign::SignArgs,
     },
-    /// Measure the service (not a test): `propusk bench issue` drives pass issuance over HTTP.
+    /// Measure the service (not a test): `bench issue` drives pass issuance over HTTP,
+    /// `bench ingest` location reports.
     Bench(commands::bench::BenchArgs),
     /// Drive the real API with synthetic patients: `propusk simulate monitoring` scores quarantine monitoring.
     Simulate(commands::simulate::SimulateArgs),

@@ -186,9 +186,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     println!("propusk is running on {backend}");
     println!("  residents:  {base}/");
     println!("  inspectors: {base}/inspector/");
+    println!("  health:     {base}/health   patients: {base}/patient");
     println!("  API:        {base}/api/v1/openapi.json");
     println!("  keys:       {base}/.well-known/propusk/keys");
-    println!("  health:     {base}/healthz  {base}/readyz  {base}/metrics");
+    println!("  probes:     {base}/healthz  {base}/readyz  {base}/metrics");
     println!("Stop with Ctrl-C.");
 
     shutdown_signal().await;
