@@ -2,6 +2,7 @@
 
 mod commands;
 mod fetch;
+mod in_process;
 mod keyring;
 mod qr;
 mod scratch_db;

@@ -43,13 +43,15 @@ use clap::Args;
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::GeoPoint;
 use propusk_core::monitoring::geofence::Fix;
-use propusk_core::policy::RegimeBook;
-use propusk_server::{AppState, Application, Clock, Config};
+use propusk_server::Clock;
 use propusk_store::{NewCase, Store};
 use propusk_token::rand_core::{OsRng, RngCore};
-use propusk_token::{Algorithm, SigningKey};
 
-use super::{count, cpu_model, percentile, process_cpu, system_cpu};
+use super::{
+    count, finish, gather, latency_ms, print_cpu, print_header, print_results_heading,
+    read_response, set_up_in_parallel, Timings,
+};
+use crate::in_process;
 use crate::scratch_db::{random_hex, redact, ScratchDb};
 
 /// How long before the run the devices are enrolled and their reports begin: under the
@@ -225,9 +227,8 @@ struct Tally {
     mismatched: u64,
     overloaded: u64,
     errors: u64,
-    /// Latency of every measured batch, in microseconds.
-    latencies: Vec<u32>,
-    last_done: Option<Instant>,
+    /// Latency of every measured batch.
+    timings: Timings,
     first_error: Option<String>,
     first_mismatch: Option<String>,
 }
@@ -242,8 +243,7 @@ impl Tally {
         self.mismatched += other.mismatched;
         self.overloaded += other.overloaded;
         self.errors += other.errors;
-        self.latencies.extend(other.latencies);
-        self.last_done = self.last_done.max(other.last_done);
+        self.timings.merge(other.timings);
         self.first_error = self.first_error.take().or(other.first_error);
         self.first_mismatch = self.first_mismatch.take().or(other.first_mismatch);
     }
@@ -315,16 +315,7 @@ async fn client_loop(client: reqwest::Client, plan: Arc<Plan>, seed: u64) -> Tal
             .body(body.clone())
             .send()
             .await;
-        let outcome = match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match response.bytes().await {
-                    Ok(body) => Ok((status, body)),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let outcome = read_response(sent).await;
         let done = Instant::now();
         phone.previous = Some(body);
         plan.phones.lock().expect("phones").push_back(phone);
@@ -338,10 +329,7 @@ async fn client_loop(client: reqwest::Client, plan: Arc<Plan>, seed: u64) -> Tal
         if !measured {
             continue;
         }
-        tally
-            .latencies
-            .push(u32::try_from((done - start).as_micros()).unwrap_or(u32::MAX));
-        tally.last_done = Some(done);
+        tally.timings.record(start, done);
         match (outcome, answer) {
             (Ok(_), Some(a)) => {
                 tally.batches += 1;
@@ -400,89 +388,78 @@ async fn prepare_phones(
     let block = 10 + OsRng.next_u64() % 90;
     let starts_at = enrolled_at - SignedDuration::from_mins(1);
     let ends_at = enrolled_at + SignedDuration::from_hours(24 * 14);
-    let tasks = n.clamp(1, 16);
-    let mut handles = Vec::with_capacity(tasks);
-    for t in 0..tasks {
+    let store = store.clone();
+    let made = set_up_in_parallel(n, move |i| {
         let store = store.clone();
-        handles.push(tokio::spawn(async move {
-            let mut phones = Vec::new();
+        async move {
             let mut stored = 0u64;
-            for i in (t..n).step_by(tasks) {
-                let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
-                let home_lat = 55.75 + rng.range(-0.1, 0.1);
-                let home_lon = 37.62 + rng.range(-0.2, 0.2);
-                let case = NewCase {
-                    phone: format!("+79{block:02}{i:07}"),
-                    full_name: "Сидорова Анна Павловна".into(),
-                    home_address: format!("Москва, пациент {i}"),
-                    home: GeoPoint::new(home_lat, home_lon)
-                        .map_err(|e| anyhow::anyhow!("home: {e}"))?,
-                    radius_m: 100.0,
-                    time_zone: "Europe/Moscow".into(),
-                    lang: "ru".into(),
-                    starts_at,
-                    ends_at,
-                };
-                let code = random_hex();
-                store
-                    .create_case(&case, &code, "bench", enrolled_at)
+            let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+            let home_lat = 55.75 + rng.range(-0.1, 0.1);
+            let home_lon = 37.62 + rng.range(-0.2, 0.2);
+            let case = NewCase {
+                phone: format!("+79{block:02}{i:07}"),
+                full_name: "Сидорова Анна Павловна".into(),
+                home_address: format!("Москва, пациент {i}"),
+                home: GeoPoint::new(home_lat, home_lon)
+                    .map_err(|e| anyhow::anyhow!("home: {e}"))?,
+                radius_m: 100.0,
+                time_zone: "Europe/Moscow".into(),
+                lang: "ru".into(),
+                starts_at,
+                ends_at,
+            };
+            let code = random_hex();
+            store
+                .create_case(&case, &code, "bench", enrolled_at)
+                .await?;
+            let token = propusk_server::auth::new_token();
+            let device = store
+                .enroll_device(&code, &token, "own", None, enrolled_at)
+                .await?
+                .context("the enrollment code was not taken")?;
+            let mut phone = Phone {
+                token,
+                home_lat,
+                home_lon,
+                next_ts: enrolled_at.as_second(),
+                rng,
+                last: None,
+                previous: None,
+            };
+            let past = (history_until.as_second() - phone.next_ts) / interval;
+            if past > 0 {
+                let fixes = phone
+                    .next_fixes(past as usize, interval)
+                    .into_iter()
+                    .map(|(t, lat, lon, acc)| {
+                        Fix::from_parts(Timestamp::from_second(t)?, lat, lon, acc)
+                            .map_err(anyhow::Error::from)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let out = store
+                    .ingest_fixes(
+                        &device,
+                        &fixes,
+                        history_until,
+                        &propusk_server::monitoring::geofence_config(),
+                        &propusk_server::monitoring::sms_text,
+                    )
                     .await?;
-                let token = propusk_server::auth::new_token();
-                let device = store
-                    .enroll_device(&code, &token, "own", None, enrolled_at)
-                    .await?
-                    .context("the enrollment code was not taken")?;
-                let mut phone = Phone {
-                    token,
-                    home_lat,
-                    home_lon,
-                    next_ts: enrolled_at.as_second(),
-                    rng,
-                    last: None,
-                    previous: None,
-                };
-                let past = (history_until.as_second() - phone.next_ts) / interval;
-                if past > 0 {
-                    let fixes = phone
-                        .next_fixes(past as usize, interval)
-                        .into_iter()
-                        .map(|(t, lat, lon, acc)| {
-                            Fix::from_parts(Timestamp::from_second(t)?, lat, lon, acc)
-                                .map_err(anyhow::Error::from)
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    let out = store
-                        .ingest_fixes(
-                            &device,
-                            &fixes,
-                            history_until,
-                            &propusk_server::monitoring::geofence_config(),
-                            &propusk_server::monitoring::sms_text,
-                        )
-                        .await?;
-                    if out.accepted as usize != fixes.len() {
-                        bail!(
-                            "setup: {} of {} earlier reports stored",
-                            out.accepted,
-                            fixes.len()
-                        );
-                    }
-                    stored += fixes.len() as u64;
+                if out.accepted as usize != fixes.len() {
+                    bail!(
+                        "setup: {} of {} earlier reports stored",
+                        out.accepted,
+                        fixes.len()
+                    );
                 }
-                phones.push((i, phone));
+                stored += fixes.len() as u64;
             }
-            anyhow::Ok((phones, stored))
-        }));
-    }
-    let mut all = Vec::with_capacity(n);
-    let mut stored = 0;
-    for h in handles {
-        let (phones, n) = h.await.context("setup task")??;
-        all.extend(phones);
-        stored += n;
-    }
-    all.sort_by_key(|(i, _)| *i);
-    Ok((all.into_iter().map(|(_, p)| p).collect(), stored))
+            anyhow::Ok((phone, stored))
+        }
+    })
+    .await?;
+    let stored = made.iter().map(|(_, stored)| stored).sum();
+    Ok((made.into_iter().map(|(phone, _)| phone).collect(), stored))
 }
 
 pub(super) async fn ingest(args: IngestArgs) -> Result<()> {
@@ -509,23 +486,12 @@ pub(super) async fn ingest(args: IngestArgs) -> Result<()> {
     }
     let database = ScratchDb::prepare(args.database_url.as_deref(), "bench").await?;
     let result = measure(&args, &database).await;
-    // The database goes whether the run succeeded or not.
-    if args.keep_database {
-        println!("  database kept: {}", redact(database.url()));
-    } else if let Err(e) = database.remove().await {
-        if result.is_ok() {
-            return Err(e);
-        }
-        eprintln!("warning: cannot remove the benchmark database: {e:#}");
-    }
-    result
+    finish(database, args.keep_database, result).await
 }
 
 /// Everything between creating the database and removing it.
 async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
-    let store = Store::open(database.url())
-        .await
-        .with_context(|| format!("cannot open {}", redact(database.url())))?;
+    let store = in_process::open_store(database).await?;
     let backend = match store.backend() {
         propusk_store::Backend::Sqlite => "SQLite (WAL, synchronous=FULL)",
         propusk_store::Backend::Postgres => "PostgreSQL",
@@ -547,47 +513,13 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
     .await?;
     let setup_time = setup_started.elapsed();
 
-    let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
-    let keys = propusk_server::state::Keys::new(key, vec![]);
-    let mut config = Config::for_data_dir(std::env::temp_dir());
-    config.database_url = database.url().to_string();
-    config.listen = "127.0.0.1:0".into();
-    config.max_in_flight = args.max_in_flight;
-    let state = AppState::new(
-        store.clone(),
-        keys,
-        RegimeBook::with_builtins(),
-        Clock::system(),
-        propusk_server::sms::log_gateway(),
-        args.max_in_flight,
-    );
-    let app = Application::start(state, &config).await?;
+    let app = in_process::start_server(&store, database, Clock::system(), Some(args.max_in_flight))
+        .await?;
     let base = format!("http://{}", app.addr());
 
     let room =
         (BACKDATE.as_secs() + (args.warmup_secs + args.duration_secs) as i64) / args.interval_secs;
-    println!("propusk bench ingest");
-    println!(
-        "  command:     {}",
-        std::env::args().collect::<Vec<_>>().join(" ")
-    );
-    println!(
-        "  date:        {}",
-        Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
-    );
-    println!(
-        "  machine:     {} CPUs, {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model()
-    );
-    println!(
-        "  build:       {}",
-        if cfg!(debug_assertions) {
-            "DEBUG (figures are meaningless; use --release)"
-        } else {
-            "release"
-        }
-    );
+    print_header("propusk bench ingest");
     println!(
         "  server:      in this process on {base} (max in flight {}), with the load generator",
         args.max_in_flight
@@ -615,11 +547,7 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
         setup_time.as_secs_f64()
     );
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let client = in_process::http_client(args.concurrency, Duration::from_secs(60))?;
     let started = Instant::now();
     let measure_from = started + Duration::from_secs(args.warmup_secs);
     let plan = Arc::new(Plan {
@@ -643,25 +571,10 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
             ))
         })
         .collect();
-    tokio::time::sleep_until(measure_from.into()).await;
-    let cpu_before = process_cpu();
-    let sys_before = system_cpu();
-    let mut tally = Tally::default();
-    for c in clients {
-        tally.merge(c.await.context("client task")?);
-    }
-    let cpu_after = process_cpu();
-    let sys_after = system_cpu();
-    let window = tally.last_done.map_or(Duration::ZERO, |t| {
-        t.saturating_duration_since(measure_from)
-    });
+    let (mut tally, cpu_before, cpu_after) = gather(clients, measure_from, Tally::merge).await?;
 
-    let requests = tally.latencies.len() as u64;
-    let mut lat = std::mem::take(&mut tally.latencies);
-    lat.sort_unstable();
-    let secs = window.as_secs_f64().max(f64::EPSILON);
-    println!();
-    println!("results over {:.2} s:", window.as_secs_f64());
+    let (secs, lat) = print_results_heading(std::mem::take(&mut tally.timings), measure_from);
+    let requests = lat.len() as u64;
     println!(
         "  batches:     {requests} posted, {} answered 202 ({:.0}/s), {} of them resends",
         tally.batches,
@@ -681,35 +594,15 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
         "  mismatched:  {} (answers not accounting for their batch exactly)",
         tally.mismatched
     );
-    println!(
-        "  latency ms:  p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  (per batch)",
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.90),
-        percentile(&lat, 0.99),
-        lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0)
-    );
-    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
-        let used = (b - a).as_secs_f64();
-        let fixes = tally.accepted + tally.duplicates;
-        println!(
-            "  cpu:         this process {:.2} CPU-s ({:.0}% of one core){}",
-            used,
-            100.0 * used / secs,
-            if fixes > 0 {
-                format!(", {:.1} µs per report", 1e6 * used / fixes as f64)
-            } else {
-                String::new()
-            }
-        );
-    }
-    if let (Some((b0, t0)), Some((b1, t1))) = (sys_before, sys_after) {
-        if t1 > t0 {
-            println!(
-                "               whole machine {:.0}% busy",
-                100.0 * (b1 - b0) as f64 / (t1 - t0) as f64
-            );
+    println!("  latency ms:  {}  (per batch)", latency_ms(&lat));
+    let fixes = tally.accepted + tally.duplicates;
+    print_cpu(&cpu_before, &cpu_after, secs, |used| {
+        if fixes > 0 {
+            format!(", {:.1} µs per report", 1e6 * used / fixes as f64)
+        } else {
+            String::new()
         }
-    }
+    });
     if let Some(e) = &tally.first_error {
         println!("  first error: {}", e.chars().take(300).collect::<String>());
     }

@@ -16,16 +16,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use propusk_core::domain::{Document, DocumentKind, FullName, GeoPoint, PhoneNumber};
-use propusk_core::policy::RegimeBook;
-use propusk_server::{AppState, Application, Clock, Config};
+use propusk_server::Clock;
 use propusk_store::{Profile, Role, Store};
 use propusk_token::rand_core::{OsRng, RngCore};
-use propusk_token::{Algorithm, SigningKey};
 
-use super::{count, cpu_model, percentile, process_cpu, system_cpu};
+use super::{
+    count, finish, gather, latency_ms, print_cpu, print_header, print_results_heading,
+    read_response, set_up_in_parallel, Timings,
+};
+use crate::in_process;
 use crate::scratch_db::{redact, ScratchDb};
 
 #[derive(Args, Debug)]
@@ -76,48 +78,37 @@ pub(super) struct IssueArgs {
 async fn prepare_residents(store: &Store, n: usize) -> Result<Vec<String>> {
     // A random block of numbers, so that runs against a reused database do not collide.
     let block = 10 + OsRng.next_u64() % 90;
-    let tasks = n.clamp(1, 16);
-    let mut handles = Vec::with_capacity(tasks);
-    for t in 0..tasks {
+    let store = store.clone();
+    set_up_in_parallel(n, move |i| {
         let store = store.clone();
-        handles.push(tokio::spawn(async move {
-            let mut tokens = Vec::new();
-            for i in (t..n).step_by(tasks) {
-                let now = jiff::Timestamp::now();
-                let phone = PhoneNumber::parse(&format!("+79{block:02}{i:07}"))
-                    .map_err(|e| anyhow::anyhow!("phone: {e}"))?;
-                let resident = store.resident_for_phone(&phone, now).await?;
-                let profile = Profile {
-                    full_name: FullName::parse("Иван Иванович Петров")
-                        .map_err(|e| anyhow::anyhow!("name: {e}"))?,
-                    document: Document::parse(
-                        DocumentKind::PassportRu,
-                        &format!("45{:02} {:06}", i % 100, i % 1_000_000),
-                    )
-                    .map_err(|e| anyhow::anyhow!("document: {e}"))?,
-                    home_address: "Москва, ул. Тверская, д. 1".into(),
-                    home: GeoPoint::new(55.7575, 37.6130)
-                        .map_err(|e| anyhow::anyhow!("home: {e}"))?,
-                };
-                store.set_profile(&resident.id, &profile, now).await?;
-                let token = propusk_server::auth::new_token();
-                let expires = now
-                    .checked_add(jiff::SignedDuration::from_hours(24))
-                    .context("time overflow")?;
-                store
-                    .create_session(&token, &resident.id, Role::Resident, expires, now)
-                    .await?;
-                tokens.push((i, token));
-            }
-            anyhow::Ok(tokens)
-        }));
-    }
-    let mut all = Vec::with_capacity(n);
-    for h in handles {
-        all.extend(h.await.context("setup task")??);
-    }
-    all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, t)| t).collect())
+        async move {
+            let now = jiff::Timestamp::now();
+            let phone = PhoneNumber::parse(&format!("+79{block:02}{i:07}"))
+                .map_err(|e| anyhow::anyhow!("phone: {e}"))?;
+            let resident = store.resident_for_phone(&phone, now).await?;
+            let profile = Profile {
+                full_name: FullName::parse("Иван Иванович Петров")
+                    .map_err(|e| anyhow::anyhow!("name: {e}"))?,
+                document: Document::parse(
+                    DocumentKind::PassportRu,
+                    &format!("45{:02} {:06}", i % 100, i % 1_000_000),
+                )
+                .map_err(|e| anyhow::anyhow!("document: {e}"))?,
+                home_address: "Москва, ул. Тверская, д. 1".into(),
+                home: GeoPoint::new(55.7575, 37.6130).map_err(|e| anyhow::anyhow!("home: {e}"))?,
+            };
+            store.set_profile(&resident.id, &profile, now).await?;
+            in_process::new_session(
+                &store,
+                &resident.id,
+                Role::Resident,
+                jiff::SignedDuration::from_hours(24),
+                now,
+            )
+            .await
+        }
+    })
+    .await
 }
 
 /// What one client saw.
@@ -127,9 +118,8 @@ struct Tally {
     refused: u64,
     overloaded: u64,
     errors: u64,
-    /// Latency of every measured request, in microseconds.
-    latencies: Vec<u32>,
-    last_done: Option<Instant>,
+    /// Latency of every measured request.
+    timings: Timings,
     first_error: Option<String>,
     first_refusal: Option<String>,
     sample_token: Option<String>,
@@ -141,8 +131,7 @@ impl Tally {
         self.refused += other.refused;
         self.overloaded += other.overloaded;
         self.errors += other.errors;
-        self.latencies.extend(other.latencies);
-        self.last_done = self.last_done.max(other.last_done);
+        self.timings.merge(other.timings);
         self.first_error = self.first_error.take().or(other.first_error);
         self.first_refusal = self.first_refusal.take().or(other.first_refusal);
         self.sample_token = self.sample_token.take().or(other.sample_token);
@@ -191,16 +180,7 @@ async fn client_loop(client: reqwest::Client, plan: Arc<Plan>) -> Tally {
                 .send()
                 .await
         };
-        let outcome = match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match response.bytes().await {
-                    Ok(body) => Ok((status, body)),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let outcome = read_response(sent).await;
         let done = Instant::now();
         if matches!(outcome, Ok((201, _))) {
             plan.granted_total.fetch_add(1, Ordering::Relaxed);
@@ -208,10 +188,7 @@ async fn client_loop(client: reqwest::Client, plan: Arc<Plan>) -> Tally {
         if !measured {
             continue;
         }
-        tally
-            .latencies
-            .push(u32::try_from((done - start).as_micros()).unwrap_or(u32::MAX));
-        tally.last_done = Some(done);
+        tally.timings.record(start, done);
         match outcome {
             Ok((200, _)) if plan.healthz => tally.granted += 1,
             Ok((201, body)) => {
@@ -276,23 +253,12 @@ pub(super) async fn issue(args: IssueArgs) -> Result<()> {
         (_, url) => ScratchDb::prepare(url.as_deref(), "bench").await?,
     };
     let result = measure(&args, duration, &database).await;
-    // The database goes whether the run succeeded or not.
-    if args.keep_database {
-        println!("  database kept: {}", redact(database.url()));
-    } else if let Err(e) = database.remove().await {
-        if result.is_ok() {
-            return Err(e);
-        }
-        eprintln!("warning: cannot remove the benchmark database: {e:#}");
-    }
-    result
+    finish(database, args.keep_database, result).await
 }
 
 /// Everything between creating the database and removing it.
 async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &ScratchDb) -> Result<()> {
-    let store = Store::open(database.url())
-        .await
-        .with_context(|| format!("cannot open {}", redact(database.url())))?;
+    let store = in_process::open_store(database).await?;
     let backend = match store.backend() {
         propusk_store::Backend::Sqlite => "SQLite (WAL, synchronous=FULL, group commit)",
         propusk_store::Backend::Postgres => "PostgreSQL",
@@ -301,23 +267,10 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     // The service: in this process, or the one at --target.
     let app = match &args.target {
         Some(_) => None,
-        None => {
-            let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
-            let keys = propusk_server::state::Keys::new(key, vec![]);
-            let mut config = Config::for_data_dir(std::env::temp_dir());
-            config.database_url = database.url().to_string();
-            config.listen = "127.0.0.1:0".into();
-            config.max_in_flight = args.max_in_flight;
-            let state = AppState::new(
-                store.clone(),
-                keys,
-                RegimeBook::with_builtins(),
-                Clock::system(),
-                propusk_server::sms::log_gateway(),
-                args.max_in_flight,
-            );
-            Some(Application::start(state, &config).await?)
-        }
+        None => Some(
+            in_process::start_server(&store, database, Clock::system(), Some(args.max_in_flight))
+                .await?,
+        ),
     };
     let base = match (&args.target, &app) {
         (Some(t), _) => t.trim_end_matches('/').to_string(),
@@ -329,28 +282,7 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     let tokens = prepare_residents(&store, args.residents).await?;
     let setup_time = setup_started.elapsed();
 
-    println!("propusk bench issue");
-    println!(
-        "  command:     {}",
-        std::env::args().collect::<Vec<_>>().join(" ")
-    );
-    println!(
-        "  date:        {}",
-        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
-    );
-    println!(
-        "  machine:     {} CPUs, {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model()
-    );
-    println!(
-        "  build:       {}",
-        if cfg!(debug_assertions) {
-            "DEBUG (figures are meaningless; use --release)"
-        } else {
-            "release"
-        }
-    );
+    print_header("propusk bench issue");
     println!(
         "  server:      {}",
         match &args.target {
@@ -388,11 +320,7 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
         setup_time.as_secs_f64()
     );
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let client = in_process::http_client(args.concurrency, Duration::from_secs(60))?;
     let started = Instant::now();
     let measure_from = started + Duration::from_secs(args.warmup_secs);
     let plan = Arc::new(Plan {
@@ -414,25 +342,10 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     let clients: Vec<_> = (0..args.concurrency)
         .map(|_| tokio::spawn(client_loop(client.clone(), plan.clone())))
         .collect();
-    tokio::time::sleep_until(measure_from.into()).await;
-    let cpu_before = process_cpu();
-    let sys_before = system_cpu();
-    let mut tally = Tally::default();
-    for c in clients {
-        tally.merge(c.await.context("client task")?);
-    }
-    let cpu_after = process_cpu();
-    let sys_after = system_cpu();
-    let window = tally.last_done.map_or(Duration::ZERO, |t| {
-        t.saturating_duration_since(measure_from)
-    });
+    let (mut tally, cpu_before, cpu_after) = gather(clients, measure_from, Tally::merge).await?;
 
-    let requests = tally.latencies.len() as u64;
-    let mut lat = std::mem::take(&mut tally.latencies);
-    lat.sort_unstable();
-    let secs = window.as_secs_f64().max(f64::EPSILON);
-    println!();
-    println!("results over {:.2} s:", window.as_secs_f64());
+    let (secs, lat) = print_results_heading(std::mem::take(&mut tally.timings), measure_from);
+    let requests = lat.len() as u64;
     println!(
         "  requests:    {requests} ({:.0}/s)",
         requests as f64 / secs
@@ -447,38 +360,18 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     println!("  refused:     {}", tally.refused);
     println!("  overloaded:  {} (503)", tally.overloaded);
     println!("  errors:      {}", tally.errors);
-    println!(
-        "  latency ms:  p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.90),
-        percentile(&lat, 0.99),
-        lat.last().map_or(0.0, |m| f64::from(*m) / 1000.0)
-    );
-    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
-        let used = (b - a).as_secs_f64();
-        println!(
-            "  cpu:         this process {:.2} CPU-s ({:.0}% of one core){}",
-            used,
-            100.0 * used / secs,
-            if tally.granted > 0 {
-                format!(
-                    ", {:.0} µs per {}",
-                    1e6 * used / tally.granted as f64,
-                    if args.healthz { "answer" } else { "pass" }
-                )
-            } else {
-                String::new()
-            }
-        );
-    }
-    if let (Some((b0, t0)), Some((b1, t1))) = (sys_before, sys_after) {
-        if t1 > t0 {
-            println!(
-                "               whole machine {:.0}% busy",
-                100.0 * (b1 - b0) as f64 / (t1 - t0) as f64
-            );
+    println!("  latency ms:  {}", latency_ms(&lat));
+    print_cpu(&cpu_before, &cpu_after, secs, |used| {
+        if tally.granted > 0 {
+            format!(
+                ", {:.0} µs per {}",
+                1e6 * used / tally.granted as f64,
+                if args.healthz { "answer" } else { "pass" }
+            )
+        } else {
+            String::new()
         }
-    }
+    });
     if let Some(e) = &tally.first_error {
         println!("  first error: {}", e.chars().take(300).collect::<String>());
     }

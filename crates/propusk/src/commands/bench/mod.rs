@@ -11,10 +11,12 @@
 mod ingest;
 mod issue;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+
+use crate::scratch_db::{redact, ScratchDb};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -96,4 +98,188 @@ async fn count(url: &str, sql: &str) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&mut conn).await?;
     sqlx::Connection::close(conn).await?;
     Ok(n)
+}
+
+/// Removes the benchmark's database, or with `keep` prints where it stays, whether the run
+/// succeeded or not; then returns the run's result (or the removal's error after a run
+/// that succeeded).
+async fn finish(database: ScratchDb, keep: bool, result: Result<()>) -> Result<()> {
+    if keep {
+        println!("  database kept: {}", redact(database.url()));
+    } else if let Err(e) = database.remove().await {
+        if result.is_ok() {
+            return Err(e);
+        }
+        eprintln!("warning: cannot remove the benchmark database: {e:#}");
+    }
+    result
+}
+
+/// The report's first lines: its title, the command, date, machine and build.
+fn print_header(title: &str) {
+    println!("{title}");
+    println!(
+        "  command:     {}",
+        std::env::args().collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "  date:        {}",
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
+    );
+    println!(
+        "  machine:     {} CPUs, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
+    println!(
+        "  build:       {}",
+        if cfg!(debug_assertions) {
+            "DEBUG (figures are meaningless; use --release)"
+        } else {
+            "release"
+        }
+    );
+}
+
+/// CPU counters at one moment: this process's and the whole machine's.
+struct CpuSample {
+    process: Option<Duration>,
+    system: Option<(u64, u64)>,
+}
+
+impl CpuSample {
+    fn now() -> Self {
+        Self {
+            process: process_cpu(),
+            system: system_cpu(),
+        }
+    }
+}
+
+/// The `cpu:` lines between two samples over `secs` seconds; `per` is what follows the
+/// share of one core (the cost per unit of work, or nothing).
+fn print_cpu(before: &CpuSample, after: &CpuSample, secs: f64, per: impl Fn(f64) -> String) {
+    if let (Some(a), Some(b)) = (before.process, after.process) {
+        let used = (b - a).as_secs_f64();
+        println!(
+            "  cpu:         this process {:.2} CPU-s ({:.0}% of one core){}",
+            used,
+            100.0 * used / secs,
+            per(used)
+        );
+    }
+    if let (Some((b0, t0)), Some((b1, t1))) = (before.system, after.system) {
+        if t1 > t0 {
+            println!(
+                "               whole machine {:.0}% busy",
+                100.0 * (b1 - b0) as f64 / (t1 - t0) as f64
+            );
+        }
+    }
+}
+
+/// `p50 …  p90 …  p99 …  max …` in milliseconds, of latencies in microseconds, sorted.
+fn latency_ms(sorted: &[u32]) -> String {
+    format!(
+        "p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        percentile(sorted, 0.50),
+        percentile(sorted, 0.90),
+        percentile(sorted, 0.99),
+        sorted.last().map_or(0.0, |m| f64::from(*m) / 1000.0)
+    )
+}
+
+/// The status and body of a sent request, or what went wrong, as text.
+async fn read_response(
+    sent: reqwest::Result<reqwest::Response>,
+) -> std::result::Result<(u16, Vec<u8>), String> {
+    match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.bytes().await {
+                Ok(body) => Ok((status, body.into())),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// How long each measured request took, and when the last one ended.
+#[derive(Default)]
+struct Timings {
+    /// Latency of every measured request, in microseconds.
+    micros: Vec<u32>,
+    last_done: Option<Instant>,
+}
+
+impl Timings {
+    fn record(&mut self, start: Instant, done: Instant) {
+        self.micros
+            .push(u32::try_from((done - start).as_micros()).unwrap_or(u32::MAX));
+        self.last_done = Some(done);
+    }
+
+    fn merge(&mut self, other: Timings) {
+        self.micros.extend(other.micros);
+        self.last_done = self.last_done.max(other.last_done);
+    }
+}
+
+/// Waits out the warm-up, then for every client; returns what they saw, merged, and the
+/// CPU counters at the start of the measured window and after the last client.
+async fn gather<T: Default>(
+    clients: Vec<tokio::task::JoinHandle<T>>,
+    measure_from: Instant,
+    merge: fn(&mut T, T),
+) -> Result<(T, CpuSample, CpuSample)> {
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_before = CpuSample::now();
+    let mut all = T::default();
+    for c in clients {
+        merge(&mut all, c.await.context("client task")?);
+    }
+    Ok((all, cpu_before, CpuSample::now()))
+}
+
+/// Prints the heading of the results, over the window from `measure_from` to the last
+/// measured answer; returns its length in seconds (never zero) and the latencies, sorted.
+fn print_results_heading(timings: Timings, measure_from: Instant) -> (f64, Vec<u32>) {
+    let window = timings.last_done.map_or(Duration::ZERO, |t| {
+        t.saturating_duration_since(measure_from)
+    });
+    let mut sorted = timings.micros;
+    sorted.sort_unstable();
+    println!();
+    println!("results over {:.2} s:", window.as_secs_f64());
+    (window.as_secs_f64().max(f64::EPSILON), sorted)
+}
+
+/// Runs `make(i)` for every `i` in `0..n` on up to 16 tasks (setup through the store, not
+/// measured); returns the results in the order of `i`.
+async fn set_up_in_parallel<T, F, Fut>(n: usize, make: F) -> Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T>> + Send,
+{
+    let make = std::sync::Arc::new(make);
+    let tasks = n.clamp(1, 16);
+    let mut handles = Vec::with_capacity(tasks);
+    for t in 0..tasks {
+        let make = make.clone();
+        handles.push(tokio::spawn(async move {
+            let mut made = Vec::new();
+            for i in (t..n).step_by(tasks) {
+                made.push((i, make(i).await?));
+            }
+            anyhow::Ok(made)
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for h in handles {
+        all.extend(h.await.context("setup task")??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, made)| made).collect())
 }

@@ -39,12 +39,11 @@ use jiff::{SignedDuration, Timestamp};
 use propusk_core::monitoring::simulate::{
     generate_patient, replay, score, Outcome, PatientDay, QualityReport, ReplayConfig, Scenario,
 };
-use propusk_core::policy::RegimeBook;
-use propusk_server::{AppState, Application, Clock, Config};
-use propusk_store::{Role, Store};
+use propusk_server::Clock;
+use propusk_store::Role;
 use propusk_token::rand_core::{OsRng, RngCore};
-use propusk_token::{Algorithm, SigningKey};
 
+use crate::in_process;
 use crate::scratch_db::{random_hex, redact, ScratchDb};
 use serde_json::{json, Value};
 
@@ -315,34 +314,15 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     let wall = Instant::now();
 
     let database = ScratchDb::prepare(args.database_url.as_deref(), "simulate").await?;
-    let store = Store::open(database.url())
-        .await
-        .with_context(|| format!("cannot open {}", redact(database.url())))?;
+    let store = in_process::open_store(&database).await?;
     let backend = match store.backend() {
         propusk_store::Backend::Sqlite => "SQLite",
         propusk_store::Backend::Postgres => "PostgreSQL",
     };
     let clock = Clock::system();
-    let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
-    let keys = propusk_server::state::Keys::new(key, vec![]);
-    let mut config = Config::for_data_dir(std::env::temp_dir());
-    config.database_url = database.url().to_string();
-    config.listen = "127.0.0.1:0".into();
-    let state = AppState::new(
-        store.clone(),
-        keys,
-        RegimeBook::with_builtins(),
-        clock.clone(),
-        propusk_server::sms::log_gateway(),
-        config.max_in_flight,
-    );
-    let app = Application::start(state, &config).await?;
+    let app = in_process::start_server(&store, &database, clock.clone(), None).await?;
     let base = format!("http://{}", app.addr());
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .tcp_nodelay(true)
-        .timeout(std::time::Duration::from_secs(120))
-        .build()?;
+    let client = in_process::http_client(args.concurrency, std::time::Duration::from_secs(120))?;
 
     // A health officer with a session (setup through the store, as `propusk bench` does).
     let now = clock.now();
@@ -356,16 +336,14 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         )
         .await?
         .context("the officer's username is taken")?;
-    let officer_token = propusk_server::auth::new_token();
-    store
-        .create_session(
-            &officer_token,
-            &officer.id,
-            Role::Health,
-            now + SignedDuration::from_hours(24 * 30),
-            now,
-        )
-        .await?;
+    let officer_token = in_process::new_session(
+        &store,
+        &officer.id,
+        Role::Health,
+        SignedDuration::from_hours(24 * 30),
+        now,
+    )
+    .await?;
 
     // The cases (homes and radii from the generator, which do not depend on the day's
     // start) and the enrollments, over HTTP.

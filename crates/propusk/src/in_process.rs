@@ -1,0 +1,76 @@
+//! The service run inside this process for `propusk bench` and `propusk simulate`: the
+//! store opened over a [`ScratchDb`], the server started on 127.0.0.1:0, and the HTTP
+//! client that drives it.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use jiff::{SignedDuration, Timestamp};
+use propusk_core::policy::RegimeBook;
+use propusk_server::{AppState, Application, Clock, Config};
+use propusk_store::{Role, Store};
+use propusk_token::rand_core::OsRng;
+use propusk_token::{Algorithm, SigningKey};
+
+use crate::scratch_db::{redact, ScratchDb};
+
+/// Opens the store over the scratch database.
+pub async fn open_store(database: &ScratchDb) -> Result<Store> {
+    Store::open(database.url())
+        .await
+        .with_context(|| format!("cannot open {}", redact(database.url())))
+}
+
+/// Starts the service on 127.0.0.1:0 over `store` with a fresh signing key, the built-in
+/// regimes and SMS to the log. `max_in_flight`: the limit on requests in flight (past it:
+/// 503); `None` keeps the configuration's default.
+pub async fn start_server(
+    store: &Store,
+    database: &ScratchDb,
+    clock: Clock,
+    max_in_flight: Option<usize>,
+) -> Result<Application> {
+    let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
+    let keys = propusk_server::state::Keys::new(key, vec![]);
+    let mut config = Config::for_data_dir(std::env::temp_dir());
+    config.database_url = database.url().to_string();
+    config.listen = "127.0.0.1:0".into();
+    if let Some(max) = max_in_flight {
+        config.max_in_flight = max;
+    }
+    let state = AppState::new(
+        store.clone(),
+        keys,
+        RegimeBook::with_builtins(),
+        clock,
+        propusk_server::sms::log_gateway(),
+        config.max_in_flight,
+    );
+    Application::start(state, &config).await
+}
+
+/// A keep-alive HTTP/1.1 client for `concurrency` connections at once.
+pub fn http_client(concurrency: usize, timeout: Duration) -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .tcp_nodelay(true)
+        .timeout(timeout)
+        .build()?)
+}
+
+/// A session for `subject_id` in `role`, valid for `valid_for` from `now`, created through
+/// the store (setup, without a login). Returns its bearer token.
+pub async fn new_session(
+    store: &Store,
+    subject_id: &str,
+    role: Role,
+    valid_for: SignedDuration,
+    now: Timestamp,
+) -> Result<String> {
+    let token = propusk_server::auth::new_token();
+    let expires = now.checked_add(valid_for).context("time overflow")?;
+    store
+        .create_session(&token, subject_id, role, expires, now)
+        .await?;
+    Ok(token)
+}
