@@ -238,18 +238,27 @@ pub(crate) fn schedule_in(
             active_start <= t && t <= active_end && local_within(tz, date, from, to, t)
         })
         .collect();
-    // A challenge starting at minute m needs minutes m..=m+D all allowed: local time is
-    // continuous between clock changes, and clock changes fall on whole minutes, so checking
-    // every minute checks every instant.
-    let d = cfg.deadline.as_mins() as usize;
-    let mut run = 0; // allowed minutes in a row ending at m
-    let mut ends_ok = vec![false; allowed.len()];
-    for (m, &ok) in allowed.iter().enumerate() {
-        run = if ok { run + 1 } else { 0 };
-        ends_ok[m] = run > d;
-    }
+    // Clock changes fall on whole minutes, so within the minute from m to m+1 local time runs
+    // on from its reading at m and jumps, if at all, only at m+1. That minute is inside the
+    // hours when m is and its clock reads before `to` (at `to` itself, the next instant is
+    // already past it — and a clock set back at midnight would bring it into the hours
+    // again at m+1, with the minute in between outside).
+    let within_minute: Vec<bool> = (0..=minutes)
+        .map(|m| allowed[m] && tz.to_datetime(minute(m)).time() < to)
+        .collect();
+    // A challenge starting at minute m needs the minutes m..m+D inside and the instant m+D
+    // (its deadline) allowed.
+    let d = (cfg.deadline.as_mins() as usize).max(1);
+    let mut run = 0;
+    let runs: Vec<usize> = within_minute
+        .iter()
+        .map(|&ok| {
+            run = if ok { run + 1 } else { 0 };
+            run // minutes inside in a row, ending with this one
+        })
+        .collect();
     let mut candidates: Vec<usize> = (0..allowed.len().saturating_sub(d))
-        .filter(|&m| ends_ok[m + d])
+        .filter(|&m| runs[m + d - 1] >= d && allowed[m + d])
         .collect();
 
     // Draw candidates in random order, keeping each that is far enough from those kept.
