@@ -101,7 +101,7 @@ struct MonitoringArgs {
     concurrency: usize,
     /// Replay the patient-days through the core's evaluator alone, without the service: the
     /// same figures in seconds (for tuning; the acceptance is measured through the API).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["database_url", "concurrency", "tick_secs", "sweep_every_mins"])]
     core_only: bool,
 }
 
