@@ -939,21 +939,14 @@ impl Store {
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
-            sqlx::query("DELETE FROM location_fixes WHERE case_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
+            for sql in [
+                "DELETE FROM location_fixes WHERE case_id = $1",
                 "UPDATE monitoring_challenges SET photo = NULL, lat = NULL, lon = NULL, \
                  accuracy_m = NULL WHERE case_id = $1",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE monitoring_devices SET reference_photo = NULL WHERE case_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                "UPDATE monitoring_devices SET reference_photo = NULL WHERE case_id = $1",
+            ] {
+                sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+            }
             sqlx::query(
                 "UPDATE monitoring_cases SET home_address = NULL, home_lat = NULL, home_lon = NULL, \
                  purged_at = $1, purged_fixes = $2 WHERE id = $3",

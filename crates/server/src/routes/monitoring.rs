@@ -467,6 +467,23 @@ struct DecisionInput {
     note: String,
 }
 
+/// Takes an officer's step on a flag, wakes the SMS outbox and shows the flag.
+async fn decide_step(
+    state: &AppState,
+    lang: Lang,
+    officer: &OfficerId,
+    id: &str,
+    step: OfficerStep,
+) -> ApiResult<Json<Value>> {
+    let flag = state
+        .store
+        .decide_flag(id, officer, &step, state.clock.now(), &sms_text)
+        .await
+        .map_err(|e| step_error(e, lang))?;
+    state.outbox_wakeup.notify_one();
+    Ok(Json(flag_json(&flag)))
+}
+
 async fn decide(
     State(state): State<AppState>,
     lang: Lang,
@@ -499,13 +516,7 @@ async fn decide(
             .with("field", "sanction"))
         }
     };
-    let flag = state
-        .store
-        .decide_flag(&id, &officer, &step, state.clock.now(), &sms_text)
-        .await
-        .map_err(|e| step_error(e, lang))?;
-    state.outbox_wakeup.notify_one();
-    Ok(Json(flag_json(&flag)))
+    decide_step(&state, lang, &officer, &id, step).await
 }
 
 #[derive(Deserialize)]
@@ -526,13 +537,7 @@ async fn decide_appeal(
         upheld: input.upheld,
         note: input.note,
     };
-    let flag = state
-        .store
-        .decide_flag(&id, &officer, &step, state.clock.now(), &sms_text)
-        .await
-        .map_err(|e| step_error(e, lang))?;
-    state.outbox_wakeup.notify_one();
-    Ok(Json(flag_json(&flag)))
+    decide_step(&state, lang, &officer, &id, step).await
 }
 
 /// An enrolled device, by its bearer token.
@@ -1088,6 +1093,30 @@ struct ChecklistInput {
     checklist: Checklist,
 }
 
+/// Moves a loaner phone one step (with the checklist that goes with it, if any) and shows it.
+async fn move_and_show(
+    state: &AppState,
+    lang: Lang,
+    officer: &OfficerId,
+    serial: &str,
+    step: rules::LoanerMove,
+    checklist: Option<&Checklist>,
+) -> ApiResult<Json<Value>> {
+    let loaner = state
+        .store
+        .move_loaner(
+            serial,
+            step.from,
+            step.to,
+            checklist.map(|c| json!(c)).as_ref(),
+            officer.as_str(),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| loaner_error(e, lang))?;
+    Ok(Json(loaner_json(&loaner)))
+}
+
 async fn return_loaner(
     State(state): State<AppState>,
     lang: Lang,
@@ -1095,19 +1124,15 @@ async fn return_loaner(
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
 ) -> ApiResult<Json<Value>> {
-    let loaner = state
-        .store
-        .move_loaner(
-            &serial,
-            rules::RETURN.from,
-            rules::RETURN.to,
-            Some(&json!(input.checklist)),
-            officer.as_str(),
-            state.clock.now(),
-        )
-        .await
-        .map_err(|e| loaner_error(e, lang))?;
-    Ok(Json(loaner_json(&loaner)))
+    move_and_show(
+        &state,
+        lang,
+        &officer,
+        &serial,
+        rules::RETURN,
+        Some(&input.checklist),
+    )
+    .await
 }
 
 async fn wipe_loaner(
@@ -1128,19 +1153,15 @@ async fn wipe_loaner(
         )
         .with("missing", missing));
     }
-    let loaner = state
-        .store
-        .move_loaner(
-            &serial,
-            rules::WIPE.from,
-            rules::WIPE.to,
-            Some(&json!(input.checklist)),
-            officer.as_str(),
-            state.clock.now(),
-        )
-        .await
-        .map_err(|e| loaner_error(e, lang))?;
-    Ok(Json(loaner_json(&loaner)))
+    move_and_show(
+        &state,
+        lang,
+        &officer,
+        &serial,
+        rules::WIPE,
+        Some(&input.checklist),
+    )
+    .await
 }
 
 async fn lose_loaner(
@@ -1149,17 +1170,5 @@ async fn lose_loaner(
     Health(officer): Health,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let loaner = state
-        .store
-        .move_loaner(
-            &serial,
-            rules::LOSE.from,
-            rules::LOSE.to,
-            None,
-            officer.as_str(),
-            state.clock.now(),
-        )
-        .await
-        .map_err(|e| loaner_error(e, lang))?;
-    Ok(Json(loaner_json(&loaner)))
+    move_and_show(&state, lang, &officer, &serial, rules::LOSE, None).await
 }
