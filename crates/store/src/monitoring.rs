@@ -241,6 +241,18 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
 
 const FLAG_COLUMNS: &str = "id, case_id, kind, from_ts, to_ts, ongoing, evidence, state, raised_at";
 
+/// [`flag_from_row`] for each of `rows`, in order.
+async fn flags_from_rows(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[AnyRow],
+) -> Result<Vec<FlagRecord>> {
+    let mut flags = Vec::with_capacity(rows.len());
+    for row in rows {
+        flags.push(flag_from_row(conn, row).await?);
+    }
+    Ok(flags)
+}
+
 async fn flag_from_row(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<FlagRecord> {
     let id: String = row.try_get("id")?;
     let kind: String = row.try_get("kind")?;
@@ -625,11 +637,7 @@ impl Store {
         .bind(case_id)
         .fetch_all(&mut *conn)
         .await?;
-        let mut flags = Vec::with_capacity(rows.len());
-        for row in &rows {
-            flags.push(flag_from_row(&mut conn, row).await?);
-        }
-        Ok(flags)
+        flags_from_rows(&mut conn, &rows).await
     }
 
     /// A case and its flags as a staff member reads them: the read is in the audit log.
@@ -982,11 +990,7 @@ impl Store {
         ))
         .fetch_all(&mut *conn)
         .await?;
-        let mut flags = Vec::with_capacity(rows.len());
-        for row in &rows {
-            flags.push(flag_from_row(&mut conn, row).await?);
-        }
-        Ok(flags)
+        flags_from_rows(&mut conn, &rows).await
     }
 
     /// One flag.
