@@ -27,4 +27,4 @@ pub mod monitoring;
 pub mod policy;
 mod text;
 
-pub use text::Localized;
+pub use text::{Lang, Localized};

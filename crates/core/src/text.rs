@@ -22,6 +22,48 @@ impl Localized {
     }
 }
 
+/// One of the two languages propusk speaks: Russian unless someone asks for English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    /// Russian, the default.
+    #[default]
+    Ru,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `ru` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ru => "ru",
+            Self::En => "en",
+        }
+    }
+
+    /// `ru`/`en` (any case, any suffix such as `en-GB`); anything else is None.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("ru") => Some(Self::Ru),
+            Some("en") => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The text of `l` in this language.
+    pub fn pick(self, l: &Localized) -> &str {
+        self.tr(&l.ru, &l.en)
+    }
+
+    /// One of two literals.
+    pub fn tr<'a>(self, ru: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Ru => ru,
+            Self::En => en,
+        }
+    }
+}
+
 /// Picks the Russian plural form for `n`: `one` for 1, 21, 31…; `few` for 2–4, 22–24…;
 /// `many` for 0, 5–20, 25–30…
 pub(crate) fn ru_plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {

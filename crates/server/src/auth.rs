@@ -52,9 +52,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let lang = Lang::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
+        let lang = crate::lang::asked(parts);
         let token = bearer(parts).ok_or_else(|| ApiError::unauthorized().lang(lang))?;
         let session = state
             .store
@@ -76,9 +74,7 @@ impl FromRequestParts<AppState> for Resident {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         if caller.role != Role::Resident {
-            let lang = Lang::from_request_parts(parts, state)
-                .await
-                .unwrap_or_default();
+            let lang = crate::lang::asked(parts);
             return Err(ApiError::forbidden().lang(lang));
         }
         Ok(Self(caller))
@@ -91,9 +87,7 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         if !caller.role.is_staff() {
-            let lang = Lang::from_request_parts(parts, state)
-                .await
-                .unwrap_or_default();
+            let lang = crate::lang::asked(parts);
             return Err(ApiError::forbidden().lang(lang));
         }
         Ok(Self(caller))

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::AskedLang;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 
 async fn list_regimes(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     staff: Staff,
 ) -> ApiResult<Json<Value>> {
     staff.require(&[Role::Admin], lang)?;
@@ -61,7 +61,7 @@ async fn list_regimes(
 
 async fn load_regime(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     staff: Staff,
     body: String,
 ) -> ApiResult<Response> {
@@ -109,7 +109,7 @@ struct RevokeInput {
 
 async fn revoke_all(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     staff: Staff,
     Path(resident_id): Path<String>,
     Body(input): Body<RevokeInput>,

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::{new_token, verify_password, Caller, RESIDENT_SESSION_SECS, STAFF_SESSION_SECS};
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::{AskedLang, Lang};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 
@@ -85,7 +85,7 @@ pub fn code_text(code: &str, lang: Lang) -> String {
 
 async fn request_code(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Body(req): Body<OtpRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let phone = parse_phone(&req.phone, lang)?;
@@ -126,7 +126,7 @@ struct OtpVerify {
 
 async fn verify_code(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Body(req): Body<OtpVerify>,
 ) -> ApiResult<Json<Value>> {
     let phone = parse_phone(&req.phone, lang)?;
@@ -189,7 +189,7 @@ struct Login {
 
 async fn login(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Body(req): Body<Login>,
 ) -> ApiResult<Json<Value>> {
     let user = state.store.staff_by_username(req.username.trim()).await?;

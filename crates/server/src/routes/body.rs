@@ -4,7 +4,6 @@ use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::lang::Lang;
 
 pub struct Body<T>(pub T);
 
@@ -16,7 +15,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .headers()
             .get(axum::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
-            .and_then(Lang::from_accept_language)
+            .and_then(crate::lang::from_accept_language)
             .unwrap_or_default();
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::Resident;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::{Lang, Pick};
+use crate::lang::{AskedLang, Lang, Pick};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -227,7 +227,7 @@ pub fn profile_error(problems: Vec<FieldProblem>, lang: Lang) -> ApiError {
 
 async fn update(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Body(input): Body<ProfileInput>,
 ) -> ApiResult<Json<Value>> {

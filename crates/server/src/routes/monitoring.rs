@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::{new_token, Staff};
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::{AskedLang, Lang};
 use crate::monitoring::{geofence_config, sms_text};
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
@@ -91,9 +91,7 @@ impl FromRequestParts<AppState> for Health {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let staff = Staff::from_request_parts(parts, state).await?;
-        let lang = Lang::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
+        let lang = crate::lang::asked(parts);
         staff.require(&[Role::Health], lang)?;
         OfficerId::parse(&staff.0.subject_id)
             .map(Self)
@@ -275,7 +273,7 @@ fn check_period(starts_at: Timestamp, ends_at: Timestamp, lang: Lang) -> ApiResu
 
 async fn create_case(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Body(input): Body<CaseInput>,
 ) -> ApiResult<Response> {
@@ -299,7 +297,7 @@ async fn create_case(
 
 async fn show_case(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -353,7 +351,7 @@ async fn change(
 
 async fn extend_case(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<ExtendInput>,
@@ -367,7 +365,7 @@ async fn extend_case(
 
 async fn end_case(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -376,7 +374,7 @@ async fn end_case(
 
 async fn close_case(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -395,7 +393,7 @@ async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiRes
 
 async fn show_flag(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -486,7 +484,7 @@ async fn decide_step(
 
 async fn decide(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<DecisionInput>,
@@ -528,7 +526,7 @@ struct AppealDecisionInput {
 
 async fn decide_appeal(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<AppealDecisionInput>,
@@ -547,9 +545,7 @@ impl FromRequestParts<AppState> for Device {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let lang = Lang::from_request_parts(parts, state)
-            .await
-            .unwrap_or_default();
+        let lang = crate::lang::asked(parts);
         let unauthorized = || {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -606,7 +602,7 @@ fn parse_photo(b64: &str, field: &'static str, lang: Lang) -> ApiResult<Vec<u8>>
 
 async fn enroll(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Body(input): Body<EnrollInput>,
 ) -> ApiResult<Response> {
     let photo = input
@@ -710,7 +706,7 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Ve
 
 async fn locations(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Device(device): Device,
     Body(batch): Body<Vec<FixInput>>,
 ) -> ApiResult<Response> {
@@ -761,7 +757,7 @@ struct AppealInput {
 
 async fn appeal(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Device(device): Device,
     Path(id): Path<String>,
     Body(input): Body<AppealInput>,
@@ -815,7 +811,7 @@ struct AnswerInput {
 
 async fn answer_challenge(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Device(device): Device,
     Path(id): Path<String>,
     Body(input): Body<AnswerInput>,
@@ -857,7 +853,7 @@ async fn answer_challenge(
 
 async fn case_checkins(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -928,7 +924,7 @@ fn photo_not_found(lang: Lang) -> ApiError {
 
 async fn checkin_photo(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -941,7 +937,7 @@ async fn checkin_photo(
 
 async fn reference_photo(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -1006,7 +1002,7 @@ struct LoanerInput {
 
 async fn add_loaner(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Body(input): Body<LoanerInput>,
 ) -> ApiResult<Response> {
@@ -1061,7 +1057,7 @@ struct LendInput {
 
 async fn lend_loaner(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
     Body(input): Body<LendInput>,
@@ -1119,7 +1115,7 @@ async fn move_and_show(
 
 async fn return_loaner(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
@@ -1137,7 +1133,7 @@ async fn return_loaner(
 
 async fn wipe_loaner(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
@@ -1166,7 +1162,7 @@ async fn wipe_loaner(
 
 async fn lose_loaner(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<Value>> {

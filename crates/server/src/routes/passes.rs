@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::{Caller, Resident};
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::{AskedLang, Lang};
 use crate::metrics::Metrics;
 use crate::qr;
 use crate::state::AppState;
@@ -157,7 +157,7 @@ pub async fn issue(
 
 async fn create(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Body(input): Body<PassInput>,
 ) -> ApiResult<Response> {
@@ -204,7 +204,7 @@ async fn own_pass(
 
 async fn show(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -214,7 +214,7 @@ async fn show(
 
 async fn qr_svg(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -232,7 +232,7 @@ async fn qr_svg(
 
 async fn qr_png(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
@@ -251,7 +251,7 @@ async fn qr_png(
 /// The holder cancels their own pass; an administrator may revoke anyone's.
 async fn cancel(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {

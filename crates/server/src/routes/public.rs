@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::AskedLang;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -61,7 +61,7 @@ struct Since {
 
 async fn revocations(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     Query(q): Query<Since>,
 ) -> ApiResult<Json<Value>> {
     let since = match q.since.as_deref() {
@@ -124,7 +124,10 @@ pub fn regime_json(r: &Regime) -> Value {
     })
 }
 
-async fn regime(State(state): State<AppState>, lang: Lang) -> ApiResult<Json<Value>> {
+async fn regime(
+    State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
+) -> ApiResult<Json<Value>> {
     let book = state.regimes();
     let regime = book.in_force(state.clock.now()).ok_or_else(|| {
         ApiError::new(
@@ -146,7 +149,7 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-pub async fn not_found(lang: Lang) -> ApiError {
+pub async fn not_found(AskedLang(lang): AskedLang) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::AskedLang;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 
@@ -49,7 +49,7 @@ fn verdict_json(
 
 async fn check(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     staff: Staff,
     Body(input): Body<VerifyInput>,
 ) -> ApiResult<Json<Value>> {

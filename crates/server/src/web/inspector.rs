@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::Lang;
+use crate::lang::AskedLang;
 use crate::metrics::{CHECK_DECIDED_BY, CHECK_VERDICTS};
 use crate::routes::Body;
 use crate::state::AppState;
@@ -235,7 +235,7 @@ fn parse_report(report: &CheckReport) -> Result<Vec<(usize, usize, u64)>, String
 
 async fn record_checks(
     State(state): State<AppState>,
-    lang: Lang,
+    AskedLang(lang): AskedLang,
     staff: Staff,
     Body(report): Body<CheckReport>,
 ) -> ApiResult<Json<Value>> {

@@ -51,9 +51,7 @@ impl FromRequestParts<AppState> for WebCtx {
         let headers = &parts.headers;
         let lang = match cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
             Some(lang) => lang,
-            None => Lang::from_request_parts(parts, state)
-                .await
-                .unwrap_or_default(),
+            None => crate::lang::asked(parts),
         };
         let headers = &parts.headers;
         let (csrf, new_csrf) = match cookie(headers, CSRF_COOKIE).filter(|c| c.len() >= 32) {
