@@ -252,19 +252,17 @@ async fn cases_and_enrollment_scenario(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     // Each staff read and change is in the audit log.
-    let audit = app.state.store.audit_tail(50).await.unwrap();
-    for action in [
-        "monitoring.case.create",
-        "monitoring.case.read",
-        "monitoring.case.extend",
-        "monitoring.case.end",
-        "monitoring.case.close",
-    ] {
-        assert!(
-            audit.iter().any(|e| e.action == action && e.subject == id),
-            "{action} audited"
-        );
-    }
+    app.assert_audited(
+        &[
+            "monitoring.case.create",
+            "monitoring.case.read",
+            "monitoring.case.extend",
+            "monitoring.case.end",
+            "monitoring.case.close",
+        ],
+        Some(&id),
+    )
+    .await;
 }
 
 on_every_backend!(noisy_compliant_patient_is_not_flagged, noisy_scenario);
@@ -495,15 +493,11 @@ async fn departure_scenario(app: &TestApp) {
         ]
     );
     assert_ne!(history[2]["officer"], history[4]["officer"]);
-    let audit = app.state.store.audit_tail(50).await.unwrap();
-    for action in ["monitoring.flag.confirmed", "monitoring.flag.appeal_upheld"] {
-        assert!(
-            audit
-                .iter()
-                .any(|e| e.action == action && e.subject == flag_id),
-            "{action} audited"
-        );
-    }
+    app.assert_audited(
+        &["monitoring.flag.confirmed", "monitoring.flag.appeal_upheld"],
+        Some(&flag_id),
+    )
+    .await;
 }
 
 on_every_backend!(
@@ -1021,20 +1015,16 @@ async fn loaner_scenario(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(stock["loaners"].as_array().unwrap().len(), 1);
-    let audit = app.state.store.audit_tail(50).await.unwrap();
-    for action in [
-        "monitoring.loaner.add",
-        "monitoring.loaner.lend",
-        "monitoring.loaner.returned",
-        "monitoring.loaner.wiped",
-    ] {
-        assert!(
-            audit
-                .iter()
-                .any(|e| e.action == action && e.subject == "SN-0001"),
-            "{action} audited"
-        );
-    }
+    app.assert_audited(
+        &[
+            "monitoring.loaner.add",
+            "monitoring.loaner.lend",
+            "monitoring.loaner.returned",
+            "monitoring.loaner.wiped",
+        ],
+        Some("SN-0001"),
+    )
+    .await;
 }
 
 on_every_backend!(

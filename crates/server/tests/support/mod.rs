@@ -299,6 +299,20 @@ impl TestApp {
             .expect("new user");
     }
 
+    /// Asserts that each of `actions` is among the last 100 audit entries, on `subject` when
+    /// one is given.
+    pub async fn assert_audited(&self, actions: &[&str], subject: Option<&str>) {
+        let audit = self.state.store.audit_tail(100).await.unwrap();
+        for action in actions {
+            assert!(
+                audit
+                    .iter()
+                    .any(|e| e.action == *action && subject.is_none_or(|s| e.subject == s)),
+                "{action} audited"
+            );
+        }
+    }
+
     /// A staff account, signed in through the API.
     pub async fn staff(&self, username: &str, role: Role) -> String {
         self.add_staff(username, role).await;
