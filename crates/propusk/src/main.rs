@@ -118,3 +118,24 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Key ids are base64url, so one in 64 begins with `-`; it must still be taken as the id.
+    #[test]
+    fn key_ids_beginning_with_a_hyphen_are_ids_not_flags() {
+        let kid = "-AbCdEfGhIj";
+        let cli = Cli::try_parse_from(["propusk", "keys", "retire", kid]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Keys { command: commands::keys::KeysCommand::Retire { kid: ref k }, .. } if k == kid
+        ));
+        let cli = Cli::try_parse_from(["propusk", "keys", "rotate", "--to", kid]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Keys { command: commands::keys::KeysCommand::Rotate { to: Some(ref k), .. }, .. } if k == kid
+        ));
+    }
+}

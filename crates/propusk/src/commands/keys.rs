@@ -26,11 +26,16 @@ pub enum KeysCommand {
     Rotate {
         #[arg(long, default_value = "ed25519", value_name = "ed25519|es256")]
         alg: Algorithm,
-        #[arg(long, value_name = "KID")]
+        /// A key id may begin with `-` (base64url), so hyphen values are taken as the id.
+        #[arg(long, value_name = "KID", allow_hyphen_values = true)]
         to: Option<String>,
     },
     /// Stop publishing a key: passes it signed no longer verify.
-    Retire { kid: String },
+    Retire {
+        /// The key id, as `keys list` shows it; it may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
     /// Write the public key set (JWKS, RFC 7517) to a file, or `-` for stdout.
     Export {
         #[arg(long, value_name = "FILE", default_value = "-")]
