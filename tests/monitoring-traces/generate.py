@@ -415,6 +415,14 @@ def patient(seed, index, violator_share):
             if deep_next is None or deep_next <= t:
                 deep_next = t + weighted(rng, [(0.4, 3600), (0.3, 7200), (0.3, 4 * 3600)])
             step = deep_next - t + rng.uniform(0, 300)
+        if mode in ("idle_alarms", "deep_doze"):
+            # Doze ends when the phone is picked up: at the alarm in the morning, or when
+            # the patient sets off at night. A step scheduled while dozing must not run past
+            # that, or a departure straight after waking would go unseen by a phone that was
+            # in fact awake and carried.
+            woken = min([wake] + [tr["start"] for tr in trips if tr["start"] > t])
+            if woken > t:
+                step = min(step, woken - t + 60.0)
         elif mode == "foreground":
             step = interval * rng.uniform(2.0, 4.0)
         else:

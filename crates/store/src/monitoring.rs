@@ -33,7 +33,7 @@ use propusk_core::monitoring::checkins::CheckinConfig;
 use propusk_core::monitoring::geofence::{
     context_start, evaluate, opens_away, Fix, Geofence, GeofenceConfig,
 };
-use propusk_core::monitoring::{reconcile, Flag, FlagKind, KnownFlag, Reconciled};
+use propusk_core::monitoring::{is_news, reconcile, Flag, FlagKind, KnownFlag, Reconciled};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -461,15 +461,27 @@ async fn evaluate_known_in(
     // The window's reports and the last one before it, in one statement (both come from
     // the `(case_id, ts)` index).
     let window_secs = secs(window);
-    let rows: Vec<(i64, f64, f64, f64)> = sqlx::query_as(
-        "SELECT ts, lat, lon, accuracy_m FROM location_fixes WHERE case_id = $1 AND ts >= \
-         COALESCE((SELECT MAX(ts) FROM location_fixes WHERE case_id = $1 AND ts < $2), $2) \
+    let rows: Vec<(i64, f64, f64, f64, i64)> = sqlx::query_as(
+        "SELECT ts, lat, lon, accuracy_m, received_at FROM location_fixes WHERE case_id = $1 \
+         AND ts >= COALESCE((SELECT MAX(ts) FROM location_fixes WHERE case_id = $1 AND ts < $2), $2) \
          ORDER BY ts",
     )
     .bind(&case.id)
     .bind(window_secs)
     .fetch_all(&mut **tx)
     .await?;
+    // What this evaluation can newly find (the core's `is_news`): from the oldest report of
+    // the upload, or from the newest report received before it when that is older.
+    let newest_before = rows
+        .iter()
+        .filter(|r| r.4 < secs(now))
+        .map(|r| ts(r.0))
+        .max();
+    let news_from = newest_before.map_or(window_from, |t| t.min(window_from));
+    let rows: Vec<(i64, f64, f64, f64)> = rows
+        .into_iter()
+        .map(|(t, lat, lon, acc, _)| (t, lat, lon, acc))
+        .collect();
     // The window's evaluation starts at the last fix before it: the time before that
     // fix was judged by earlier evaluations, and starting at `start` would make the
     // unread part of the track look like silence (a false `no_signal`).
@@ -509,6 +521,7 @@ async fn evaluate_known_in(
     let mut raised = 0;
     for step in reconcile(&known, fresh) {
         match step {
+            Reconciled::New(flag) if !is_news(&flag, news_from) => {}
             Reconciled::New(flag) => {
                 raise_in(tx, case, &flag, now, text).await?;
                 raised += 1;

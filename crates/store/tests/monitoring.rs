@@ -6,6 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::GeoPoint;
 use propusk_core::monitoring::case::{OfficerId, PatientSms, Sanction};
 use propusk_core::monitoring::geofence::{Fix, GeofenceConfig};
+use propusk_core::monitoring::FlagKind;
 use propusk_store::{FlagStepError, NewCase, OfficerStep, SentVia, Store};
 
 async fn stores() -> Vec<(Store, Option<(String, String)>)> {
@@ -121,6 +122,68 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
             .unwrap();
         assert_eq!(decided.state, "confirmed_with_sanction");
         assert_eq!(decided.sanction, Some(Sanction::Warning));
+        store.close().await;
+        if let Some((base, name)) = pg {
+            drop_db(&base, &name).await;
+        }
+    }
+}
+
+/// A moved Wi-Fi access point 7 km away: seen right after a fix at home (a source error),
+/// then again after a silence. Every evaluation that reads the second sighting also reads
+/// the first; later uploads, whose hour-long window has slid past the first, must not raise
+/// the second as news.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_sliding_past_a_runs_context_raises_nothing() {
+    for (store, pg) in stores().await {
+        let start = Timestamp::now();
+        let home = GeoPoint::new(55.75, 37.61).unwrap();
+        let case = NewCase {
+            phone: "+79160000002".into(),
+            full_name: "Петров Иван Сергеевич".into(),
+            home_address: "Москва".into(),
+            home,
+            radius_m: 100.0,
+            time_zone: "Europe/Moscow".into(),
+            lang: "ru".into(),
+            starts_at: start,
+            ends_at: start + SignedDuration::from_hours(24 * 14),
+        };
+        store
+            .create_case(&case, "CODE2", "officer-a", start)
+            .await
+            .unwrap();
+        let device = store
+            .enroll_device("CODE2", "token2", "own", None, start)
+            .await
+            .unwrap()
+            .unwrap();
+        let away = |minute: i64| (31..=35).contains(&minute) || (65..=84).contains(&minute);
+        let minutes = (1..=150).filter(|m| !(50..65).contains(m));
+        for minute in minutes {
+            let at = start + SignedDuration::from_mins(minute);
+            let wobble = (minute % 3) as f64 * 1e-5;
+            let fix = if away(minute) {
+                Fix::from_parts(at, 55.75 + 0.0656 + wobble, 37.61, 20.0).unwrap()
+            } else {
+                Fix::from_parts(at, 55.75 + wobble, 37.61 + wobble, 20.0).unwrap()
+            };
+            store
+                .ingest_fixes(
+                    &device,
+                    &[fix],
+                    at + SignedDuration::from_secs(30),
+                    &GeofenceConfig::default(),
+                    &text,
+                )
+                .await
+                .unwrap();
+        }
+        let flags = store.case_flags(&device.case_id).await.unwrap();
+        assert!(
+            flags.iter().all(|f| f.kind != FlagKind::LeftHome),
+            "{flags:#?}"
+        );
         store.close().await;
         if let Some((base, name)) = pg {
             drop_db(&base, &name).await;

@@ -23,9 +23,12 @@
 //!    [`GeofenceConfig::min_effective_radius_m`], whatever radius the case was given: indoor
 //!    noise of tens of metres is normal, and a 20 m fence around a high-rise would turn it
 //!    into flags.
-//! 3. **Coarse fixes are not evidence.** A fix reporting more than
+//! 3. **Coarse fixes are not evidence of leaving.** A fix reporting more than
 //!    [`GeofenceConfig::max_usable_accuracy_m`] (Wi-Fi/cell positions) counts only as a sign
-//!    that the phone is alive; it can neither show a departure nor interrupt one.
+//!    that the phone is alive; it can never show a departure. One that is still no coarser
+//!    than [`GeofenceConfig::max_anchor_accuracy_m`] with its centre inside the home circle
+//!    places the phone in its building, though: it ends a run, as a fix at home does, and
+//!    anchors the teleport check (5b).
 //! 4. **Repeats are one observation.** A phone that has no new position often re-sends its
 //!    last one; a fix bit-identical in position and accuracy to the one before it is marked
 //!    a repeat and not counted again, so a stale fix cannot make a brief jump look persistent.
@@ -34,17 +37,22 @@
 //!    neighbours faster than [`GeofenceConfig::max_speed_mps`] (after allowing both fixes'
 //!    accuracy) is an outlier. The newest fix, having no later neighbour yet, is held back
 //!    when it is that far from the one before, until a later report shows which was wrong.
-//!    **Teleports are source errors.** A first fix outside that could only be reached from
-//!    the fix at home before it faster than [`GeofenceConfig::max_leaving_speed_mps`] — a
-//!    Wi-Fi access point that moved with its owner places a phone kilometres away with a
-//!    confident accuracy — is an outlier, and so is every fix at the same place after it.
+//!    **Teleports are source errors (5b).** A first fix outside that could only be reached
+//!    from the fix at home before it faster than [`GeofenceConfig::max_leaving_speed_mps`]
+//!    — a Wi-Fi access point that moved with its owner places a phone kilometres away with
+//!    a confident accuracy — is an outlier, and so is every fix at the same place after it,
+//!    and every later jump from home to that place (the access point stays where it is).
+//!    If the phone instead moves on from there, at a vehicle's speed, to a place it could
+//!    not have reached from home either, the jump was a fast start and its fixes count.
 //! 6. **Persistence.** A `left_home` flag needs a *run* of fixes clearly outside with no
 //!    fix at home in between: at least [`GeofenceConfig::min_outside_fixes`] of them, and
 //!    either *receding* (the newest at least [`GeofenceConfig::receding_m`] farther from
 //!    home than the first: someone walking or driving off) or lasting, the first and last
 //!    at least [`GeofenceConfig::min_outside_duration`] apart (someone who went out and
-//!    stays near). For phones in battery saving that report every 5–10 minutes, two fixes
-//!    at the same place at least [`GeofenceConfig::two_fix_duration`] apart also count.
+//!    moves about near home). A stay at one place needs less: two fixes there (enough for
+//!    phones in battery saving that report every 5–10 minutes), the first and last at
+//!    least [`GeofenceConfig::two_fix_duration`] apart, unless the run went more than
+//!    [`GeofenceConfig::max_stay_gap`] without a fresh report.
 //!    Multipath episodes hold one false position, jittering, for seconds to several
 //!    minutes; they neither recede nor last. The thresholds are the trade-off between false
 //!    flags and time to flag; the simulator in [`super::simulate`] and the independent
@@ -73,7 +81,8 @@
 //! The server need not pass a case's whole history: passing the reports from some moment on
 //! (an hour or more before the oldest report in the new batch), plus the single report just
 //! before that moment so that silences are measured from it, gives the same flags for that
-//! window; [`super::reconcile`] joins them to the stored ones. A window that opens away from
+//! window; [`super::reconcile`] joins them to the stored ones, and [`super::is_news`] tells
+//! which departures the new reports can have revealed. A window that opens away from
 //! home ([`opens_away`]) is read back to the last fix at home ([`context_start`]), so that a
 //! run is always seen from its beginning and a teleport against the fix before it.
 
@@ -236,12 +245,16 @@ pub struct GeofenceConfig {
     /// a jump.
     pub min_outside_fixes: usize,
     /// …and, unless they recede ([`Self::receding_m`]), the first and last of them at
-    /// least this far apart. Default 11 minutes. This is the one real trade-off for people
-    /// who go out and stay near: a multipath episode that holds a consistent false position
-    /// for longer looks exactly like a short stay somewhere else. Phones lying at home show
-    /// such episodes of up to about 10 minutes (the independent generator's model; the
-    /// core's are a minute long on average), so 11 minutes clears them, while most real
-    /// departures are flagged earlier by receding. Measured figures: `docs/performance.md`.
+    /// least this far apart. Default 20 minutes, the length of the shortest departure that
+    /// matters. This is the one real trade-off for people who go out and move about near
+    /// home: multipath episodes on a phone lying at home last up to about 10 minutes each
+    /// (the independent generator's model; the core's are a minute long on average), and two
+    /// of them back to back, in different directions, look like someone walking about 200 m
+    /// away. Someone who stays at one place is flagged sooner
+    /// ([`Self::two_fix_duration`]), someone walking off sooner still
+    /// ([`Self::receding_m`]); most departures are flagged by receding, and the median time
+    /// to flag stayed at 11 minutes when this went from 11 to 20. Measured figures:
+    /// `docs/performance.md`.
     pub min_outside_duration: SignedDuration,
     /// A run whose fixes outside show the person moving away — the newest at least this
     /// much farther from home than the first, beyond both accuracies — needs no minimum
@@ -252,15 +265,28 @@ pub struct GeofenceConfig {
     /// A first fix outside that could only be reached from the fix at home before it faster
     /// than this (beyond both accuracies) is not a position but a source error — typically a
     /// Wi-Fi access point that moved with its owner, placing the phone kilometres away with a
-    /// confident accuracy — and so is every fix at the same place after it, m/s. Default 15:
-    /// no one leaves a building and covers ground faster than 54 km/h on average.
+    /// confident accuracy — and so is every fix at the same place after it, m/s. Default 11
+    /// (40 km/h on average from a fix at home, stairs and the walk to a car included; the
+    /// fastest real departures of the independent generator leave at 10.3). A car that is
+    /// really that fast shows it by moving on (rule 5b), and its fixes count again.
     pub max_leaving_speed_mps: f64,
-    /// A run of only two fixes clearly outside counts when they are at least this far apart
-    /// and either at the same place ([`Self::same_place_m`]) or both beyond
-    /// [`Self::beyond_multipath_m`]. Default 12 minutes: a phone in battery saving (a fix
-    /// every 5–10 minutes, some of them coarse or repeated) may show a 20-minute trip with
-    /// only two good fixes.
+    /// A coarse fix this accurate or better whose circle covers home places the phone at
+    /// home for rule 5b, metres. Default 250: Wi-Fi positions from a few weak access points
+    /// report 100–250 m; cell positions, 500 m and more, say too little.
+    pub max_anchor_accuracy_m: f64,
+    /// A run of two or more fixes clearly outside counts when its first and last are at
+    /// least this far apart and either at the same place ([`Self::same_place_m`]) or both
+    /// beyond [`Self::beyond_multipath_m`]: a stay somewhere. Default 12 minutes: a phone in
+    /// battery saving (a fix every 5–10 minutes, some of them coarse or repeated) may show
+    /// a 20-minute trip with only two good fixes, and two multipath episodes rarely land on
+    /// the same spot.
     pub two_fix_duration: SignedDuration,
+    /// …provided the phone never went longer than this without a fresh report (a usable or
+    /// a coarse fix, not a repeat) in between. Default 10 minutes, the slowest cadence of a
+    /// phone in battery saving: two fixes with nothing known between them (a backlog
+    /// uploaded out of order and not all in yet, a phone re-sending a cached position) say
+    /// little about the time between them.
+    pub max_stay_gap: SignedDuration,
     /// Farther from home than this (beyond its accuracy), a confident fix is not indoor
     /// multipath, metres. Default 1,000: reflections move a position by tens to a few
     /// hundred metres; a fix kilometres off is a real trip or a source error, which rule 5b
@@ -301,10 +327,12 @@ impl Default for GeofenceConfig {
             accuracy_floor_m: 10.0,
             max_usable_accuracy_m: 100.0,
             min_outside_fixes: 3,
-            min_outside_duration: SignedDuration::from_mins(11),
+            min_outside_duration: SignedDuration::from_mins(20),
             receding_m: 150.0,
-            max_leaving_speed_mps: 15.0,
+            max_leaving_speed_mps: 11.0,
+            max_anchor_accuracy_m: 250.0,
             two_fix_duration: SignedDuration::from_mins(12),
+            max_stay_gap: SignedDuration::from_mins(10),
             beyond_multipath_m: 1_000.0,
             max_run_gap: SignedDuration::from_mins(30),
             max_bridged_gap: SignedDuration::from_hours(2),
@@ -535,7 +563,7 @@ pub fn evaluate(
         }
     }
     mark_outliers(&mut obs, cfg);
-    mark_teleports(&mut obs, cfg);
+    mark_teleports(&mut obs, radius, cfg);
 
     let mut flags = departures(&obs, radius, now, cfg);
     flags.extend(silences(&obs, monitoring_start, now, cfg));
@@ -582,8 +610,22 @@ fn mark_outliers(obs: &mut [Obs], cfg: &GeofenceConfig) {
     }
 }
 
+/// A coarse fix that still places the phone at home: no coarser than
+/// [`GeofenceConfig::max_anchor_accuracy_m`], its centre within the home circle. A Wi-Fi
+/// position from a few weak access points is vague, but not vague about which building.
+fn coarse_at_home(o: &Obs, radius: f64, cfg: &GeofenceConfig) -> bool {
+    o.class == FixClass::Coarse
+        && o.raw_accuracy <= cfg.max_anchor_accuracy_m
+        && o.distance <= radius
+}
+
 fn same_place(a: &Obs, b: &Obs, cfg: &GeofenceConfig) -> bool {
     distance_m(a.point, b.point) <= a.accuracy + b.accuracy + 2.0 * cfg.same_place_m
+}
+
+/// Seconds from `a` to `b`, at least one.
+fn secs_between(a: &Obs, b: &Obs) -> f64 {
+    b.ts.duration_since(a.ts).as_secs_f64().max(1.0)
 }
 
 /// How far apart two fixes are beyond both their accuracies, metres.
@@ -593,30 +635,63 @@ fn separation(a: &Obs, b: &Obs) -> f64 {
 
 /// Rule 5b: positions no one could have reached from home so soon, and the fixes at the
 /// same place after them.
-fn mark_teleports(obs: &mut [Obs], cfg: &GeofenceConfig) {
-    let mut trusted: Option<usize> = None;
-    let mut teleported: Option<usize> = None;
+///
+/// The phone is placed at home by its latest usable fix not clearly outside, or by a coarse
+/// fix no coarser than [`GeofenceConfig::max_anchor_accuracy_m`] whose circle covers home (a
+/// Wi-Fi position with a modest accuracy is still a position). A jump that turns out to be
+/// the start of a journey — the phone moves on from there at a believable speed, to a place
+/// it could not have reached from home either — was a fast departure, not a source error:
+/// its fixes count again.
+fn mark_teleports(obs: &mut [Obs], radius: f64, cfg: &GeofenceConfig) {
+    let too_fast =
+        |a: &Obs, b: &Obs| separation(a, b) / secs_between(a, b) > cfg.max_leaving_speed_mps;
+    let mut home: Option<usize> = None;
+    // The place of the latest teleport, and the fixes marked there.
+    let mut teleport: Option<(usize, Vec<usize>)> = None;
+    // Places the phone has teleported to before: a moved access point keeps its position,
+    // so a jump there from home is a source error again, however slow it looks.
+    let mut known_false: Vec<usize> = Vec::new();
     for i in 0..obs.len() {
-        if !usable(obs[i].class) {
+        let o = obs[i];
+        if coarse_at_home(&o, radius, cfg) || matches!(o.class, FixClass::Inside | FixClass::Edge) {
+            home = Some(i);
+            teleport = None;
             continue;
         }
-        if let Some(t) = teleported {
-            if same_place(&obs[t], &obs[i], cfg) {
+        if o.class != FixClass::Outside {
+            continue;
+        }
+        // Away already, or nothing known before: nothing to judge the fix against.
+        let Some(h) = home else { continue };
+        if let Some((t, marked)) = &mut teleport {
+            if same_place(&obs[*t], &o, cfg) {
                 obs[i].class = FixClass::Outlier;
+                marked.push(i);
                 continue;
             }
-            teleported = None;
-        }
-        let from_home = trusted.filter(|&p| obs[p].class != FixClass::Outside);
-        if let (FixClass::Outside, Some(p)) = (obs[i].class, from_home) {
-            let secs = obs[i].ts.duration_since(obs[p].ts).as_secs_f64().max(1.0);
-            if separation(&obs[p], &obs[i]) / secs > cfg.max_leaving_speed_mps {
-                obs[i].class = FixClass::Outlier;
-                teleported = Some(i);
+            let moving_on =
+                separation(&obs[*t], &o) / secs_between(&obs[*t], &o) <= cfg.max_speed_mps;
+            if moving_on && too_fast(&obs[h], &o) {
+                // The phone moves on from there, at a vehicle's speed, to a place it could
+                // not have reached from home either: it was a journey after all.
+                for &k in marked.iter() {
+                    obs[k].class = FixClass::Outside;
+                }
+                known_false.retain(|&k| k != *t);
+                teleport = None;
+                home = None;
                 continue;
             }
         }
-        trusted = Some(i);
+        let seen_false = known_false.iter().any(|&k| same_place(&obs[k], &o, cfg));
+        if too_fast(&obs[h], &o) || seen_false {
+            obs[i].class = FixClass::Outlier;
+            teleport = Some((i, vec![i]));
+            known_false.push(i);
+        } else {
+            home = None;
+            teleport = None;
+        }
     }
 }
 
@@ -630,6 +705,18 @@ struct Run {
     /// Whether a fix outside was clearly farther than the first (see
     /// [`GeofenceConfig::receding_m`]).
     receded: bool,
+    /// The longest time between two fresh reports of the run (usable or coarse; not
+    /// repeats), and the newest of them.
+    longest_gap: SignedDuration,
+    last_fresh: Timestamp,
+}
+
+impl Run {
+    /// A fresh report at `ts` within the run.
+    fn note_fresh(&mut self, ts: Timestamp) {
+        self.longest_gap = self.longest_gap.max(ts.duration_since(self.last_fresh));
+        self.last_fresh = ts;
+    }
 }
 
 /// Rule 6: runs of fixes clearly outside, kept when persistent.
@@ -644,6 +731,7 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         let far = |o: &Obs| o.distance - o.accuracy >= cfg.beyond_multipath_m;
         let stay = run.outside >= 2
             && span >= cfg.two_fix_duration
+            && run.longest_gap <= cfg.max_stay_gap
             && (same_place(first, last, cfg) || (far(first) && far(last)));
         let persistent = (enough && (run.receded || span >= cfg.min_outside_duration)) || stay;
         if persistent {
@@ -651,7 +739,23 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         }
     };
     let mut run: Option<Run> = None;
-    for (i, o) in obs.iter().enumerate().filter(|(_, o)| usable(o.class)) {
+    for (i, o) in obs.iter().enumerate() {
+        if coarse_at_home(o, radius, cfg) {
+            if let Some(r) = run.take() {
+                close(r, false);
+            }
+            continue;
+        }
+        if o.class == FixClass::Coarse {
+            // Vague, but a fresh report: the phone was alive and somewhere.
+            if let Some(r) = &mut run {
+                r.note_fresh(o.ts);
+            }
+            continue;
+        }
+        if !usable(o.class) {
+            continue;
+        }
         let broken = |r: &mut Run| {
             let gap = o.ts.duration_since(r.last_seen);
             let bridged = o.class == FixClass::Outside
@@ -665,6 +769,7 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         }
         match (o.class, &mut run) {
             (FixClass::Outside, Some(r)) => {
+                r.note_fresh(o.ts);
                 let first = &obs[r.first_outside];
                 r.receded |=
                     (o.distance - o.accuracy) - (first.distance + first.accuracy) >= cfg.receding_m;
@@ -679,9 +784,14 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
                     outside: 1,
                     last_seen: o.ts,
                     receded: false,
+                    longest_gap: SignedDuration::ZERO,
+                    last_fresh: o.ts,
                 });
             }
-            (FixClass::Edge, Some(r)) => r.last_seen = o.ts,
+            (FixClass::Edge, Some(r)) => {
+                r.note_fresh(o.ts);
+                r.last_seen = o.ts;
+            }
             (FixClass::Inside, Some(_)) => close(run.take().expect("matched Some"), false),
             _ => {}
         }

@@ -157,6 +157,18 @@ pub enum Reconciled<K> {
     },
 }
 
+/// Whether a fresh flag can be news after an upload. `news_from` is the oldest report of
+/// the upload, or the newest report known before it when that is older (for an evaluation
+/// with no upload, the newest report known).
+///
+/// A `left_home` run that ended before `news_from` was judged when its reports came in, by
+/// evaluations whose window reached an hour or more behind it. A later window that slides
+/// past that context (a teleport to the same place an hour before, say) can read the same
+/// reports differently; a flag it finds is an artefact of the window, not new evidence.
+pub fn is_news(flag: &Flag, news_from: Timestamp) -> bool {
+    flag.kind() != FlagKind::LeftHome || flag.to >= news_from
+}
+
 /// Matches a fresh evaluation against the flags already stored, so that re-evaluating as
 /// reports arrive (late, out of order, in overlapping windows) never opens a second case or
 /// sends a second SMS for the same episode.

@@ -130,32 +130,57 @@ fn a_real_departure_is_flagged_with_map_free_evidence() {
 #[test]
 fn persistence_needs_enough_fixes_over_enough_time() {
     let cfg = GeofenceConfig::default();
-    let run = |minutes: &[f64]| {
+    let flagged = |outside: Vec<Fix>| {
         let mut fixes = at_home(0.0, 30.0, 2.0);
-        fixes.extend(minutes.iter().map(|&m| fix(m, 500.0 + m, 10.0)));
+        fixes.extend(outside);
         fixes.extend(at_home(60.0, 90.0, 2.0));
         !of_kind(&evaluate_at(&fixes, 90.0), FlagKind::LeftHome).is_empty()
     };
+    // 500 m out, moving about (no two fixes at one place, none receding)…
+    let about = |minutes: &[f64]| -> Vec<Fix> {
+        minutes
+            .iter()
+            .map(|&m| fix_towards(m, 500.0, m / 10.0, 10.0))
+            .collect()
+    };
+    // …or staying at one place.
+    let staying = |minutes: &[f64]| -> Vec<Fix> {
+        minutes.iter().map(|&m| fix(m, 500.0 + m, 10.0)).collect()
+    };
     let d = cfg.min_outside_duration.as_secs_f64() / 60.0;
     assert!(
-        !run(&[31.0, 31.0 + d / 2.0, 31.0 + d - 0.1]),
+        !flagged(about(&[31.0, 31.0 + d / 2.0, 31.0 + d - 0.1])),
         "just short of the duration"
     );
     assert!(
-        run(&[31.0, 31.0 + d / 2.0, 31.0 + d]),
+        flagged(about(&[31.0, 31.0 + d / 2.0, 31.0 + d])),
         "exactly the duration"
     );
     assert!(
-        !run(&[31.0, 31.0 + d]),
-        "two fixes need a longer time between them"
+        !flagged(about(&[31.0, 31.0 + d])),
+        "two fixes at different places nearby"
     );
     let d2 = cfg.two_fix_duration.as_secs_f64() / 60.0;
-    assert!(!run(&[31.0, 31.0 + d2 - 0.1]), "two fixes just short");
+    assert!(d2 < d, "a consistent position is stronger evidence");
+    // A slow phone: two good fixes, a cell position between them.
+    let slow = |minutes: &[f64]| -> Vec<Fix> {
+        let mut out = staying(minutes);
+        out.push(fix((minutes[0] + minutes[1]) / 2.0, 900.0, 800.0));
+        out
+    };
     assert!(
-        run(&[31.0, 31.0 + d2]),
-        "two fixes as far apart as a slow phone reports"
+        !flagged(slow(&[31.0, 31.0 + d2 - 0.1])),
+        "two fixes just short"
     );
-    assert!(!run(&[31.0]), "one fix is never enough");
+    assert!(
+        flagged(slow(&[31.0, 31.0 + d2])),
+        "two fixes at one place as far apart as a slow phone reports"
+    );
+    assert!(
+        !flagged(staying(&[31.0, 31.0 + d2])),
+        "nothing known between them"
+    );
+    assert!(!flagged(staying(&[31.0])), "one fix is never enough");
 }
 
 #[test]
@@ -347,20 +372,126 @@ fn a_position_reached_from_home_impossibly_fast_is_a_source_error() {
 }
 
 #[test]
+fn a_fast_start_that_moves_on_is_a_journey() {
+    // Straight into a car at the door: the first fix, 2 minutes after the last at home, is
+    // already 1.6 km off (too fast to have left a building), but the phone goes on moving at
+    // 13 m/s and then stays 5 km away.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend((0..4).map(|i| fix(31.0 + f64::from(i), 1600.0 + 780.0 * f64::from(i), 10.0)));
+    fixes.extend((0..30).map(|i| fix(35.0 + f64::from(i), 5000.0 + f64::from(i % 4), 10.0)));
+    let flags = of_kind(&evaluate_at(&fixes, 65.0), FlagKind::LeftHome)
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].from, at(31.0), "the fast start counts again");
+    // The same jump that stays put is a source error.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend((0..30).map(|i| fix(31.0 + f64::from(i), 1600.0 + f64::from(i % 4), 10.0)));
+    fixes.extend(at_home(61.0, 70.0, 1.0));
+    assert!(evaluate_at(&fixes, 70.0).is_empty());
+}
+
+#[test]
+fn a_place_once_a_teleport_stays_one() {
+    // A moved access point 7 km away shows up right after a fix at home (a teleport) …
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend((0..5).map(|i| fix(31.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(36.0, 50.0, 1.0));
+    // … and again after a silence long enough that the jump alone would look possible.
+    let again = |fixes: &mut Vec<Fix>| {
+        fixes.extend((0..20).map(|i| fix(65.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+        fixes.extend(at_home(85.0, 100.0, 1.0));
+    };
+    again(&mut fixes);
+    assert!(evaluate_at(&fixes, 100.0).is_empty());
+    // Without the first sighting, the second is a plausible trip.
+    let mut fixes = at_home(0.0, 50.0, 1.0);
+    again(&mut fixes);
+    assert_eq!(
+        of_kind(&evaluate_at(&fixes, 100.0), FlagKind::LeftHome).len(),
+        1
+    );
+}
+
+#[test]
+fn a_wifi_position_at_home_places_the_phone_there() {
+    // Usable fixes at home until 10, then only Wi-Fi positions from weak access points:
+    // coarse (180 m), but centred in the building.
+    let wifi_at_home = |from: f64, to: f64, accuracy: f64| -> Vec<Fix> {
+        let mut out = Vec::new();
+        let mut m = from;
+        while m < to {
+            out.push(fix_towards(m, 60.0 + m % 3.0, m, accuracy));
+            m += 1.0;
+        }
+        out
+    };
+    // A moved access point 7 km away a minute after such a position is a teleport, though
+    // the last usable fix at home was 15 minutes before it.
+    let mut fixes = at_home(0.0, 11.0, 1.0);
+    fixes.extend(wifi_at_home(11.0, 25.0, 180.0));
+    fixes.extend((0..20).map(|i| fix(25.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(45.0, 60.0, 1.0));
+    assert!(evaluate_at(&fixes, 60.0).is_empty());
+    // Cell positions (600 m) say too little: the same jump then looks like a trip.
+    let mut fixes = at_home(0.0, 11.0, 1.0);
+    fixes.extend(wifi_at_home(11.0, 25.0, 600.0));
+    fixes.extend((0..20).map(|i| fix(25.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(45.0, 60.0, 1.0));
+    assert_eq!(
+        of_kind(&evaluate_at(&fixes, 60.0), FlagKind::LeftHome).len(),
+        1
+    );
+    // Between two reflections 300 m out, the building's Wi-Fi ends the run: neither part
+    // lasts.
+    let reflections = |fixes: &mut Vec<Fix>, minutes: &[f64]| {
+        fixes.extend(
+            minutes
+                .iter()
+                .map(|&m| fix_towards(m, 300.0, 2.0 + m / 10.0, 10.0)),
+        );
+    };
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    reflections(&mut fixes, &[30.0, 32.0, 34.0]);
+    fixes.extend(wifi_at_home(35.0, 40.0, 180.0));
+    reflections(&mut fixes, &[41.0, 46.0, 51.0]);
+    fixes.extend(at_home(52.0, 60.0, 1.0));
+    assert!(evaluate_at(&fixes, 60.0).is_empty());
+    // With cell positions between them, they are one run of 21 minutes.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    reflections(&mut fixes, &[30.0, 32.0, 34.0]);
+    fixes.extend(wifi_at_home(35.0, 40.0, 600.0));
+    reflections(&mut fixes, &[41.0, 46.0, 51.0]);
+    fixes.extend(at_home(52.0, 60.0, 1.0));
+    assert_eq!(
+        of_kind(&evaluate_at(&fixes, 60.0), FlagKind::LeftHome).len(),
+        1
+    );
+}
+
+#[test]
 fn a_phone_silent_and_back_at_the_same_place_outside_is_one_run() {
     // Out at 800 m, the app killed for 50 minutes, still there when it comes back.
+    let mut fixes = at_home(0.0, 30.0, 2.0);
+    fixes.extend([31.0, 36.0].map(|m| fix_towards(m, 800.0 + m - 31.0, 1.0, 10.0)));
+    fixes.extend([86.0, 91.0].map(|m| fix_towards(m, 830.0 + m - 86.0, 1.05, 12.0)));
+    fixes.extend(at_home(95.0, 120.0, 2.0));
+    let flags = of_kind(&evaluate_at(&fixes, 120.0), FlagKind::LeftHome).len();
+    assert_eq!(flags, 1);
+    // The same with the phone re-sending one cached position on each side: two positions
+    // with nothing known between them for 50 minutes are not a stay.
     let mut fixes = at_home(0.0, 30.0, 2.0);
     fixes.extend([31.0, 36.0].map(|m| fix_towards(m, 800.0, 1.0, 10.0)));
     fixes.extend([86.0, 91.0].map(|m| fix_towards(m, 830.0, 1.05, 12.0)));
     fixes.extend(at_home(95.0, 120.0, 2.0));
-    let flags = of_kind(&evaluate_at(&fixes, 120.0), FlagKind::LeftHome).len();
-    assert_eq!(flags, 1);
+    assert!(of_kind(&evaluate_at(&fixes, 120.0), FlagKind::LeftHome).is_empty());
     // Back from a silence longer than the bridge allows: no continuous evidence.
     let cfg = GeofenceConfig::default();
     let late = 36.0 + cfg.max_bridged_gap.as_secs_f64() / 60.0 + 1.0;
     let mut fixes = at_home(0.0, 30.0, 2.0);
-    fixes.extend([31.0, 36.0].map(|m| fix_towards(m, 800.0, 1.0, 10.0)));
-    fixes.extend([late, late + 5.0].map(|m| fix_towards(m, 830.0, 1.05, 12.0)));
+    fixes.extend([31.0, 36.0].map(|m| fix_towards(m, 800.0 + m - 31.0, 1.0, 10.0)));
+    fixes.extend([late, late + 5.0].map(|m| fix_towards(m, 830.0 + m - late, 1.05, 12.0)));
     fixes.extend(at_home(late + 9.0, late + 30.0, 2.0));
     let flags = evaluate_at(&fixes, late + 30.0);
     assert!(of_kind(&flags, FlagKind::LeftHome).is_empty());
@@ -399,7 +530,7 @@ fn reports_outside_the_monitoring_period_are_ignored() {
 #[test]
 fn long_tracks_are_thinned_keeping_both_ends() {
     let mut fixes = at_home(0.0, 10.0, 1.0);
-    fixes.extend((0..300).map(|i| fix(10.0 + f64::from(i) / 4.0, 700.0 + f64::from(i % 9), 5.0)));
+    fixes.extend((0..300).map(|i| fix(13.0 + f64::from(i) / 4.0, 700.0 + f64::from(i % 9), 5.0)));
     let flags = evaluate_at(&fixes, 90.0);
     let e = track(&flags[0]);
     assert_eq!(e.fixes, 300);
@@ -501,9 +632,11 @@ fn a_window_opening_away_from_home_reads_back_to_the_last_fix_at_home() {
 #[test]
 fn two_fixes_far_away_are_a_trip_even_at_different_places() {
     // A phone in battery saving: one fix 2.2 km away, one 1.3 km away 14 minutes later (on
-    // the way back), nothing else usable.
+    // the way back), only cell positions between them.
+    let cells = [43.0, 48.0].map(|m| fix(m, 1800.0, 700.0));
     let mut fixes = at_home(0.0, 20.0, 5.0);
     fixes.push(fix(38.0, 2200.0, 15.0));
+    fixes.extend(cells);
     fixes.push(fix(52.0, 1300.0, 16.0));
     fixes.extend(at_home(60.0, 90.0, 5.0));
     assert_eq!(
@@ -512,8 +645,29 @@ fn two_fixes_far_away_are_a_trip_even_at_different_places() {
     );
     // Two fixes a few hundred metres off in different directions are not.
     let mut fixes = at_home(0.0, 20.0, 5.0);
+    fixes.extend(cells);
     fixes.push(fix_towards(38.0, 400.0, 0.0, 15.0));
     fixes.push(fix_towards(52.0, 420.0, 2.0, 16.0));
     fixes.extend(at_home(60.0, 90.0, 5.0));
     assert!(evaluate_at(&fixes, 90.0).is_empty());
+}
+
+#[test]
+fn a_window_that_slid_past_a_runs_context_finds_no_news() {
+    // The moved access point of `a_place_once_a_teleport_stays_one`, and later reports at home.
+    let mut fixes = at_home(0.0, 30.0, 1.0);
+    fixes.extend((0..5).map(|i| fix(31.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(36.0, 50.0, 1.0));
+    fixes.extend((0..20).map(|i| fix(65.0 + f64::from(i), 7300.0 + f64::from(i % 3), 20.0)));
+    fixes.extend(at_home(85.0, 150.0, 1.0));
+    // A window that starts at home after the first sighting (the server's hour before an
+    // upload at 110) reads the second as a trip…
+    let from = fixes.iter().position(|f| f.ts() >= at(50.0)).unwrap() - 1;
+    let found = evaluate_at(&fixes[from..], 110.0);
+    let found = of_kind(&found, FlagKind::LeftHome);
+    assert_eq!(found.len(), 1);
+    // … which every earlier evaluation, seeing the first sighting, judged a source error:
+    // the run ended long before the upload, so it is no news.
+    assert!(!crate::monitoring::is_news(found[0], at(109.0)));
+    assert!(crate::monitoring::is_news(found[0], at(84.0)));
 }

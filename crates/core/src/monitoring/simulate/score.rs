@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::generate::{PatientDay, Report};
 use crate::monitoring::geofence::{context_start, evaluate, Fix, GeofenceConfig};
-use crate::monitoring::{Flag, FlagKind};
+use crate::monitoring::{is_news, Flag, FlagKind};
 
 /// How the evaluator is run during replay.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +63,7 @@ pub fn replay(day: &PatientDay, monitoring_start: Timestamp, cfg: &ReplayConfig)
     let mut batches = day.reports.chunk_by(|a, b| a.arrives_at == b.arrives_at);
     for batch in &mut batches {
         let now = batch[0].arrives_at;
+        let newest_before = known.last().map(|f| f.ts());
         for r in batch {
             let at = known.partition_point(|f| f.ts() <= r.fix.ts());
             known.insert(at, r.fix);
@@ -85,7 +86,12 @@ pub fn replay(day: &PatientDay, monitoring_start: Timestamp, cfg: &ReplayConfig)
             now,
             &cfg.geofence,
         );
-        for flag in flags.iter().filter(|f| f.kind() == FlagKind::LeftHome) {
+        // As the server does: only what these reports can have revealed is news.
+        let news_from = newest_before.map_or(oldest, |t| t.min(oldest));
+        let news = flags
+            .iter()
+            .filter(|f| f.kind() == FlagKind::LeftHome && is_news(f, news_from));
+        for flag in news {
             let mut matched = false;
             for (d, first) in day.departures.iter().zip(first_flag.iter_mut()) {
                 if flag.from <= d.end && d.start <= flag.to {

@@ -669,8 +669,11 @@ fn core_only(args: &MonitoringArgs, traced: Option<&[traces::TraceDay]>, share: 
             .count();
         if o.false_flags > 0 || missed > 0 {
             println!(
-                "patient {}: {} false left_home episode(s), {} observable departure(s) missed",
-                o.index, o.false_flags, missed
+                "patient {} ({}): {} false left_home episode(s), {} observable departure(s) missed",
+                o.index,
+                if o.violator { "violator" } else { "compliant" },
+                o.false_flags,
+                missed
             );
         }
     }
