@@ -7,7 +7,7 @@ use propusk_core::domain::GeoPoint;
 use propusk_core::monitoring::case::{OfficerId, PatientSms, Sanction};
 use propusk_core::monitoring::geofence::{Fix, GeofenceConfig};
 use propusk_core::monitoring::FlagKind;
-use propusk_store::{FlagStepError, NewCase, OfficerStep, SentVia, Store};
+use propusk_store::{Device, FlagStepError, NewCase, OfficerStep, SentVia, Store};
 
 async fn stores() -> Vec<(Store, Option<(String, String)>)> {
     let dir = std::env::temp_dir().join(format!("propusk-store-test-{}", uuid::Uuid::new_v4()));
@@ -47,31 +47,36 @@ fn text(sms: &PatientSms, _tz: &str, _lang: &str) -> String {
     format!("{sms:?}")
 }
 
+/// A two-week case at home (55.75, 37.61) opened at `now`, and its enrolled phone.
+async fn enrolled_case(store: &Store, phone: &str, radius_m: f64, now: Timestamp) -> Device {
+    let case = NewCase {
+        phone: phone.into(),
+        full_name: "Сидорова Анна Павловна".into(),
+        home_address: "Москва".into(),
+        home: GeoPoint::new(55.75, 37.61).unwrap(),
+        radius_m,
+        time_zone: "Europe/Moscow".into(),
+        lang: "ru".into(),
+        starts_at: now,
+        ends_at: now + SignedDuration::from_hours(24 * 14),
+    };
+    let code = format!("CODE{}", &phone[phone.len() - 4..]);
+    store
+        .create_case(&case, &code, "officer-a", now)
+        .await
+        .unwrap();
+    store
+        .enroll_device(&code, &format!("token-{phone}"), "own", None, now)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flag_is_decided_only_after_its_sms_went_out() {
     for (store, pg) in stores().await {
         let now = Timestamp::now();
-        let home = GeoPoint::new(55.75, 37.61).unwrap();
-        let case = NewCase {
-            phone: "+79160000001".into(),
-            full_name: "Сидорова Анна Павловна".into(),
-            home_address: "Москва".into(),
-            home,
-            radius_m: 50.0,
-            time_zone: "Europe/Moscow".into(),
-            lang: "ru".into(),
-            starts_at: now,
-            ends_at: now + SignedDuration::from_hours(24 * 14),
-        };
-        store
-            .create_case(&case, "CODE", "officer-a", now)
-            .await
-            .unwrap();
-        let device = store
-            .enroll_device("CODE", "token", "own", None, now)
-            .await
-            .unwrap()
-            .unwrap();
+        let device = enrolled_case(&store, "+79160000001", 50.0, now).await;
         // Forty minutes a kilometre away.
         let fixes: Vec<Fix> = (1..=20)
             .map(|k| {
@@ -137,27 +142,7 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
 async fn a_window_sliding_past_a_runs_context_raises_nothing() {
     for (store, pg) in stores().await {
         let start = Timestamp::now();
-        let home = GeoPoint::new(55.75, 37.61).unwrap();
-        let case = NewCase {
-            phone: "+79160000002".into(),
-            full_name: "Петров Иван Сергеевич".into(),
-            home_address: "Москва".into(),
-            home,
-            radius_m: 100.0,
-            time_zone: "Europe/Moscow".into(),
-            lang: "ru".into(),
-            starts_at: start,
-            ends_at: start + SignedDuration::from_hours(24 * 14),
-        };
-        store
-            .create_case(&case, "CODE2", "officer-a", start)
-            .await
-            .unwrap();
-        let device = store
-            .enroll_device("CODE2", "token2", "own", None, start)
-            .await
-            .unwrap()
-            .unwrap();
+        let device = enrolled_case(&store, "+79160000002", 100.0, start).await;
         let away = |minute: i64| (31..=35).contains(&minute) || (65..=84).contains(&minute);
         let minutes = (1..=150).filter(|m| !(50..65).contains(m));
         for minute in minutes {
