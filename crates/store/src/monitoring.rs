@@ -470,18 +470,12 @@ async fn evaluate_known_in(
     .bind(window_secs)
     .fetch_all(&mut **tx)
     .await?;
-    // What this evaluation can newly find (the core's `is_news`): from the oldest report of
-    // the upload, or from the newest report received before it when that is older.
+    // The newest report received before this evaluation, for the core's `is_news`.
     let newest_before = rows
         .iter()
         .filter(|r| r.4 < secs(now))
         .map(|r| ts(r.0))
         .max();
-    let news_from = newest_before.map_or(window_from, |t| t.min(window_from));
-    let rows: Vec<(i64, f64, f64, f64)> = rows
-        .into_iter()
-        .map(|(t, lat, lon, acc, _)| (t, lat, lon, acc))
-        .collect();
     // The window's evaluation starts at the last fix before it: the time before that
     // fix was judged by earlier evaluations, and starting at `start` would make the
     // unread part of the track look like silence (a false `no_signal`).
@@ -489,12 +483,11 @@ async fn evaluate_known_in(
         .first()
         .filter(|(t, ..)| *t < window_secs)
         .map_or(start, |(t, ..)| start.max(ts(*t)));
-    let as_fixes = |rows: Vec<(i64, f64, f64, f64)>| -> Vec<Fix> {
-        rows.into_iter()
-            .filter_map(|(t, lat, lon, acc)| Fix::from_parts(ts(t), lat, lon, acc).ok())
-            .collect()
-    };
-    let mut fixes = as_fixes(rows);
+    let fix_of = |t: i64, lat: f64, lon: f64, acc: f64| Fix::from_parts(ts(t), lat, lon, acc).ok();
+    let mut fixes: Vec<Fix> = rows
+        .iter()
+        .filter_map(|&(t, lat, lon, acc, _)| fix_of(t, lat, lon, acc))
+        .collect();
     let mut evaluation_start = evaluation_start;
     // A window that opens away from home also reads back to the last fix at home, so the
     // evaluator sees how the phone got there (the core's `context_start`).
@@ -508,7 +501,10 @@ async fn evaluate_known_in(
         .bind(secs(first.ts()))
         .fetch_all(&mut **tx)
         .await?;
-        let mut all = as_fixes(earlier);
+        let mut all: Vec<Fix> = earlier
+            .iter()
+            .filter_map(|&(t, lat, lon, acc)| fix_of(t, lat, lon, acc))
+            .collect();
         let before = all.len();
         all.append(&mut fixes);
         let from = context_start(&fence, &all, before, cfg.max_context, cfg);
@@ -521,7 +517,7 @@ async fn evaluate_known_in(
     let mut raised = 0;
     for step in reconcile(&known, fresh) {
         match step {
-            Reconciled::New(flag) if !is_news(&flag, news_from) => {}
+            Reconciled::New(flag) if !is_news(&flag, window_from, newest_before) => {}
             Reconciled::New(flag) => {
                 raise_in(tx, case, &flag, now, text).await?;
                 raised += 1;

@@ -270,9 +270,10 @@ pub struct GeofenceConfig {
     /// fastest real departures of the independent generator leave at 10.3). A car that is
     /// really that fast shows it by moving on (rule 5b), and its fixes count again.
     pub max_leaving_speed_mps: f64,
-    /// A coarse fix this accurate or better whose circle covers home places the phone at
-    /// home for rule 5b, metres. Default 250: Wi-Fi positions from a few weak access points
-    /// report 100–250 m; cell positions, 500 m and more, say too little.
+    /// A coarse fix this accurate or better whose centre lies in the home circle places the
+    /// phone at home (rule 3: it ends a run and anchors rule 5b), metres. Default 250: Wi-Fi
+    /// positions from a few weak access points report 100–250 m; cell positions, 500 m and
+    /// more, say too little.
     pub max_anchor_accuracy_m: f64,
     /// A run of two or more fixes clearly outside counts when its first and last are at
     /// least this far apart and either at the same place ([`Self::same_place_m`]) or both
@@ -637,8 +638,7 @@ fn separation(a: &Obs, b: &Obs) -> f64 {
 /// same place after them.
 ///
 /// The phone is placed at home by its latest usable fix not clearly outside, or by a coarse
-/// fix no coarser than [`GeofenceConfig::max_anchor_accuracy_m`] whose circle covers home (a
-/// Wi-Fi position with a modest accuracy is still a position). A jump that turns out to be
+/// fix that places it there ([`coarse_at_home`]). A jump that turns out to be
 /// the start of a journey — the phone moves on from there at a believable speed, to a place
 /// it could not have reached from home either — was a fast departure, not a source error:
 /// its fixes count again.

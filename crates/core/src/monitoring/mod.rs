@@ -157,15 +157,16 @@ pub enum Reconciled<K> {
     },
 }
 
-/// Whether a fresh flag can be news after an upload. `news_from` is the oldest report of
-/// the upload, or the newest report known before it when that is older (for an evaluation
-/// with no upload, the newest report known).
+/// Whether a fresh flag can be news after an upload whose oldest report is at `oldest_new`
+/// (for an evaluation with no upload, the newest report known), when the newest report known
+/// before it was at `newest_before`.
 ///
-/// A `left_home` run that ended before `news_from` was judged when its reports came in, by
+/// A `left_home` run that ended before both was judged when its reports came in, by
 /// evaluations whose window reached an hour or more behind it. A later window that slides
 /// past that context (a teleport to the same place an hour before, say) can read the same
 /// reports differently; a flag it finds is an artefact of the window, not new evidence.
-pub fn is_news(flag: &Flag, news_from: Timestamp) -> bool {
+pub fn is_news(flag: &Flag, oldest_new: Timestamp, newest_before: Option<Timestamp>) -> bool {
+    let news_from = newest_before.map_or(oldest_new, |t| t.min(oldest_new));
     flag.kind() != FlagKind::LeftHome || flag.to >= news_from
 }
 

@@ -668,6 +668,15 @@ fn a_window_that_slid_past_a_runs_context_finds_no_news() {
     assert_eq!(found.len(), 1);
     // … which every earlier evaluation, seeing the first sighting, judged a source error:
     // the run ended long before the upload, so it is no news.
-    assert!(!crate::monitoring::is_news(found[0], at(109.0)));
-    assert!(crate::monitoring::is_news(found[0], at(84.0)));
+    assert!(!crate::monitoring::is_news(
+        found[0],
+        at(109.0),
+        Some(at(108.0))
+    ));
+    // Had nothing after 84 been known before (a phone offline since), it would be news.
+    assert!(crate::monitoring::is_news(
+        found[0],
+        at(109.0),
+        Some(at(84.0))
+    ));
 }

@@ -87,10 +87,9 @@ pub fn replay(day: &PatientDay, monitoring_start: Timestamp, cfg: &ReplayConfig)
             &cfg.geofence,
         );
         // As the server does: only what these reports can have revealed is news.
-        let news_from = newest_before.map_or(oldest, |t| t.min(oldest));
         let news = flags
             .iter()
-            .filter(|f| f.kind() == FlagKind::LeftHome && is_news(f, news_from));
+            .filter(|f| f.kind() == FlagKind::LeftHome && is_news(f, oldest, newest_before));
         for flag in news {
             let mut matched = false;
             for (d, first) in day.departures.iter().zip(first_flag.iter_mut()) {
