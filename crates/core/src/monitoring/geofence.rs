@@ -52,7 +52,7 @@
 //!    moves about near home). A stay at one place needs less: two fixes there (enough for
 //!    phones in battery saving that report every 5–10 minutes), the first and last at
 //!    least [`GeofenceConfig::two_fix_duration`] apart, unless the run went more than
-//!    [`GeofenceConfig::max_stay_gap`] without a fresh report.
+//!    [`GeofenceConfig::max_stay_gap`] without a report of any kind.
 //!    Multipath episodes hold one false position, jittering, for seconds to several
 //!    minutes; they neither recede nor last. The thresholds are the trade-off between false
 //!    flags and time to flag; the simulator in [`super::simulate`] and the independent
@@ -282,11 +282,12 @@ pub struct GeofenceConfig {
     /// a 20-minute trip with only two good fixes, and two multipath episodes rarely land on
     /// the same spot.
     pub two_fix_duration: SignedDuration,
-    /// …provided the phone never went longer than this without a fresh report (a usable or
-    /// a coarse fix, not a repeat) in between. Default 10 minutes, the slowest cadence of a
-    /// phone in battery saving: two fixes with nothing known between them (a backlog
-    /// uploaded out of order and not all in yet, a phone re-sending a cached position) say
-    /// little about the time between them.
+    /// …provided the phone never went longer than this without a report in between. Any
+    /// report counts, a repeat or an outlier too: it shows that the phone was alive and that
+    /// its uploads for that time are in. Default 10 minutes, the slowest cadence of a phone
+    /// in battery saving: two fixes with nothing known between them (a backlog uploaded out
+    /// of order and not all in yet) say little about the time between them. (A repeat of a
+    /// fix outside is not a second fix outside, rule 4.)
     pub max_stay_gap: SignedDuration,
     /// Farther from home than this (beyond its accuracy), a confident fix is not indoor
     /// multipath, metres. Default 1,000: reflections move a position by tens to a few
@@ -705,17 +706,17 @@ struct Run {
     /// Whether a fix outside was clearly farther than the first (see
     /// [`GeofenceConfig::receding_m`]).
     receded: bool,
-    /// The longest time between two fresh reports of the run (usable or coarse; not
-    /// repeats), and the newest of them.
+    /// The longest time between two reports of the run, of any kind, and the newest of
+    /// them.
     longest_gap: SignedDuration,
-    last_fresh: Timestamp,
+    last_report: Timestamp,
 }
 
 impl Run {
-    /// A fresh report at `ts` within the run.
-    fn note_fresh(&mut self, ts: Timestamp) {
-        self.longest_gap = self.longest_gap.max(ts.duration_since(self.last_fresh));
-        self.last_fresh = ts;
+    /// A report at `ts` within the run.
+    fn note_report(&mut self, ts: Timestamp) {
+        self.longest_gap = self.longest_gap.max(ts.duration_since(self.last_report));
+        self.last_report = ts;
     }
 }
 
@@ -746,14 +747,11 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
             }
             continue;
         }
-        if o.class == FixClass::Coarse {
-            // Vague, but a fresh report: the phone was alive and somewhere.
-            if let Some(r) = &mut run {
-                r.note_fresh(o.ts);
-            }
-            continue;
-        }
         if !usable(o.class) {
+            // Vague, repeated or wrong, but a report: the phone was alive then.
+            if let Some(r) = &mut run {
+                r.note_report(o.ts);
+            }
             continue;
         }
         let broken = |r: &mut Run| {
@@ -769,7 +767,7 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         }
         match (o.class, &mut run) {
             (FixClass::Outside, Some(r)) => {
-                r.note_fresh(o.ts);
+                r.note_report(o.ts);
                 let first = &obs[r.first_outside];
                 r.receded |=
                     (o.distance - o.accuracy) - (first.distance + first.accuracy) >= cfg.receding_m;
@@ -785,11 +783,11 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
                     last_seen: o.ts,
                     receded: false,
                     longest_gap: SignedDuration::ZERO,
-                    last_fresh: o.ts,
+                    last_report: o.ts,
                 });
             }
             (FixClass::Edge, Some(r)) => {
-                r.note_fresh(o.ts);
+                r.note_report(o.ts);
                 r.last_seen = o.ts;
             }
             (FixClass::Inside, Some(_)) => close(run.take().expect("matched Some"), false),

@@ -180,6 +180,17 @@ fn persistence_needs_enough_fixes_over_enough_time() {
         !flagged(staying(&[31.0, 31.0 + d2])),
         "nothing known between them"
     );
+    // A phone that had no new position re-sent its first one between them: it was
+    // reporting, so nothing of that time is still to come.
+    let repeat_of_first = |out: &mut Vec<Fix>, minute: f64| {
+        out.push(Fix::new(at(minute), out[0].point(), out[0].accuracy_m()).unwrap());
+    };
+    let mut repeated = staying(&[31.0, 31.0 + d2]);
+    repeat_of_first(&mut repeated, 31.0 + d2 / 2.0);
+    assert!(flagged(repeated), "a repeat between them");
+    let mut once = staying(&[31.0]);
+    repeat_of_first(&mut once, 31.0 + d2);
+    assert!(!flagged(once), "a repeat is not a second fix");
     assert!(!flagged(staying(&[31.0])), "one fix is never enough");
 }
 
