@@ -282,12 +282,14 @@ pub struct GeofenceConfig {
     /// a 20-minute trip with only two good fixes, and two multipath episodes rarely land on
     /// the same spot.
     pub two_fix_duration: SignedDuration,
-    /// …provided the phone never went longer than this without a report in between. Any
-    /// report counts, a repeat or an outlier too: it shows that the phone was alive and that
-    /// its uploads for that time are in. Default 10 minutes, the slowest cadence of a phone
-    /// in battery saving: two fixes with nothing known between them (a backlog uploaded out
-    /// of order and not all in yet) say little about the time between them. (A repeat of a
-    /// fix outside is not a second fix outside, rule 4.)
+    /// …provided the phone never went longer than this without a report in between: two
+    /// fixes with nothing known between them (a backlog uploaded out of order and not all
+    /// in yet) say little about the time between them. Any report counts, a repeat or an
+    /// outlier too: it shows that the phone was alive and that its uploads for that time
+    /// are in (a repeat of a fix outside is still not a second fix outside, rule 4).
+    /// Default 11 minutes: the slowest cadence of a phone in battery saving, 10 minutes,
+    /// and a little for a fix that comes late. It must stay below
+    /// [`Self::two_fix_duration`], so that two fixes alone are never a stay.
     pub max_stay_gap: SignedDuration,
     /// Farther from home than this (beyond its accuracy), a confident fix is not indoor
     /// multipath, metres. Default 1,000: reflections move a position by tens to a few
@@ -334,7 +336,7 @@ impl Default for GeofenceConfig {
             max_leaving_speed_mps: 11.0,
             max_anchor_accuracy_m: 250.0,
             two_fix_duration: SignedDuration::from_mins(12),
-            max_stay_gap: SignedDuration::from_mins(10),
+            max_stay_gap: SignedDuration::from_mins(11),
             beyond_multipath_m: 1_000.0,
             max_run_gap: SignedDuration::from_mins(30),
             max_bridged_gap: SignedDuration::from_hours(2),

@@ -191,6 +191,15 @@ fn persistence_needs_enough_fixes_over_enough_time() {
     let mut once = staying(&[31.0]);
     repeat_of_first(&mut once, 31.0 + d2);
     assert!(!flagged(once), "a repeat is not a second fix");
+    // A phone in battery saving, one fix every ten minutes, one of them a few seconds late.
+    assert!(
+        flagged(staying(&[31.0, 41.1, 49.3])),
+        "the slowest cadence, a little late"
+    );
+    assert!(
+        cfg.max_stay_gap < cfg.two_fix_duration,
+        "two fixes alone are never a stay"
+    );
     assert!(!flagged(staying(&[31.0])), "one fix is never enough");
 }
 
