@@ -708,18 +708,15 @@ struct Run {
     /// Whether a fix outside was clearly farther than the first (see
     /// [`GeofenceConfig::receding_m`]).
     receded: bool,
-    /// The longest time between two reports of the run, of any kind, and the newest of
-    /// them.
-    longest_gap: SignedDuration,
-    last_report: Timestamp,
 }
 
-impl Run {
-    /// A report at `ts` within the run.
-    fn note_report(&mut self, ts: Timestamp) {
-        self.longest_gap = self.longest_gap.max(ts.duration_since(self.last_report));
-        self.last_report = ts;
-    }
+/// The longest time between two consecutive reports, of any kind.
+fn longest_gap(reports: &[Obs]) -> SignedDuration {
+    reports
+        .windows(2)
+        .map(|w| w[1].ts.duration_since(w[0].ts))
+        .max()
+        .unwrap_or(SignedDuration::ZERO)
 }
 
 /// Rule 6: runs of fixes clearly outside, kept when persistent.
@@ -732,9 +729,11 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         let enough = run.outside >= cfg.min_outside_fixes.max(1);
         let (first, last) = (&obs[run.first_outside], &obs[run.last_outside]);
         let far = |o: &Obs| o.distance - o.accuracy >= cfg.beyond_multipath_m;
+        // Every report from the first fix outside to the last belongs to the run: a fix at
+        // home or a long gap would have ended it.
         let stay = run.outside >= 2
             && span >= cfg.two_fix_duration
-            && run.longest_gap <= cfg.max_stay_gap
+            && longest_gap(&obs[run.first_outside..=run.last_outside]) <= cfg.max_stay_gap
             && (same_place(first, last, cfg) || (far(first) && far(last)));
         let persistent = (enough && (run.receded || span >= cfg.min_outside_duration)) || stay;
         if persistent {
@@ -750,10 +749,6 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
             continue;
         }
         if !usable(o.class) {
-            // Vague, repeated or wrong, but a report: the phone was alive then.
-            if let Some(r) = &mut run {
-                r.note_report(o.ts);
-            }
             continue;
         }
         let broken = |r: &mut Run| {
@@ -769,7 +764,6 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
         }
         match (o.class, &mut run) {
             (FixClass::Outside, Some(r)) => {
-                r.note_report(o.ts);
                 let first = &obs[r.first_outside];
                 r.receded |=
                     (o.distance - o.accuracy) - (first.distance + first.accuracy) >= cfg.receding_m;
@@ -784,12 +778,9 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
                     outside: 1,
                     last_seen: o.ts,
                     receded: false,
-                    longest_gap: SignedDuration::ZERO,
-                    last_report: o.ts,
                 });
             }
             (FixClass::Edge, Some(r)) => {
-                r.note_report(o.ts);
                 r.last_seen = o.ts;
             }
             (FixClass::Inside, Some(_)) => close(run.take().expect("matched Some"), false),

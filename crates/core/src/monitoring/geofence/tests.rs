@@ -191,6 +191,11 @@ fn persistence_needs_enough_fixes_over_enough_time() {
     let mut once = staying(&[31.0]);
     repeat_of_first(&mut once, 31.0 + d2);
     assert!(!flagged(once), "a repeat is not a second fix");
+    // Only the time between the stay's fixes matters, not a silence after the last of them.
+    let mut then_quiet = slow(&[31.0, 31.0 + d2]);
+    let last = fix(31.0 + d2, 500.0 + 31.0 + d2, 10.0);
+    then_quiet.push(Fix::new(at(31.0 + d2 + 15.0), last.point(), last.accuracy_m()).unwrap());
+    assert!(flagged(then_quiet), "a repeat long after the stay");
     // A phone in battery saving, one fix every ten minutes, one of them a few seconds late.
     assert!(
         flagged(staying(&[31.0, 41.1, 49.3])),
