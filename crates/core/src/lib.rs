@@ -26,5 +26,6 @@ pub mod issuance;
 pub mod monitoring;
 pub mod policy;
 mod text;
+pub mod throttle;
 
 pub use text::{Lang, Localized};

@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use propusk_store::Role;
+use propusk_store::{Role, StaffUser};
 use rand::RngCore;
 
 use crate::error::ApiError;
@@ -126,6 +126,79 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
+    })
+}
+
+/// Why a staff sign-in did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffSignInError {
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// Too many wrong passwords for this username or from this address: come back then.
+    #[error("too many failed sign-ins ({limit}); retry at {retry_at}")]
+    Throttled {
+        limit: &'static str,
+        retry_at: jiff::Timestamp,
+    },
+    /// Every password check is taken; retry shortly.
+    #[error("too many password checks at once")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] propusk_store::StoreError),
+    #[error("the password check failed: {0}")]
+    Check(#[from] tokio::task::JoinError),
+}
+
+/// Checks a staff member's username and password, for the API and the officers' pages alike:
+/// past the guards for the username and the client address (exponential backoff after wrong
+/// passwords, charged before the check so that simultaneous guesses are each counted), and
+/// one of a bounded number of password checks at once. An unknown username costs the same
+/// time as a known one.
+pub async fn sign_in_staff(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: std::net::IpAddr,
+) -> Result<StaffUser, StaffSignInError> {
+    let now = state.clock.now();
+    let username = username.trim();
+    let client = client.to_string();
+    let guards = state.staff_login.limits.guards(username, &client);
+    if let Err(throttled) = state.store.admit_attempt(&guards, now).await? {
+        return Err(StaffSignInError::Throttled {
+            limit: throttled.limit,
+            retry_at: throttled.retry_at,
+        });
+    }
+    let Some(turn) = state.staff_login.hash_turn().await else {
+        // Nothing was checked: the attempt is not held against anyone.
+        state.store.attempt_succeeded(&guards).await?;
+        return Err(StaffSignInError::Busy);
+    };
+    let user = state.store.staff_by_username(username).await?;
+    let stored = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        verify_password(&password, &stored)
+    })
+    .await?;
+    match user.filter(|_| ok) {
+        Some(user) => {
+            state.store.attempt_succeeded(&guards).await?;
+            Ok(user)
+        }
+        None => Err(StaffSignInError::WrongCredentials),
+    }
+}
+
+/// A hash to check against when the username is unknown, so the answer takes as long.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        hash_password("not a real password").expect("Argon2 hashes a constant password")
     })
 }
 

@@ -41,14 +41,17 @@ impl<S: Send + Sync> FromRequestParts<S> for AskedLang {
 
 /// The language a request asks for: `?lang=`, then `Accept-Language`, then Russian.
 pub fn asked(parts: &Parts) -> Lang {
-    let from_query = parts
-        .uri
+    asked_from(&parts.uri, &parts.headers)
+}
+
+/// [`asked`] from a request's URI and headers.
+pub fn asked_from(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+    let from_query = uri
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
         .and_then(Lang::parse);
     let from_header = || {
-        parts
-            .headers
+        headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .and_then(from_accept_language)

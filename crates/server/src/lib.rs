@@ -10,12 +10,15 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod lang;
+pub mod limits;
 pub mod metrics;
 pub mod monitoring;
 pub(crate) mod monitoring_rules;
 pub mod overload;
+pub mod photo;
 pub mod qr;
 pub mod routes;
 pub mod sms;
@@ -49,15 +52,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        let (shutdown, mut stop) = watch::channel(false);
+        let (shutdown, stop) = watch::channel(false);
         let app = routes::router(state.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let server = tokio::spawn(edge::listener::serve(
+            listener,
+            app,
+            state.edge.clone(),
+            stop.clone(),
+        ));
         let jobs = vec![
             sms::spawn_outbox_worker(state.clone(), shutdown.subscribe()),
             monitoring::spawn_sweeper(state.clone(), shutdown.subscribe()),

@@ -29,6 +29,16 @@ pub struct AppState {
     pub sms: Arc<crate::sms::SmsSettings>,
     /// Retention, check-in hours and the face matcher of quarantine monitoring.
     pub monitoring: Arc<crate::monitoring::MonitoringSettings>,
+    /// Connection and body bounds, trusted proxies.
+    pub edge: Arc<crate::edge::EdgeSettings>,
+    /// Requests being served, against [`AppState::max_in_flight`].
+    pub in_flight: crate::overload::InFlight,
+    /// How large, and how many at once, photos are decoded.
+    pub photos: crate::photo::PhotoBudget,
+    /// How often sign-in codes may be sent (per phone, requester, client, in all).
+    pub sign_in: Arc<crate::limits::SignInLimits>,
+    /// Staff password guards and the bound on password checks at once.
+    pub staff_login: Arc<crate::limits::StaffLogin>,
 }
 
 /// The signing key and the published set.
@@ -76,6 +86,11 @@ impl AppState {
             behind_tls: false,
             sms: Arc::default(),
             monitoring: Arc::default(),
+            edge: Arc::default(),
+            in_flight: crate::overload::InFlight::new(max_in_flight),
+            photos: crate::photo::PhotoBudget::default(),
+            sign_in: Arc::default(),
+            staff_login: Arc::default(),
         }
     }
 

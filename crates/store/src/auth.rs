@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::outbox::{self, SmsKind};
-use crate::{new_id, secs, Result, Store};
+use crate::{new_id, secs, Limit, Result, Store, Throttled};
 
 /// What a session's holder is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,10 +56,8 @@ pub struct StaffUser {
     pub password_hash: String,
 }
 
-/// Limits on sign-in codes: one a minute, five an hour per phone; five tries a
-/// code; a code lives five minutes.
-pub const OTP_MIN_INTERVAL_SECS: i64 = 60;
-pub const OTP_MAX_PER_HOUR: i64 = 5;
+/// Tries a sign-in code has; how long it lives. How often codes may be sent is the server's
+/// setting, passed in as [`Limit`]s.
 pub const OTP_MAX_ATTEMPTS: i64 = 5;
 pub const OTP_TTL_SECS: i64 = 300;
 
@@ -67,8 +65,8 @@ pub const OTP_TTL_SECS: i64 = 300;
 pub enum OtpRequestOutcome {
     /// The code is stored and its SMS is in the outbox.
     Queued,
-    /// Asked too often; may ask again after this many seconds.
-    RateLimited { retry_after_secs: i64 },
+    /// Asked too often: the limit that refused and when to come back.
+    RateLimited(Throttled),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,34 +88,21 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 impl Store {
-    /// Stores a sign-in code for `phone` and queues its SMS in the same transaction,
-    /// unless the phone asked too recently or too often.
+    /// Stores a sign-in code for `phone` and queues its SMS in the same transaction, unless
+    /// one of `limits` (the phone's, the requester's, everyone's) refuses it.
     pub async fn request_otp(
         &self,
         phone: &str,
         code: &str,
         sms_text: &str,
+        limits: &[Limit],
         now: jiff::Timestamp,
     ) -> Result<OtpRequestOutcome> {
         let now_s = secs(now);
         let mut tx = self.write_tx().await?;
-        let recent: Vec<(i64,)> = sqlx::query_as("SELECT created_at FROM otp_codes WHERE phone = $1 AND created_at > $2 ORDER BY created_at DESC")
-            .bind(phone)
-            .bind(now_s - 3600)
-            .fetch_all(&mut *tx)
-            .await?;
-        if let Some((last,)) = recent.first() {
-            if now_s - last < OTP_MIN_INTERVAL_SECS {
-                return Ok(OtpRequestOutcome::RateLimited {
-                    retry_after_secs: OTP_MIN_INTERVAL_SECS - (now_s - last),
-                });
-            }
-        }
-        if recent.len() as i64 >= OTP_MAX_PER_HOUR {
-            let oldest = recent.last().map(|r| r.0).unwrap_or(now_s);
-            return Ok(OtpRequestOutcome::RateLimited {
-                retry_after_secs: (oldest + 3600 - now_s).max(1),
-            });
+        if let Err(throttled) = self.charge_in(&mut tx, limits, now).await? {
+            tx.commit().await?;
+            return Ok(OtpRequestOutcome::RateLimited(throttled));
         }
         sqlx::query("INSERT INTO otp_codes (phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(phone)
@@ -148,6 +133,9 @@ impl Store {
     ) -> Result<OtpOutcome> {
         let now_s = secs(now);
         let mut tx = self.write_tx().await?;
+        // Tries at one phone's code are counted one after another, however many arrive at
+        // once: the fifth wrong one ends the code before a sixth is looked at.
+        self.lock_keys(&mut tx, [format!("otp:{phone}")]).await?;
         let live = sqlx::query(
             "SELECT id, code_hash, attempts FROM otp_codes WHERE phone = $1 AND used_at IS NULL \
              AND expires_at > $2 AND attempts < $3 ORDER BY created_at DESC LIMIT 1",
@@ -171,10 +159,19 @@ impl Store {
                 .await?;
             OtpOutcome::Accepted
         } else {
-            sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let counted = sqlx::query(
+                "UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2",
+            )
+            .bind(id)
+            .bind(OTP_MAX_ATTEMPTS)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if counted != 1 {
+                return Err(crate::StoreError::Corrupt(format!(
+                    "sign-in code {id} changed under its lock"
+                )));
+            }
             OtpOutcome::Wrong {
                 attempts_left: OTP_MAX_ATTEMPTS - attempts - 1,
             }

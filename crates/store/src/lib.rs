@@ -37,6 +37,7 @@ mod passes;
 mod regimes;
 mod residents;
 mod sms_inbound;
+mod throttle;
 
 use std::time::Duration;
 
@@ -55,6 +56,7 @@ pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
 pub use residents::{Profile, Resident, SmsIdentity};
 pub use sms_inbound::{InboundOutcome, InboundSms, SmsAction, SmsEffect, SmsLimits};
+pub use throttle::{Limit, Throttled};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +144,32 @@ impl Store {
         })
     }
 
+    /// Makes a check-then-write on each of `keys` one atomic step across connections and
+    /// nodes. On PostgreSQL: a transaction-scoped advisory lock on each key's 64-bit hash,
+    /// taken in one order so that two transactions never wait for each other in a circle,
+    /// and released at commit or rollback (a hash collision only makes two keys wait for
+    /// each other). On SQLite the write transaction already holds the database's only write
+    /// lock, so there is nothing more to take.
+    pub(crate) async fn lock_keys(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        keys: impl IntoIterator<Item = String>,
+    ) -> Result<()> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let mut hashes: Vec<i64> = keys.into_iter().map(|k| key_hash(&k)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        for hash in hashes {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(hash)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Closes the pools after the in-flight work is done.
     pub async fn close(&self) {
         self.issuer.stop().await;
@@ -181,6 +209,15 @@ pub(crate) fn secs(t: jiff::Timestamp) -> i64 {
 
 pub(crate) fn ts(secs: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// The first 8 bytes of a key's SHA-256, as an advisory lock id.
+fn key_hash(key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 pub(crate) fn new_id() -> String {

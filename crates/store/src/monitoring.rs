@@ -737,6 +737,24 @@ impl Store {
         Ok(case)
     }
 
+    /// Whether `enrollment_code` would enroll a device now (a cheap read, so that nothing
+    /// costly — decoding a photo — is done for a wrong code; [`Store::enroll_device`] checks
+    /// again when it spends the code).
+    pub async fn enrollment_code_live(
+        &self,
+        enrollment_code: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM monitoring_cases WHERE enrollment_code_hash = $1 AND status = 'active' AND ends_at > $2",
+        )
+        .bind(sha256_hex(enrollment_code))
+        .bind(secs(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Uses a one-time enrollment code: the device gets `device_token` (only its hash is
     /// kept) and the code is spent. None when the code is unknown, used, or its case is over.
     pub async fn enroll_device(

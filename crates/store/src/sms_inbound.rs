@@ -158,6 +158,10 @@ impl Store {
         let now = msg.received_at;
         let now_s = secs(now);
         let mut tx = self.write_tx().await?;
+        // One phone's messages are counted against its limits one after another, however
+        // many arrive at once.
+        self.lock_keys(&mut tx, [format!("sms-in:{}", msg.phone)])
+            .await?;
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO sms_inbound (gateway_id, phone, recipient, text, received_at, command, outcome) \
              VALUES ($1, $2, $3, $4, $5, $6, 'received') ON CONFLICT (gateway_id) DO NOTHING RETURNING id",

@@ -12,7 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Body;
-use crate::auth::{new_token, verify_password, Caller, RESIDENT_SESSION_SECS, STAFF_SESSION_SECS};
+use crate::auth::{
+    new_token, sign_in_staff, Caller, StaffSignInError, RESIDENT_SESSION_SECS, STAFF_SESSION_SECS,
+};
+use crate::edge::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::lang::{AskedLang, Lang};
 use crate::metrics::Metrics;
@@ -46,13 +49,55 @@ pub fn parse_phone(raw: &str, lang: Lang) -> ApiResult<PhoneNumber> {
 
 /// What a resident is told about sign-in codes, by the API and the pages alike.
 pub mod otp_messages {
+    use axum::http::StatusCode;
     use propusk_core::Localized;
+    use propusk_store::Throttled;
 
-    pub fn rate_limited(retry_after_secs: i64) -> Localized {
-        Localized::new(
-            format!("Код уже отправлен. Новый можно запросить через {retry_after_secs} с."),
-            format!("A code was sent already. You can ask for a new one in {retry_after_secs} s."),
-        )
+    /// "in 40 s" or "in 12 min".
+    fn wait(secs: u64) -> (String, String) {
+        if secs <= 90 {
+            (format!("{secs} с"), format!("{secs} s"))
+        } else {
+            let mins = secs.div_ceil(60);
+            (format!("{mins} мин"), format!("{mins} min"))
+        }
+    }
+
+    /// A code request refused by one of the sign-in limits: the status, the problem code,
+    /// the text and the seconds to wait.
+    pub fn refused(
+        throttled: &Throttled,
+        now: jiff::Timestamp,
+    ) -> (StatusCode, &'static str, Localized, u64) {
+        let secs = propusk_core::throttle::retry_after_secs(throttled.retry_at, now);
+        let (ru, en) = wait(secs);
+        let (status, code, text) = match throttled.limit {
+            "otp.client" => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "otp_client_rate_limited",
+                Localized::new(
+                    format!("С вашего адреса запрошено слишком много кодов. Повторите через {ru}."),
+                    format!("Too many codes were asked for from your address. Try again in {en}."),
+                ),
+            ),
+            "otp.global" => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "otp_capacity",
+                Localized::new(
+                    format!("Сейчас отправляется слишком много кодов. Повторите через {ru}."),
+                    format!("Too many codes are being sent right now. Try again in {en}."),
+                ),
+            ),
+            _ => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "otp_rate_limited",
+                Localized::new(
+                    format!("Код уже отправлен. Новый можно запросить через {ru}."),
+                    format!("A code was sent already. You can ask for a new one in {en}."),
+                ),
+            ),
+        };
+        (status, code, text, secs)
     }
 
     pub fn wrong(attempts_left: i64) -> Localized {
@@ -86,18 +131,16 @@ pub fn code_text(code: &str, lang: Lang) -> String {
 async fn request_code(
     State(state): State<AppState>,
     AskedLang(lang): AskedLang,
+    client: ClientIp,
     Body(req): Body<OtpRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let phone = parse_phone(&req.phone, lang)?;
     let code = new_otp_code();
+    let now = state.clock.now();
+    let limits = state.sign_in.for_request(phone.as_str(), client.0);
     let outcome = state
         .store
-        .request_otp(
-            phone.as_str(),
-            &code,
-            &code_text(&code, lang),
-            state.clock.now(),
-        )
+        .request_otp(phone.as_str(), &code, &code_text(&code, lang), &limits, now)
         .await?;
     match outcome {
         OtpRequestOutcome::Queued => {
@@ -108,13 +151,12 @@ async fn request_code(
                 Json(json!({"status": "sent", "expires_in_s": OTP_TTL_SECS})),
             ))
         }
-        OtpRequestOutcome::RateLimited { retry_after_secs } => Err(ApiError::localized(
-            StatusCode::TOO_MANY_REQUESTS,
-            "otp_rate_limited",
-            otp_messages::rate_limited(retry_after_secs),
-        )
-        .retry_after(retry_after_secs.max(1) as u64)
-        .lang(lang)),
+        OtpRequestOutcome::RateLimited(throttled) => {
+            let (status, code, text, secs) = otp_messages::refused(&throttled, now);
+            Err(ApiError::localized(status, code, text)
+                .retry_after(secs)
+                .lang(lang))
+        }
     }
 }
 
@@ -190,37 +232,47 @@ struct Login {
 async fn login(
     State(state): State<AppState>,
     AskedLang(lang): AskedLang,
+    client: ClientIp,
     Body(req): Body<Login>,
 ) -> ApiResult<Json<Value>> {
-    let user = state.store.staff_by_username(req.username.trim()).await?;
-    // Hash even for unknown users so response time does not reveal which usernames exist.
-    let stored = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(dummy_hash);
-    let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .unwrap_or(false);
-    let user = user.filter(|_| ok).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "Неверное имя или пароль.",
-            "Wrong username or password.",
-        )
-        .lang(lang)
-    })?;
+    let user = match sign_in_staff(&state, &req.username, &req.password, client.0).await {
+        Ok(user) => user,
+        Err(e) => return Err(staff_sign_in_refused(&e, state.clock.now()).lang(lang)),
+    };
     let (token, expires_at) = open_session(&state, &user.id, user.role, STAFF_SESSION_SECS).await?;
     Ok(Json(
         json!({"token": token, "expires_at": expires_at, "role": user.role.as_str()}),
     ))
 }
 
-fn dummy_hash() -> String {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| crate::auth::hash_password("not a real password").unwrap_or_default())
-        .clone()
+/// How a refused staff sign-in is answered (the officers' pages show the same text).
+pub fn staff_sign_in_refused(e: &StaffSignInError, now: jiff::Timestamp) -> ApiError {
+    match e {
+        StaffSignInError::WrongCredentials => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "Неверное имя или пароль.",
+            "Wrong username or password.",
+        ),
+        StaffSignInError::Throttled { retry_at, .. } => {
+            let secs = propusk_core::throttle::retry_after_secs(*retry_at, now);
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "sign_in_throttled",
+                format!("Слишком много неудачных попыток входа. Повторите через {secs} с."),
+                format!("Too many failed sign-in attempts. Try again in {secs} s."),
+            )
+            .retry_after(secs)
+        }
+        StaffSignInError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sign_in_busy",
+            "Сейчас проверяется слишком много паролей. Повторите через несколько секунд.",
+            "Too many passwords are being checked right now. Try again in a few seconds.",
+        )
+        .retry_after(5),
+        StaffSignInError::Store(_) | StaffSignInError::Check(_) => ApiError::internal(e),
+    }
 }
 
 async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {

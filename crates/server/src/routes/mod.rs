@@ -13,14 +13,15 @@ mod verify;
 use axum::middleware;
 use axum::Router;
 
-pub use auth::{code_text as otp_text, new_otp_code, open_session, otp_messages};
+pub use auth::{
+    code_text as otp_text, new_otp_code, open_session, otp_messages, staff_sign_in_refused,
+};
 pub use body::Body;
 
-use crate::overload::{self, Limiter};
+use crate::overload;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let limiter = Limiter::new(state.clone());
     Router::new()
         .merge(public::router())
         .merge(auth::router())
@@ -32,7 +33,12 @@ pub fn router(state: AppState) -> Router {
         .merge(monitoring::router())
         .merge(crate::web::router())
         .fallback(public::not_found)
-        .layer(middleware::from_fn_with_state(limiter, overload::limit))
+        // Bodies are bounded per route where they are read, before the overload slot.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            overload::admit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::web::security_headers,

@@ -583,21 +583,55 @@ struct EnrollInput {
 /// (Its base64 form must also fit the 2 MB limit on a request body.)
 const MAX_PHOTO: usize = 1024 * 1024;
 
-fn parse_photo(b64: &str, field: &'static str, lang: Lang) -> ApiResult<Vec<u8>> {
+/// A photo sent as base64 JPEG or PNG, ready to store: within the size and pixel budgets,
+/// re-encoded so that it keeps no metadata (see [`crate::photo`]).
+async fn photo_from_api(
+    state: &AppState,
+    b64: &str,
+    field: &'static str,
+    lang: Lang,
+) -> ApiResult<Vec<u8>> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .ok()
-        .filter(|b| b.len() <= MAX_PHOTO && rules::photo_type(b).is_some());
-    bytes.ok_or_else(|| {
-        unprocessable(
-            "invalid_photo",
-            "Фото должно быть JPEG или PNG в base64, не больше 1 МБ.".into(),
-            "The photo must be a base64 JPEG or PNG of at most 1 MB.".into(),
-            lang,
-        )
+        .filter(|b| b.len() <= MAX_PHOTO)
+        .ok_or_else(|| {
+            unprocessable(
+                "invalid_photo",
+                "Фото должно быть JPEG или PNG в base64, не больше 1 МБ.".into(),
+                "The photo must be a base64 JPEG or PNG of at most 1 MB.".into(),
+                lang,
+            )
+            .with("field", field)
+        })?;
+    crate::photo::normalize_upload(&state.photos, &bytes)
+        .await
+        .map_err(|e| photo_error(&e, field, lang))
+}
+
+fn photo_error(e: &crate::photo::PhotoError, field: &'static str, lang: Lang) -> ApiError {
+    let (status, code) = match e {
+        crate::photo::PhotoError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "photo_busy"),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo"),
+    };
+    let error = ApiError::localized(status, code, e.localized())
         .with("field", field)
-    })
+        .lang(lang);
+    match e {
+        crate::photo::PhotoError::Busy => error.retry_after(30),
+        _ => error,
+    }
+}
+
+fn enrollment_code_unknown(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "enrollment_code_not_found",
+        "Код подключения не найден: он неверен, уже использован или карантин окончен.",
+        "Enrollment code not found: it is wrong, already used, or the quarantine is over.",
+    )
+    .lang(lang)
 }
 
 async fn enroll(
@@ -605,31 +639,22 @@ async fn enroll(
     AskedLang(lang): AskedLang,
     Body(input): Body<EnrollInput>,
 ) -> ApiResult<Response> {
-    let photo = input
-        .reference_photo
-        .as_deref()
-        .map(|p| parse_photo(p, "reference_photo", lang))
-        .transpose()?;
+    let code = rules::normalize_code(&input.enrollment_code);
+    let now = state.clock.now();
+    // The code first: no photo is decoded for a wrong code.
+    if !state.store.enrollment_code_live(&code, now).await? {
+        return Err(enrollment_code_unknown(lang));
+    }
+    let photo = match input.reference_photo.as_deref() {
+        Some(p) => Some(photo_from_api(&state, p, "reference_photo", lang).await?),
+        None => None,
+    };
     let token = new_token();
     let device = state
         .store
-        .enroll_device(
-            &rules::normalize_code(&input.enrollment_code),
-            &token,
-            "own",
-            photo.as_deref(),
-            state.clock.now(),
-        )
+        .enroll_device(&code, &token, "own", photo.as_deref(), now)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "enrollment_code_not_found",
-                "Код подключения не найден: он неверен, уже использован или карантин окончен.",
-                "Enrollment code not found: it is wrong, already used, or the quarantine is over.",
-            )
-            .lang(lang)
-        })?;
+        .ok_or_else(|| enrollment_code_unknown(lang))?;
     tracing::info!(device = %device.id, case = %device.case_id, "device enrolled");
     Ok((
         StatusCode::CREATED,
@@ -816,7 +841,7 @@ async fn answer_challenge(
     Path(id): Path<String>,
     Body(input): Body<AnswerInput>,
 ) -> ApiResult<Json<Value>> {
-    let photo = parse_photo(&input.photo, "photo", lang)?;
+    let photo = photo_from_api(&state, &input.photo, "photo", lang).await?;
     let now = state.clock.now();
     let fix = Fix::from_parts(now, input.lat, input.lon, input.accuracy_m).map_err(|e| {
         unprocessable(

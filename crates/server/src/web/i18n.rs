@@ -67,7 +67,7 @@ impl Texts {
         self.format(id, Some(&args))
     }
 
-    fn format(&self, id: &str, args: Option<&FluentArgs>) -> String {
+    pub fn format(&self, id: &str, args: Option<&FluentArgs>) -> String {
         let bundle = bundle(self.lang);
         let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
             return id.to_string();

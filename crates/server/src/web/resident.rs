@@ -171,6 +171,7 @@ struct PhoneForm {
 async fn phone_submit(
     State(state): State<AppState>,
     ctx: WebCtx,
+    client: crate::edge::ClientIp,
     Form(form): Form<PhoneForm>,
 ) -> Response {
     if !ctx.csrf_ok(&form.csrf) {
@@ -201,9 +202,11 @@ async fn phone_submit(
     };
     let code = crate::routes::new_otp_code();
     let text = crate::routes::otp_text(&code, lang);
+    let now = state.clock.now();
+    let limits = state.sign_in.for_request(phone.as_str(), client.0);
     match state
         .store
-        .request_otp(phone.as_str(), &code, &text, state.clock.now())
+        .request_otp(phone.as_str(), &code, &text, &limits, now)
         .await
     {
         Ok(OtpRequestOutcome::Queued) => {
@@ -213,15 +216,13 @@ async fn phone_submit(
                 &format!("/sign-in/code?phone={}", urlencode(phone.as_str())),
             )
         }
-        Ok(OtpRequestOutcome::RateLimited { retry_after_secs }) => {
-            let message = otp_messages::rate_limited(retry_after_secs)
-                .get(lang)
-                .to_string();
+        Ok(OtpRequestOutcome::RateLimited(throttled)) => {
+            let (status, _, text, secs) = otp_messages::refused(&throttled, now);
             // The code already sent is still good: offer to enter it.
-            let mut response = again(ctx, StatusCode::TOO_MANY_REQUESTS, message);
+            let mut response = again(ctx, status, text.get(lang).to_string());
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_secs.max(1).into());
+                .insert(header::RETRY_AFTER, secs.into());
             response
         }
         Err(e) => ApiError::internal(e).into_response(),

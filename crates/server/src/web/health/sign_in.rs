@@ -1,8 +1,6 @@
 //! Signing an officer in and out: username and password of a staff account (Argon2id, as
 //! the API's login checks them), only for role `health`.
 
-use std::sync::OnceLock;
-
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -12,8 +10,11 @@ use serde::Deserialize;
 
 use super::page::{forged, render, see_other, with_cookie, Errors};
 use super::{Officer, COOKIE_PATH, SESSION_COOKIE};
-use crate::auth::{hash_password, verify_password, STAFF_SESSION_SECS};
+use crate::auth::{sign_in_staff, StaffSignInError, STAFF_SESSION_SECS};
+use crate::edge::ClientIp;
 use crate::error::ApiError;
+use crate::lang::Pick;
+use crate::routes::staff_sign_in_refused;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 
@@ -55,15 +56,10 @@ pub struct SignInForm {
     password: String,
 }
 
-/// A hash to check against when the username is unknown, so the answer takes as long.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password("not a real password").unwrap_or_default())
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     ctx: WebCtx,
+    client: ClientIp,
     Form(form): Form<SignInForm>,
 ) -> Response {
     if !ctx.csrf_ok(&form.csrf) {
@@ -71,20 +67,23 @@ pub async fn submit(
     }
     let t = Texts::new(ctx.lang);
     let username = form.username.trim().to_string();
-    let user = match state.store.staff_by_username(&username).await {
-        Ok(u) => u,
-        Err(e) => return ApiError::internal(e).into_response(),
-    };
-    let stored = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
-    let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .unwrap_or(false);
-    let Some(user) = user.filter(|_| ok) else {
-        let errors = vec![("username".into(), t.t("health-sign-in-wrong"))];
-        return page(ctx, StatusCode::UNAUTHORIZED, username, errors);
+    let user = match sign_in_staff(&state, &username, &form.password, client.0).await {
+        Ok(user) => user,
+        Err(StaffSignInError::WrongCredentials) => {
+            let errors = vec![("username".into(), t.t("health-sign-in-wrong"))];
+            return page(ctx, StatusCode::UNAUTHORIZED, username, errors);
+        }
+        Err(e) => {
+            let refused = staff_sign_in_refused(&e, state.clock.now());
+            let (status, text) = (refused.status, refused.detail.get(ctx.lang).to_string());
+            let mut response = page(ctx, status, username, vec![("username".into(), text)]);
+            if let Some(secs) = refused.retry_after {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            return response;
+        }
     };
     if user.role != Role::Health {
         let errors = vec![("username".into(), t.t("health-sign-in-not-health"))];

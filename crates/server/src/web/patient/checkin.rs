@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use propusk_core::monitoring::geofence::Fix;
 use propusk_store::{AnswerOutcome, Device};
 
-use super::{multipart, photo, Enrolled};
+use super::{multipart, Enrolled};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::web::health::page::{
@@ -126,13 +126,13 @@ pub async fn answer(
             errors.push(("photo".into(), t.t("checkin-photo-missing")));
             None
         }
-        Some(bytes) => match photo::normalize_upload(bytes, "check-in photo").await {
-            Ok(Some(jpeg)) => Some(jpeg),
-            Ok(None) => {
-                errors.push(("photo".into(), t.t("photo-invalid")));
+        Some(bytes) => match crate::photo::normalize_upload(&state.photos, bytes).await {
+            Ok(jpeg) => Some(jpeg),
+            Err(e) => {
+                tracing::info!(reason = %e, "check-in photo refused");
+                errors.push(("photo".into(), e.message(t)));
                 None
             }
-            Err(e) => return ApiError::internal(e).into_response(),
         },
     };
     let now = state.clock.now();

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{multipart, photo, COOKIE_PATH, DEVICE_COOKIE, DEVICE_COOKIE_SECS};
+use super::{multipart, COOKIE_PATH, DEVICE_COOKIE, DEVICE_COOKIE_SECS};
 use crate::auth::new_token;
 use crate::error::ApiError;
 use crate::monitoring_rules as rules;
@@ -70,22 +70,32 @@ pub async fn submit(
         let errors = vec![("code".into(), t.t("enroll-code-invalid"))];
         return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
     }
+    let now = state.clock.now();
+    // The code first: no photo is decoded for a wrong code.
+    match state.store.enrollment_code_live(&code, now).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let errors = vec![("code".into(), t.t("enroll-code-unknown"))];
+            return page(ctx, StatusCode::NOT_FOUND, typed, errors);
+        }
+        Err(e) => return ApiError::internal(e).into_response(),
+    }
     // The photo is checked before the code is spent: a bad photo changes nothing.
     let photo = match fields.bytes("photo").filter(|b| !b.is_empty()) {
         None => None,
-        Some(bytes) => match photo::normalize_upload(bytes, "reference photo").await {
-            Ok(Some(jpeg)) => Some(jpeg),
-            Ok(None) => {
-                let errors = vec![("photo".into(), t.t("photo-invalid"))];
+        Some(bytes) => match crate::photo::normalize_upload(&state.photos, bytes).await {
+            Ok(jpeg) => Some(jpeg),
+            Err(e) => {
+                tracing::info!(reason = %e, "reference photo refused");
+                let errors = vec![("photo".into(), e.message(t))];
                 return page(ctx, StatusCode::UNPROCESSABLE_ENTITY, typed, errors);
             }
-            Err(e) => return ApiError::internal(e).into_response(),
         },
     };
     let token = new_token();
     match state
         .store
-        .enroll_device(&code, &token, "own", photo.as_deref(), state.clock.now())
+        .enroll_device(&code, &token, "own", photo.as_deref(), now)
         .await
     {
         Ok(Some(device)) => {

@@ -12,9 +12,8 @@ mod checkin;
 mod enroll;
 mod home;
 mod multipart;
-mod photo;
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,15 +31,13 @@ const COOKIE_PATH: &str = "/patient";
 const DEVICE_COOKIE_SECS: i64 = 60 * 24 * 3600;
 
 pub fn router() -> Router<AppState> {
-    // Photo forms carry a whole camera picture, larger than the API's 2 MB bodies.
-    let photo_limit = DefaultBodyLimit::max(photo::MAX_UPLOAD + 64 * 1024);
     Router::new()
         .route("/patient", get(home::show))
-        .route("/patient/enroll", post(enroll::submit).layer(photo_limit))
+        .route("/patient/enroll", post(enroll::submit))
         .route("/patient/device-key", post(enroll::device_key))
         .route(
             "/patient/checkins/{id}",
-            get(checkin::form).post(checkin::answer).layer(photo_limit),
+            get(checkin::form).post(checkin::answer),
         )
         .route("/patient/flags/{id}/appeal", post(home::appeal))
         .route(
