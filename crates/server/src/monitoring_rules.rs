@@ -5,6 +5,7 @@
 //! photos are taken, and the officers' reads that the audit log must show.
 
 use jiff::{SignedDuration, Timestamp};
+use propusk_core::domain::{Line, Paragraph, TextError};
 use propusk_store::{ChallengeRecord, FlagRecord, Store};
 use rand::RngCore;
 
@@ -33,11 +34,25 @@ pub fn period_ok(starts_at: Timestamp, ends_at: Timestamp) -> bool {
     ends_at > starts_at && ends_at.duration_since(starts_at) <= MAX_CASE
 }
 
-/// The home address as stored (trimmed), if it is one: not empty, at most 300 characters.
-pub fn home_address(typed: &str) -> Option<&str> {
-    let address = typed.trim();
-    let ok = !address.is_empty() && address.chars().count() <= MAX_ADDRESS_CHARS;
-    ok.then_some(address)
+/// The home address as stored (trimmed), if it is one: one line, not empty, at most 300
+/// characters.
+pub fn home_address(typed: &str) -> Option<Line> {
+    Line::required(typed, MAX_ADDRESS_CHARS).ok()
+}
+
+/// The longest officer's note on a decision, in characters.
+pub const MAX_NOTE_CHARS: usize = 2000;
+/// The longest patient's statement in an appeal, in characters.
+pub const MAX_STATEMENT_CHARS: usize = 2000;
+
+/// An officer's note on a decision (may be empty; the state machine says when one is needed).
+pub fn note(typed: &str) -> Result<Paragraph, TextError> {
+    Paragraph::parse(typed, MAX_NOTE_CHARS)
+}
+
+/// A patient's statement in an appeal.
+pub fn statement(typed: &str) -> Result<Paragraph, TextError> {
+    Paragraph::required(typed, MAX_STATEMENT_CHARS)
 }
 
 /// How many characters an enrollment code has, without its separators.
@@ -203,7 +218,8 @@ mod tests {
 
     #[test]
     fn inputs() {
-        assert_eq!(home_address("  Москва  "), Some("Москва"));
+        assert_eq!(home_address("  Москва  ").unwrap().as_str(), "Москва");
+        assert_eq!(home_address("Москва\0"), None);
         assert_eq!(home_address("   "), None);
         assert_eq!(home_address(&"д".repeat(301)), None);
         assert!(serial_ok("SN-0001"));

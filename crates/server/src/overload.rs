@@ -126,6 +126,9 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
             .into_response()
         }
     };
+    if let Err(dirty) = crate::edge::hygiene::check(&parts, &bytes) {
+        return dirty.into_error().lang(lang).into_response();
+    }
     let Ok(_permit) = state.in_flight.permits.clone().try_acquire_owned() else {
         Metrics::inc(&state.metrics.overloaded);
         return ApiError::new(

@@ -25,7 +25,7 @@
 //!   only when the outbox records its SMS as sent ([`sms_sent_in`]).
 
 use jiff::{SignedDuration, Timestamp};
-use propusk_core::domain::GeoPoint;
+use propusk_core::domain::{GeoPoint, Line, Paragraph};
 use propusk_core::monitoring::case::{
     Actor, Event, FlagCase, OfficerId, PatientSms, Sanction, TransitionError,
 };
@@ -55,7 +55,7 @@ pub type SmsText<'a> = &'a (dyn Fn(&PatientSms, &str, &str) -> String + Send + S
 pub struct NewCase {
     pub phone: String,
     pub full_name: String,
-    pub home_address: String,
+    pub home_address: Line,
     pub home: GeoPoint,
     pub radius_m: f64,
     /// IANA name, e.g. `Europe/Moscow`.
@@ -173,9 +173,9 @@ impl From<sqlx::Error> for CaseChangeError {
 /// A step an officer takes on a flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OfficerStep {
-    Dismiss { note: String },
-    Confirm { sanction: Sanction, note: String },
-    DecideAppeal { upheld: bool, note: String },
+    Dismiss { note: Paragraph },
+    Confirm { sanction: Sanction, note: Paragraph },
+    DecideAppeal { upheld: bool, note: Paragraph },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -607,7 +607,7 @@ impl Store {
         .bind(&id)
         .bind(&case.phone)
         .bind(&case.full_name)
-        .bind(&case.home_address)
+        .bind(case.home_address.as_str())
         .bind(case.home.lat())
         .bind(case.home.lon())
         .bind(case.radius_m)
@@ -1049,12 +1049,12 @@ impl Store {
         let (case_id, history, case) = self.locked_flag(&mut tx, flag_id, None).await?;
         let at = now.max(history.last().map_or(now, Event::at));
         let t = match step {
-            OfficerStep::Dismiss { note } => case.dismiss(officer, at, note),
+            OfficerStep::Dismiss { note } => case.dismiss(officer, at, note.as_str()),
             OfficerStep::Confirm { sanction, note } => {
-                case.confirm(officer, at, sanction.clone(), note)
+                case.confirm(officer, at, sanction.clone(), note.as_str())
             }
             OfficerStep::DecideAppeal { upheld, note } => {
-                case.decide_appeal(officer, at, *upheld, note)
+                case.decide_appeal(officer, at, *upheld, note.as_str())
             }
         }
         .map_err(FlagStepError::Refused)?;
@@ -1113,7 +1113,7 @@ impl Store {
         &self,
         device: &Device,
         flag_id: &str,
-        statement: &str,
+        statement: &Paragraph,
         now: Timestamp,
     ) -> Result<FlagRecord, FlagStepError> {
         let mut tx = self.write_tx().await?;
@@ -1121,7 +1121,9 @@ impl Store {
             .locked_flag(&mut tx, flag_id, Some(&device.case_id))
             .await?;
         let at = now.max(history.last().map_or(now, Event::at));
-        let t = case.appeal(at, statement).map_err(FlagStepError::Refused)?;
+        let t = case
+            .appeal(at, statement.as_str())
+            .map_err(FlagStepError::Refused)?;
         append_event(&mut tx, flag_id, history.len() + 1, &t.event).await?;
         sqlx::query("UPDATE monitoring_flags SET state = $1, updated_at = $2 WHERE id = $3")
             .bind(t.case.state().as_str())
@@ -1133,7 +1135,7 @@ impl Store {
             "INSERT INTO monitoring_appeals (flag_id, statement, appealed_at) VALUES ($1, $2, $3)",
         )
         .bind(flag_id)
-        .bind(statement.trim())
+        .bind(statement.as_str())
         .bind(secs(at))
         .execute(&mut *tx)
         .await?;

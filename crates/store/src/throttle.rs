@@ -114,10 +114,9 @@ impl Store {
                         &format!("throttle.{}", limit.name),
                         &limit.key,
                         &format!(
-                            "{} a {} s, {} at once",
+                            "{} at once, then one per {} ms",
                             limit.rate.burst(),
-                            limit.rate.period().as_secs(),
-                            limit.rate.burst()
+                            limit.rate.period().as_millis()
                         ),
                         now,
                     )

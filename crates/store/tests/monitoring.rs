@@ -3,7 +3,7 @@
 //! worker races the test. On SQLite, and on PostgreSQL when `PROPUSK_TEST_DATABASE_URL` is set.
 
 use jiff::{SignedDuration, Timestamp};
-use propusk_core::domain::GeoPoint;
+use propusk_core::domain::{GeoPoint, Line, Paragraph};
 use propusk_core::monitoring::case::{OfficerId, PatientSms, Sanction};
 use propusk_core::monitoring::geofence::{Fix, GeofenceConfig};
 use propusk_core::monitoring::FlagKind;
@@ -52,7 +52,7 @@ async fn enrolled_case(store: &Store, phone: &str, radius_m: f64, now: Timestamp
     let case = NewCase {
         phone: phone.into(),
         full_name: "Сидорова Анна Павловна".into(),
-        home_address: "Москва".into(),
+        home_address: Line::required("Москва", 300).unwrap(),
         home: GeoPoint::new(55.75, 37.61).unwrap(),
         radius_m,
         time_zone: "Europe/Moscow".into(),
@@ -97,7 +97,7 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
         let officer = OfficerId::parse("officer-a").unwrap();
         let confirm = OfficerStep::Confirm {
             sanction: Sanction::Warning,
-            note: "left for 40 minutes".into(),
+            note: Paragraph::parse("left for 40 minutes", 100).unwrap(),
         };
         let refused = store
             .decide_flag(&flag.id, &officer, &confirm, later, &text)

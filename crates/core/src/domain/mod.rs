@@ -10,6 +10,7 @@ mod ids;
 mod inn;
 mod name;
 mod phone;
+mod text;
 
 pub use document::{Document, DocumentError, DocumentKind};
 pub use geo::{distance_m, GeoError, GeoPoint};
@@ -17,6 +18,7 @@ pub use ids::{IdError, IssuerCode, PurposeId, RegimeId};
 pub use inn::{Inn, InnError, InnKind};
 pub use name::{FullName, NameError};
 pub use phone::{PhoneError, PhoneNumber};
+pub use text::{first_control, Line, Paragraph, TextError};
 
 /// The only personal data that goes into a pass token: the holder's initials, a space, and the
 /// last four characters of their document number, e.g. "И.И. 3456". Enough for an inspector

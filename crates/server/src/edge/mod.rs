@@ -8,8 +8,10 @@
 //!   names in `X-Forwarded-For`. Rate limits per client key on it.
 //! - The request body is read (bounded per route, within a deadline) before the request
 //!   takes an overload slot: see [`crate::overload`].
+//! - [`hygiene`] refuses control characters in paths, queries and bodies.
 
 pub mod client;
+pub mod hygiene;
 pub mod listener;
 
 use std::time::Duration;

@@ -157,13 +157,10 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
             "адрес проживания",
             "your home address",
         ));
-    } else if address.is_some_and(|a| a.chars().count() > 300) {
+    } else if let Some(Err(e)) = address.map(|a| propusk_core::domain::Line::required(a, 300)) {
         problems.push(FieldProblem {
             field: "home.address",
-            detail: Localized::new(
-                "Адрес слишком длинный: не более 300 символов.",
-                "The address is too long: at most 300 characters.",
-            ),
+            detail: e.localized(),
         });
     }
     let point = match (home.and_then(|h| h.lat), home.and_then(|h| h.lon)) {

@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             overload::admit,
         ))
+        // Errors in the caller's format (problem+json or an HTML page), whoever made them.
+        .layer(middleware::from_fn(crate::web::errors::uniform))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::web::security_headers,

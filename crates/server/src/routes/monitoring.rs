@@ -248,7 +248,7 @@ impl CaseInput {
             lang: sms_lang.code().to_string(),
             phone: phone.as_str().to_string(),
             full_name: name.as_str().to_string(),
-            home_address: address.to_string(),
+            home_address: address,
             home,
             radius_m,
             time_zone,
@@ -482,6 +482,17 @@ async fn decide_step(
     Ok(Json(flag_json(&flag)))
 }
 
+/// A free-text field's refusal.
+fn text_error(e: &propusk_core::domain::TextError, field: &'static str, lang: Lang) -> ApiError {
+    ApiError::localized(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        e.localized(),
+    )
+    .with("field", field)
+    .lang(lang)
+}
+
 async fn decide(
     State(state): State<AppState>,
     AskedLang(lang): AskedLang,
@@ -489,8 +500,9 @@ async fn decide(
     Path(id): Path<String>,
     Body(input): Body<DecisionInput>,
 ) -> ApiResult<Json<Value>> {
+    let note = rules::note(&input.note).map_err(|e| text_error(&e, "note", lang))?;
     let step = match (input.decision, input.sanction) {
-        (DecisionKind::Dismiss, None) => OfficerStep::Dismiss { note: input.note },
+        (DecisionKind::Dismiss, None) => OfficerStep::Dismiss { note },
         (DecisionKind::Dismiss, Some(_)) => {
             return Err(unprocessable(
                 "invalid_field",
@@ -500,10 +512,7 @@ async fn decide(
             )
             .with("field", "sanction"))
         }
-        (DecisionKind::Confirm, Some(sanction)) => OfficerStep::Confirm {
-            sanction,
-            note: input.note,
-        },
+        (DecisionKind::Confirm, Some(sanction)) => OfficerStep::Confirm { sanction, note },
         (DecisionKind::Confirm, None) => {
             return Err(unprocessable(
                 "invalid_field",
@@ -533,7 +542,7 @@ async fn decide_appeal(
 ) -> ApiResult<Json<Value>> {
     let step = OfficerStep::DecideAppeal {
         upheld: input.upheld,
-        note: input.note,
+        note: rules::note(&input.note).map_err(|e| text_error(&e, "note", lang))?,
     };
     decide_step(&state, lang, &officer, &id, step).await
 }
@@ -787,9 +796,11 @@ async fn appeal(
     Path(id): Path<String>,
     Body(input): Body<AppealInput>,
 ) -> ApiResult<Json<Value>> {
+    let statement =
+        rules::statement(&input.statement).map_err(|e| text_error(&e, "statement", lang))?;
     let flag = state
         .store
-        .appeal_flag(&device, &id, &input.statement, state.clock.now())
+        .appeal_flag(&device, &id, &statement, state.clock.now())
         .await
         .map_err(|e| step_error(e, lang))?;
     Ok(Json(flag_json(&flag)))

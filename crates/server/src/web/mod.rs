@@ -2,6 +2,7 @@
 //! without JavaScript; the script only adds a countdown and "use my location"),
 //! and the security headers every response carries.
 
+pub(crate) mod errors;
 mod health;
 mod i18n;
 mod inspector;
@@ -47,6 +48,33 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// Where a "back" link or redirect may lead: a local page of this service, nothing else.
+/// Only plain path characters are accepted (no backslash, no escape, no second slash at the
+/// start, no scheme), under one of the service's page sections; anything else is "/".
+pub fn local_back(back: &str) -> &str {
+    const SECTIONS: &[&str] = &[
+        "",
+        "sign-in",
+        "profile",
+        "passes",
+        "health",
+        "patient",
+        "inspector",
+    ];
+    let plain = back.starts_with('/')
+        && !back.starts_with("//")
+        && back
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'))
+        && !back.split('/').any(|segment| segment == "..");
+    let section = back.trim_start_matches('/').split('/').next().unwrap_or("");
+    if plain && SECTIONS.contains(&section) {
+        back
+    } else {
+        "/"
+    }
+}
+
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
@@ -63,6 +91,39 @@ pub const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
 connect-src 'self'; media-src 'self' blob: mediastream:; worker-src 'self'; manifest-src 'self'; \
 frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+#[cfg(test)]
+mod tests {
+    use super::local_back;
+
+    #[test]
+    fn back_links_stay_on_this_site() {
+        for ok in [
+            "/",
+            "/passes",
+            "/passes/0f8c2a7e-1b2c",
+            "/health/cases",
+            "/patient",
+        ] {
+            assert_eq!(local_back(ok), ok);
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "/\tevil.com",
+            "/%09/evil.com",
+            "https://evil.com",
+            "/%5Cevil.com",
+            "/evil.com",
+            "/passes/../../x",
+            "",
+            "passes",
+            "/passes?x=//a",
+        ] {
+            assert_eq!(local_back(bad), "/", "{bad:?}");
+        }
+    }
+}
 
 pub async fn security_headers(
     State(state): State<AppState>,
@@ -88,6 +149,11 @@ pub async fn security_headers(
         "permissions-policy",
         HeaderValue::from_static("camera=(self), geolocation=(self), microphone=()"),
     );
+    // Personal data is never cached: everything that does not say otherwise (static files,
+    // published keys) is `no-store`.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if state.behind_tls {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

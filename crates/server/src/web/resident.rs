@@ -120,20 +120,26 @@ async fn start(State(state): State<AppState>, ctx: WebCtx) -> Response {
 
 #[derive(Deserialize)]
 struct LangQuery {
+    #[serde(default)]
     set: String,
-    back: Option<String>,
+    #[serde(default)]
+    back: String,
 }
 
 async fn switch_lang(mut ctx: WebCtx, Query(q): Query<LangQuery>) -> Response {
-    if let Some(lang) = Lang::parse(&q.set) {
-        ctx.set_lang(lang);
-    }
-    // Only local paths: never an open redirect.
-    let back = q
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
-    see_other(ctx, &back)
+    let Some(lang) = Lang::parse(&q.set) else {
+        let t = Texts::new(ctx.lang);
+        return crate::web::health::page::message(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            t.t("lang-unknown-title"),
+            t.t("lang-unknown-text"),
+            "/",
+        );
+    };
+    ctx.set_lang(lang);
+    // Only local pages: never an open redirect.
+    see_other(ctx, crate::web::local_back(&q.back))
 }
 
 #[derive(Template)]

@@ -162,6 +162,7 @@ impl SmsApp {
             1024,
         );
         state.sms = Arc::new(settings);
+        crate::support::relax(&mut state);
         let app = Application::start(state.clone(), &config)
             .await
             .expect("start server");

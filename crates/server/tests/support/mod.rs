@@ -120,6 +120,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: &Backend, max_in_flight: usize) -> Self {
+        Self::spawn_tuned(backend, max_in_flight, |_| {}).await
+    }
+
+    /// A server whose settings `tune` changes before it starts.
+    pub async fn spawn_tuned(
+        backend: &Backend,
+        max_in_flight: usize,
+        tune: impl FnOnce(&mut AppState),
+    ) -> Self {
         log();
         let database_url = match backend {
             Backend::Sqlite => {
@@ -130,18 +139,28 @@ impl TestApp {
             }
             Backend::Postgres(base) => fresh_postgres(base).await,
         };
-        Self::start(backend.clone(), database_url, max_in_flight).await
+        Self::start_tuned(backend.clone(), database_url, max_in_flight, tune).await
     }
 
     /// A server on an existing database (a restart).
     pub async fn start(backend: Backend, database_url: String, max_in_flight: usize) -> Self {
+        Self::start_tuned(backend, database_url, max_in_flight, |_| {}).await
+    }
+
+    /// [`TestApp::start`] with settings changed by `tune`.
+    pub async fn start_tuned(
+        backend: Backend,
+        database_url: String,
+        max_in_flight: usize,
+        tune: impl FnOnce(&mut AppState),
+    ) -> Self {
         let store = Store::open(&database_url).await.expect("open store");
         let key = SigningKey::generate(Algorithm::EdDsa, &mut propusk_token::rand_core::OsRng);
         let keys = Keys::new(key, vec![]);
         let mut config = Config::for_data_dir(std::env::temp_dir());
         config.listen = "127.0.0.1:0".into();
         config.max_in_flight = max_in_flight;
-        let state = AppState::new(
+        let mut state = AppState::new(
             store,
             keys,
             RegimeBook::with_builtins(),
@@ -149,6 +168,8 @@ impl TestApp {
             propusk_server::sms::log_gateway(),
             max_in_flight,
         );
+        relax(&mut state);
+        tune(&mut state);
         let app = Application::start(state.clone(), &config)
             .await
             .expect("start server");
@@ -329,6 +350,23 @@ impl TestApp {
             .unwrap()
             .to_string()
     }
+}
+
+/// Limits per client high enough that no scenario but the limits' own meets them: every test
+/// client is 127.0.0.1, and scenarios sign many residents in and fire hundreds of requests
+/// at once.
+pub fn relax(state: &mut AppState) {
+    let mut edge = (*state.edge).clone();
+    edge.max_connections_per_client = 4096;
+    state.edge = Arc::new(edge);
+    let mut sign_in = (*state.sign_in).clone();
+    let many =
+        propusk_core::throttle::Rate::new(100_000, jiff::SignedDuration::from_millis(1)).unwrap();
+    sign_in.per_client = many;
+    sign_in.per_requester = many;
+    sign_in.per_phone = many;
+    sign_in.global = many;
+    state.sign_in = Arc::new(sign_in);
 }
 
 /// The password of every staff account the tests make.

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
-use propusk_core::domain::GeoPoint;
+use propusk_core::domain::{GeoPoint, Line};
 use propusk_core::monitoring::geofence::Fix;
 use propusk_server::Clock;
 use propusk_store::{NewCase, Store};
@@ -399,7 +399,7 @@ async fn prepare_phones(
             let case = NewCase {
                 phone: format!("+79{block:02}{i:07}"),
                 full_name: "Сидорова Анна Павловна".into(),
-                home_address: format!("Москва, пациент {i}"),
+                home_address: Line::required(&format!("Москва, пациент {i}"), 300)?,
                 home: GeoPoint::new(home_lat, home_lon)
                     .map_err(|e| anyhow::anyhow!("home: {e}"))?,
                 radius_m: 100.0,

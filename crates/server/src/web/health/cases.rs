@@ -258,7 +258,7 @@ fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
             lang: sms_lang.code().to_string(),
             phone: phone.as_str().to_string(),
             full_name: name.as_str().to_string(),
-            home_address: address.to_string(),
+            home_address: address,
             home,
             radius_m,
             time_zone: zone.to_string(),

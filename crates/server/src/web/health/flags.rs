@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use propusk_core::domain::Paragraph;
 use propusk_core::monitoring::case::{Sanction, TransitionError};
 use propusk_store::{CaseRecord, FlagRecord, FlagStepError, OfficerStep};
 use serde::Deserialize;
@@ -254,8 +255,19 @@ async fn apply(
     flag_page(&state, ctx, &officer, &id, status, form, vec![problem]).await
 }
 
+/// The officer's note, or its problem at the note's field.
+fn typed_note(form: &DecisionForm, field: &str, t: Texts) -> Result<Paragraph, (String, String)> {
+    crate::monitoring_rules::note(&form.note)
+        .map_err(|e| (field.to_string(), t.lang.pick(&e.localized()).to_string()))
+}
+
 fn decision_step(form: &DecisionForm, t: Texts) -> Step {
-    let note = form.note.trim().to_string();
+    let field = if form.decision == "confirm" {
+        "confirm-note"
+    } else {
+        "dismiss-note"
+    };
+    let note = typed_note(form, field, t)?;
     match form.decision.as_str() {
         "dismiss" => Ok((OfficerStep::Dismiss { note }, "dismiss-note")),
         "confirm" => {
@@ -279,7 +291,7 @@ fn appeal_step(form: &DecisionForm, t: Texts) -> Step {
         "no" => false,
         _ => return Err(("upheld-yes".to_string(), t.t("appeal-decision-missing"))),
     };
-    let note = form.note.trim().to_string();
+    let note = typed_note(form, "appeal-note", t)?;
     Ok((OfficerStep::DecideAppeal { upheld, note }, "appeal-note"))
 }
 

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use propusk_core::domain::TextError;
 use propusk_core::monitoring::case::TransitionError;
 use propusk_store::{Device, FlagStepError};
 use serde::Deserialize;
@@ -18,7 +19,6 @@ use crate::web::health::page::{forged, local_time, not_found, render, see_other,
 use crate::web::{Texts, WebCtx};
 
 /// The longest appeal statement the page takes.
-const MAX_STATEMENT: usize = 2000;
 
 pub struct ChallengeView {
     pub id: String,
@@ -120,19 +120,30 @@ pub async fn appeal(
         return see_other(ctx, "/patient");
     };
     let t = Texts::new(ctx.lang);
-    let statement = form.statement.trim().to_string();
     let field = format!("statement-{id}");
     let typed = (id.clone(), form.statement.clone());
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    if statement.is_empty() {
-        let errors = vec![(field, t.t("appeal-statement-required"))];
-        return page(&state, ctx, &device, unprocessable, typed, errors).await;
-    }
-    if statement.chars().count() > MAX_STATEMENT {
-        let max = MAX_STATEMENT.to_string();
-        let errors = vec![(field, t.t1("appeal-statement-long", "max", &max))];
-        return page(&state, ctx, &device, unprocessable, typed, errors).await;
-    }
+    let statement = match crate::monitoring_rules::statement(&form.statement) {
+        Ok(statement) => statement,
+        Err(e) => {
+            let message = match e {
+                TextError::Empty => t.t("appeal-statement-required"),
+                TextError::TooLong { max, .. } => {
+                    t.t1("appeal-statement-long", "max", &max.to_string())
+                }
+                TextError::Control { .. } => t.lang.pick(&e.localized()).to_string(),
+            };
+            return page(
+                &state,
+                ctx,
+                &device,
+                unprocessable,
+                typed,
+                vec![(field, message)],
+            )
+            .await;
+        }
+    };
     match state
         .store
         .appeal_flag(&device, &id, &statement, state.clock.now())
