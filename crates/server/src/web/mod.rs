@@ -92,39 +92,6 @@ pub const CSP: &str =
 connect-src 'self'; media-src 'self' blob: mediastream:; worker-src 'self'; manifest-src 'self'; \
 frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
-#[cfg(test)]
-mod tests {
-    use super::local_back;
-
-    #[test]
-    fn back_links_stay_on_this_site() {
-        for ok in [
-            "/",
-            "/passes",
-            "/passes/0f8c2a7e-1b2c",
-            "/health/cases",
-            "/patient",
-        ] {
-            assert_eq!(local_back(ok), ok);
-        }
-        for bad in [
-            "//evil.com",
-            "/\\evil.com",
-            "/\tevil.com",
-            "/%09/evil.com",
-            "https://evil.com",
-            "/%5Cevil.com",
-            "/evil.com",
-            "/passes/../../x",
-            "",
-            "passes",
-            "/passes?x=//a",
-        ] {
-            assert_eq!(local_back(bad), "/", "{bad:?}");
-        }
-    }
-}
-
 pub async fn security_headers(
     State(state): State<AppState>,
     request: Request,
@@ -161,4 +128,37 @@ pub async fn security_headers(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_back;
+
+    #[test]
+    fn back_links_stay_on_this_site() {
+        for ok in [
+            "/",
+            "/passes",
+            "/passes/0f8c2a7e-1b2c",
+            "/health/cases",
+            "/patient",
+        ] {
+            assert_eq!(local_back(ok), ok);
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "/\tevil.com",
+            "/%09/evil.com",
+            "https://evil.com",
+            "/%5Cevil.com",
+            "/evil.com",
+            "/passes/../../x",
+            "",
+            "passes",
+            "/passes?x=//a",
+        ] {
+            assert_eq!(local_back(bad), "/", "{bad:?}");
+        }
+    }
 }

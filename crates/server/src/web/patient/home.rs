@@ -18,8 +18,6 @@ use crate::web::health::evidence::{flag_view, FlagView};
 use crate::web::health::page::{forged, local_time, not_found, render, see_other, Errors};
 use crate::web::{Texts, WebCtx};
 
-/// The longest appeal statement the page takes.
-
 pub struct ChallengeView {
     pub id: String,
     pub deadline: String,
