@@ -44,6 +44,22 @@ def problem(desc, codes, status, extra_props=None, headers=None, example=None):
     if example is not None: r["content"]["application/problem+json"]["example"] = example
     return r
 
+def with_code(response, code):
+    """`response` (a 422 narrowed to some codes, or None) also allowing `code`."""
+    if response is None:
+        return R("ControlCharacter")
+    if "$ref" in response:
+        return response
+    schema = response["content"]["application/problem+json"]["schema"]
+    props = schema["allOf"][1]["properties"] if "allOf" in schema else None
+    if props is None or "code" not in props:
+        return response
+    codes = props["code"].get("enum") or [props["code"]["const"]]
+    props["code"] = {"enum": sorted(set(codes + [code]))}
+    props.pop("field", None)
+    response["description"] += f" `{code}`: a text holds a control character (`field` names it)."
+    return response
+
 def bearer(*roles): return [{"bearerAuth": [r]} for r in roles]
 PUBLIC = []
 
@@ -60,6 +76,12 @@ def op(op_id, summary, tags, responses, security, desc=None, body=None, params=N
     rs = dict(responses)
     if body is not None and body_json and "400" not in rs:
         rs["400"] = R("BadRequest")
+    if body is not None:
+        # Every body is bounded, must arrive in time, and may hold no control character.
+        rs.setdefault("408", R("BodyTimeout"))
+        rs.setdefault("413", R("BodyTooLarge"))
+        if body_json:
+            rs["422"] = with_code(rs.get("422"), "control_character")
     if auth:
         rs.setdefault("401", R("Unauthorized"))
         rs.setdefault("403", R("Forbidden"))
@@ -305,6 +327,11 @@ responses = {
     "Internal": problem("`internal`: unexpected server error (details are logged, not shown).", ["internal"], 500),
     "Overloaded": problem("`overloaded`: the server is past capacity; retry after `Retry-After` seconds.",
                           ["overloaded"], 503, {"retry_after_s": {"type": "integer"}}, RA),
+    "BodyTooLarge": problem("`body_too_large`: the body is larger than this operation takes (`max_bytes`).",
+                            ["body_too_large"], 413, {"max_bytes": {"type": "integer"}}),
+    "BodyTimeout": problem("`body_timeout`: the body did not arrive in time.", ["body_timeout"], 408),
+    "ControlCharacter": problem("`control_character`: a text holds a control character such as NUL; "
+                                "`field` names it.", ["control_character"], 422, {"field": {"type": "string"}}),
 }
 
 issue_codes = ["profile_incomplete", "valid_from_in_past", "valid_from_too_far_ahead", "no_regime_in_force",
@@ -319,9 +346,15 @@ paths["/api/v1/auth/otp"] = {"post": op(
     "requestOtp", "Send a one-time sign-in code by SMS", ["auth"],
     {"202": ok("Code sent (by SMS).", S("OtpSent"), {"status": "sent", "expires_in_s": 300}),
      "422": problem("`invalid_phone`: not a phone number we can send to.", ["invalid_phone"], 422, {"field": {"const": "phone"}}),
-     "429": problem("`otp_rate_limited`: too many codes asked for this phone; wait `retry_after_s`.",
-                    ["otp_rate_limited"], 429, {"retry_after_s": {"type": "integer"}}, RA)},
-    PUBLIC, auth=False, desc=role_note("public") + " Codes are rate-limited per phone, expire, and work once.",
+     "429": problem("`otp_rate_limited`: too many codes asked for this phone (from anyone, or by this "
+                    "requester); `otp_client_rate_limited`: too many codes asked from this address; wait "
+                    "`retry_after_s`.",
+                    ["otp_rate_limited", "otp_client_rate_limited"], 429, {"retry_after_s": {"type": "integer"}}, RA),
+     "503": problem("`otp_capacity`: the service sends no more codes a second than its SMS budget allows; "
+                    "`overloaded`: past capacity. Wait `retry_after_s`.",
+                    ["otp_capacity", "overloaded"], 503, {"retry_after_s": {"type": "integer"}}, RA)},
+    PUBLIC, auth=False, desc=role_note("public") + " Codes are rate-limited per phone, per requester of a "
+    "phone, per client address and in all; they expire and work once.",
     body=json_body(S("OtpRequest"), example={"phone": "+79161234567"}))}
 
 paths["/api/v1/auth/otp/verify"] = {"post": op(
@@ -336,7 +369,12 @@ paths["/api/v1/auth/otp/verify"] = {"post": op(
 paths["/api/v1/auth/login"] = {"post": op(
     "login", "Staff sign-in with username and password", ["auth"],
     {"200": ok("Signed in.", S("StaffSession")),
-     "401": problem("`bad_credentials`: unknown username or wrong password.", ["bad_credentials"], 401)},
+     "401": problem("`bad_credentials`: unknown username or wrong password.", ["bad_credentials"], 401),
+     "429": problem("`sign_in_throttled`: too many wrong passwords for this username or from this address; "
+                    "each further one doubles the wait. Wait `retry_after_s`.",
+                    ["sign_in_throttled"], 429, {"retry_after_s": {"type": "integer"}}, RA),
+     "503": problem("`sign_in_busy`: every password check is taken; `overloaded`: past capacity.",
+                    ["sign_in_busy", "overloaded"], 503, {"retry_after_s": {"type": "integer"}}, RA)},
     PUBLIC, auth=False, desc=role_note("public; for staff accounts (inspector, health, admin)"),
     body=json_body(S("LoginRequest")))}
 
@@ -423,6 +461,28 @@ paths["/api/v1/verify"] = {"post": op(
     desc=role_note("inspector or admin") + " Short codes are looked up online only; tokens can also be checked "
          "offline with the JWKS and the revocation list.",
     body=json_body(S("VerifyRequest"), example={"short_code": "7K3-QX9-4MP"}))}
+
+schemas["CheckReport"] = {
+    "type": "object", "additionalProperties": False,
+    "description": "Counts of checks since the app's last report, by who decided (`device`: the phone from its "
+                   "cached lists; `server`: a typed short code) and verdict. Nothing identifies a pass, a holder "
+                   "or a place.",
+    "properties": {k: {"type": "object", "additionalProperties": False,
+                       "properties": {v: {"type": "integer", "minimum": 0, "maximum": 5000}
+                                      for v in ["valid", "expired", "not_yet_valid", "revoked", "unknown_key",
+                                                "bad_signature", "malformed"]}}
+                   for k in ["device", "server"]}}
+schemas["ChecksRecorded"] = obj({"recorded": {"type": "integer", "minimum": 0}})
+paths["/api/v1/inspector/checks"] = {"post": op(
+    "recordChecks", "Report how many passes were checked, for the public counters", ["verification"],
+    {"200": ok("Added to `/metrics` (`propusk_inspector_checks_total`).", S("ChecksRecorded"), {"recorded": 13}),
+     "422": problem("`invalid_check_report`: an unknown verdict or a count above 5,000; `field` names it.",
+                    ["invalid_check_report"], 422, {"field": {"type": "string"}}),
+     "429": problem("`implausible_check_count`: more checks than one inspector can make in the time; "
+                    "a shift's worth at once, then one a second.",
+                    ["implausible_check_count"], 429, {"retry_after_s": {"type": "integer"}}, RA)},
+    bearer("inspector", "admin"), desc=role_note("inspector or admin"),
+    body=json_body(S("CheckReport"), example={"device": {"valid": 12, "revoked": 1}, "server": {"valid": 2}}))}
 
 paths["/.well-known/propusk/keys"] = {"get": op(
     "getKeys", "Public keys that sign passes (JWKS)", ["verification"],

@@ -45,11 +45,6 @@ impl Rate {
     pub fn period(self) -> SignedDuration {
         self.period
     }
-
-    /// How far ahead of now the TAT may run before a request is refused.
-    fn tolerance(self) -> SignedDuration {
-        self.period * i32::try_from(self.burst - 1).unwrap_or(i32::MAX)
-    }
 }
 
 /// The outcome of asking one bucket for a slot.
@@ -64,14 +59,25 @@ pub enum Decision {
 /// Asks a bucket whose stored TAT is `tat` (None: never used, or expired and purged) for one
 /// slot at `now`.
 pub fn take(rate: Rate, tat: Option<Timestamp>, now: Timestamp) -> Decision {
+    take_n(rate, tat, now, 1)
+}
+
+/// Asks for `n` slots at once (e.g. `n` checks reported together): allowed only if all of
+/// them fit, which a request for more than the burst never does.
+pub fn take_n(rate: Rate, tat: Option<Timestamp>, now: Timestamp, n: u32) -> Decision {
     let tat = tat.filter(|t| *t > now).unwrap_or(now);
-    let earliest = tat.saturating_sub(rate.tolerance()).unwrap_or(tat);
-    if earliest > now {
-        Decision::Refuse { retry_at: earliest }
-    } else {
-        Decision::Allow {
-            tat: tat.saturating_add(rate.period).unwrap_or(tat),
+    let cost = rate.period * i32::try_from(n).unwrap_or(i32::MAX);
+    let new_tat = tat.saturating_add(cost).unwrap_or(tat);
+    // The request fits if, once charged, the bucket runs no further ahead of now than a
+    // full burst would.
+    let allowed_ahead = rate.period * i32::try_from(rate.burst).unwrap_or(i32::MAX);
+    let earliest = new_tat.saturating_sub(allowed_ahead).unwrap_or(new_tat);
+    if n > rate.burst || earliest > now {
+        Decision::Refuse {
+            retry_at: earliest.max(now),
         }
+    } else {
+        Decision::Allow { tat: new_tat }
     }
 }
 
@@ -80,13 +86,13 @@ pub fn take(rate: Rate, tat: Option<Timestamp>, now: Timestamp) -> Decision {
 /// refused otherwise, naming each refusing bucket by its index with its retry time, and then
 /// none of them is charged.
 pub fn take_all(
-    asks: &[(Rate, Option<Timestamp>)],
+    asks: &[(Rate, Option<Timestamp>, u32)],
     now: Timestamp,
 ) -> Result<Vec<Timestamp>, Vec<(usize, Timestamp)>> {
     let mut tats = Vec::with_capacity(asks.len());
     let mut refused = Vec::new();
-    for (i, (rate, tat)) in asks.iter().enumerate() {
-        match take(*rate, *tat, now) {
+    for (i, (rate, tat, n)) in asks.iter().enumerate() {
+        match take_n(*rate, *tat, now, *n) {
             Decision::Allow { tat } => tats.push(tat),
             Decision::Refuse { retry_at } => refused.push((i, retry_at)),
         }
@@ -252,9 +258,12 @@ mod tests {
     fn together_all_or_nothing() {
         let minute = Rate::new(1, SignedDuration::from_mins(1)).unwrap();
         let hour = Rate::per(10, SignedDuration::from_hours(1)).unwrap();
-        let tats = take_all(&[(minute, None), (hour, None)], at(0)).unwrap();
+        let tats = take_all(&[(minute, None, 1), (hour, None, 1)], at(0)).unwrap();
         // The minute bucket refuses at 30 s, so the hour bucket is not charged.
-        let refused = take_all(&[(minute, Some(tats[0])), (hour, Some(tats[1]))], at(30));
+        let refused = take_all(
+            &[(minute, Some(tats[0]), 1), (hour, Some(tats[1]), 1)],
+            at(30),
+        );
         assert_eq!(refused, Err(vec![(0, at(60))]));
     }
 
@@ -308,6 +317,29 @@ mod tests {
         let s = b.admit(Some(s), at(3)).unwrap();
         assert_eq!(s.count, 3);
         assert_eq!(b.admit(Some(s), at(3 + 3600)).unwrap().count, 1);
+    }
+
+    #[test]
+    fn several_slots_at_once() {
+        // 100 at once, refilled at one a second.
+        let rate = Rate::new(100, SignedDuration::from_secs(1)).unwrap();
+        let Decision::Allow { tat } = take_n(rate, None, at(0), 60) else {
+            panic!()
+        };
+        // 40 are left now; 50 more need 10 seconds of refill.
+        assert_eq!(
+            take_n(rate, Some(tat), at(0), 50),
+            Decision::Refuse { retry_at: at(10) }
+        );
+        assert!(matches!(
+            take_n(rate, Some(tat), at(0), 40),
+            Decision::Allow { .. }
+        ));
+        // More than the burst never fits.
+        assert!(matches!(
+            take_n(rate, None, at(0), 101),
+            Decision::Refuse { .. }
+        ));
     }
 
     #[test]

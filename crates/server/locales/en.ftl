@@ -260,6 +260,7 @@ case-address-invalid = An address is required, at most 300 characters.
 case-coords-invalid = Give the home's latitude and longitude as numbers, e.g. 55.7575 and 37.6130.
 case-radius-invalid = The radius is a number of metres from { $min } to { $max }.
 case-zone-invalid = Time zone '{ $zone }' is unknown; expected an IANA name such as Europe/Moscow.
+case-start-far = The quarantine must start within 60 days of today.
 case-time-invalid = The time is not understood: use the form 2020-04-15 18:30.
 case-period-invalid = The quarantine must end after it starts, within 60 days.
 case-created-title = Case opened

@@ -34,6 +34,12 @@ pub fn period_ok(starts_at: Timestamp, ends_at: Timestamp) -> bool {
     ends_at > starts_at && ends_at.duration_since(starts_at) <= MAX_CASE
 }
 
+/// Whether a quarantine starting at `starts_at` may be opened at `now`: at most
+/// [`MAX_CASE`] ago (recorded late) or ahead (planned), so that a mistyped year is caught.
+pub fn starts_ok(starts_at: Timestamp, now: Timestamp) -> bool {
+    starts_at.duration_since(now).abs() <= MAX_CASE
+}
+
 /// The home address as stored (trimmed), if it is one: one line, not empty, at most 300
 /// characters.
 pub fn home_address(typed: &str) -> Option<Line> {
@@ -226,6 +232,8 @@ mod tests {
         assert!(!serial_ok("SN 01/с") && !serial_ok(""));
         let t = Timestamp::UNIX_EPOCH;
         assert!(period_ok(t, t + MAX_CASE));
+        assert!(starts_ok(t - MAX_CASE, t) && starts_ok(t + MAX_CASE, t));
+        assert!(!starts_ok(Timestamp::UNIX_EPOCH, t + MAX_CASE + MAX_CASE));
         assert!(!period_ok(t, t) && !period_ok(t, t + MAX_CASE + SignedDuration::from_secs(1)));
         assert_eq!(
             missing_wipe_steps(|s| s == "factory_reset"),

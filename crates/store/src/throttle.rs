@@ -18,12 +18,13 @@ use sqlx::{Any, Transaction};
 use crate::{secs, Result, Store};
 
 /// One rate limit to charge: what it limits (`name`, e.g. `otp.phone`), whose (`key`, e.g.
-/// the phone number) and how much.
+/// the phone number), how much, and how many slots this request takes (usually one).
 #[derive(Debug, Clone)]
 pub struct Limit {
     pub name: &'static str,
     pub key: String,
     pub rate: Rate,
+    pub cost: u32,
 }
 
 impl Limit {
@@ -32,7 +33,13 @@ impl Limit {
             name,
             key: key.into(),
             rate,
+            cost: 1,
         }
+    }
+
+    /// The same limit, charged `cost` slots.
+    pub fn cost(self, cost: u32) -> Self {
+        Self { cost, ..self }
     }
 }
 
@@ -81,7 +88,7 @@ impl Store {
                     .await?;
             let tat = row.map(|(t, _)| from_ms(t)).transpose()?;
             tripped.push(row.is_some_and(|(_, t)| t.is_some()));
-            asks.push((limit.rate, tat));
+            asks.push((limit.rate, tat, limit.cost));
         }
         match throttle::take_all(&asks, now) {
             Ok(tats) => {

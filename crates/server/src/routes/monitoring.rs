@@ -72,14 +72,14 @@ fn unprocessable(code: &'static str, ru: String, en: String, lang: Lang) -> ApiE
 }
 
 fn parse_time(s: &str, field: &'static str, lang: Lang) -> ApiResult<Timestamp> {
-    s.parse::<Timestamp>().map_err(|_| {
-        unprocessable(
+    propusk_core::domain::parse_instant(s).map_err(|e| {
+        ApiError::localized(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_field",
-            format!("Время «{s}» не разобрано: нужен формат RFC 3339, например 2020-04-15T10:00:00+03:00."),
-            format!("Time '{s}' is not understood: expected RFC 3339, e.g. 2020-04-15T10:00:00+03:00."),
-            lang,
+            e.localized(),
         )
         .with("field", field)
+        .lang(lang)
     })
 }
 
@@ -180,7 +180,7 @@ struct CaseInput {
 }
 
 impl CaseInput {
-    fn parse(self, lang: Lang) -> ApiResult<NewCase> {
+    fn parse(self, lang: Lang, now: Timestamp) -> ApiResult<NewCase> {
         let phone = PhoneNumber::parse(&self.phone).map_err(|e| {
             let l = e.localized();
             unprocessable("invalid_phone", l.ru, l.en, lang).with("field", "phone")
@@ -243,6 +243,15 @@ impl CaseInput {
         };
         let starts_at = parse_time(&self.starts_at, "starts_at", lang)?;
         let ends_at = parse_time(&self.ends_at, "ends_at", lang)?;
+        if !rules::starts_ok(starts_at, now) {
+            return Err(unprocessable(
+                "invalid_period",
+                "Начало карантина должно быть не дальше 60 дней от сегодняшнего дня.".into(),
+                "The quarantine must start within 60 days of today.".into(),
+                lang,
+            )
+            .with("field", "starts_at"));
+        }
         check_period(starts_at, ends_at, lang)?;
         Ok(NewCase {
             lang: sms_lang.code().to_string(),
@@ -277,7 +286,7 @@ async fn create_case(
     Health(officer): Health,
     Body(input): Body<CaseInput>,
 ) -> ApiResult<Response> {
-    let case = input.parse(lang)?;
+    let case = input.parse(lang, state.clock.now())?;
     let code = rules::enrollment_code();
     let id = state
         .store

@@ -79,12 +79,11 @@ impl PassInput {
     pub fn into_request(self, lang: Lang) -> ApiResult<PassRequest> {
         let valid_from = match self.valid_from.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|_| {
-                ApiError::new(
+            Some(s) => Some(propusk_core::domain::parse_instant(s).map_err(|e| {
+                ApiError::localized(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_field",
-                    format!("Время начала «{s}» не разобрано: нужен формат RFC 3339, например 2020-04-15T10:00:00+03:00."),
-                    format!("Start time '{s}' is not understood: expected RFC 3339, e.g. 2020-04-15T10:00:00+03:00."),
+                    e.localized(),
                 )
                 .with("field", "valid_from")
                 .lang(lang)

@@ -201,7 +201,15 @@ pub fn router() -> Router<AppState> {
 
 /// The most checks of one kind a single report may carry: a phone offline for a
 /// whole shift checks a few thousand passes at most; more is a broken client.
-const MAX_PER_ENTRY: u64 = 100_000;
+const MAX_PER_ENTRY: u64 = 5_000;
+
+/// How many checks one inspector may report: a shift's worth at once, then one a second
+/// (faster than anyone can check a document), so that no account can inflate the public
+/// counters.
+fn checks_rate() -> propusk_core::throttle::Rate {
+    propusk_core::throttle::Rate::new(5_000, jiff::SignedDuration::from_secs(1))
+        .expect("a positive built-in rate")
+}
 
 /// Aggregate counts since the app's last successful report, by who decided and
 /// verdict: `{"device": {"valid": 12, "revoked": 1}, "server": {"valid": 2}}`.
@@ -256,6 +264,22 @@ async fn record_checks(
         .with("field", field)
         .lang(lang)
     })?;
+    let total: u64 = rows.iter().map(|(_, _, n)| n).sum();
+    let cost = u32::try_from(total).unwrap_or(u32::MAX);
+    let now = state.clock.now();
+    let limit =
+        propusk_store::Limit::new("checks.staff", &staff.0.subject_id, checks_rate()).cost(cost);
+    if let Err(throttled) = state.store.charge(&[limit], now).await? {
+        let secs = propusk_core::throttle::retry_after_secs(throttled.retry_at, now);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "implausible_check_count",
+            format!("Столько проверок за это время не сделать: отчёт не принят. Повторите через {secs} с."),
+            format!("That many checks cannot have been made in this time: the report was not accepted. Retry in {secs} s."),
+        )
+        .retry_after(secs)
+        .lang(lang));
+    }
     let mut recorded = 0;
     for (decided_by, verdict, n) in rows {
         state.metrics.add_checks(decided_by, verdict, n);

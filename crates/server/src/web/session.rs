@@ -2,8 +2,15 @@
 //!
 //! A signed-in browser holds the same kind of session token as an API client,
 //! in an HttpOnly, SameSite=Lax cookie (Secure behind TLS). Every form carries a
-//! CSRF token that must equal the `propusk_csrf` cookie (double submit): another
-//! site can make a browser send the cookie but cannot read it to fill the field.
+//! CSRF token:
+//!
+//! - **Signed in** (a resident's session, an officer's session on `/health`, a patient's
+//!   device on `/patient`): the token is derived from that credential (SHA-256 of a label
+//!   and the credential), so it is bound to the session, changes at every sign-in, and
+//!   cannot be made by anyone who cannot read the HttpOnly credential.
+//! - **Not signed in** (the sign-in forms): the token must equal the `propusk_csrf`
+//!   cookie (double submit), which the server makes: a value the client chose in another
+//!   shape is replaced, not believed.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, SET_COOKIE};
@@ -54,9 +61,12 @@ impl FromRequestParts<AppState> for WebCtx {
             None => crate::lang::asked(parts),
         };
         let headers = &parts.headers;
-        let (csrf, new_csrf) = match cookie(headers, CSRF_COOKIE).filter(|c| c.len() >= 32) {
-            Some(c) => (c.to_string(), false),
-            None => (new_token(), true),
+        let (csrf, new_csrf) = match credential(parts.uri.path(), headers) {
+            Some(credential) => (bound_csrf(credential), false),
+            None => match cookie(headers, CSRF_COOKIE).filter(|c| is_token(c)) {
+                Some(c) => (c.to_string(), false),
+                None => (new_token(), true),
+            },
         };
         let session = match cookie(headers, SESSION_COOKIE) {
             Some(token) => match state.store.session(token, state.clock.now()).await {
@@ -133,6 +143,36 @@ impl WebCtx {
         }
         response
     }
+}
+
+/// The credential a page at `path` acts under, if the browser holds one: the officer's
+/// session on the officer's pages, the device on the patient's, the resident's session
+/// elsewhere.
+fn credential<'a>(path: &str, headers: &'a HeaderMap) -> Option<&'a str> {
+    let name = if path == "/health" || path.starts_with("/health/") {
+        "propusk_health"
+    } else if path == "/patient" || path.starts_with("/patient/") {
+        "propusk_device"
+    } else {
+        SESSION_COOKIE
+    };
+    cookie(headers, name).filter(|c| !c.is_empty())
+}
+
+/// The CSRF token of a signed-in browser: bound to its credential.
+fn bound_csrf(credential: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("propusk csrf v1\0{credential}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Whether a cookie has the shape of a token this server makes (256 bits, base64url).
+fn is_token(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

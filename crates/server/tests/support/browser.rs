@@ -14,6 +14,8 @@ pub struct Browser {
     pub cookies: BTreeMap<String, String>,
     /// The `Accept-Language` it sends, if any.
     pub lang: Option<&'static str>,
+    /// The CSRF field of the last page it showed (forms are submitted with it).
+    csrf: Option<String>,
 }
 
 /// An answer as the browser saw it (redirects are not followed).
@@ -33,18 +35,37 @@ impl Browser {
             base: app.base.clone(),
             cookies: BTreeMap::new(),
             lang: None,
+            csrf: None,
         }
     }
 
-    /// Sends a request with the browser's cookies, and keeps the cookies the answer sets.
-    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
+    /// The `Cookie` header it sends.
+    pub fn cookie_header(&self) -> String {
+        self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
-            .join("; ");
-        let mut req = req.header("cookie", cookie);
+            .join("; ")
+    }
+
+    /// Sends a request with the browser's cookies, and keeps the cookies the answer sets.
+    /// Like a browser, it then shows the page a redirect leads to (so that the next form is
+    /// submitted with that page's CSRF field); the redirect itself is what is returned.
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let page = self.send_once(req).await;
+        let mut location = page.location.clone();
+        for _ in 0..3 {
+            let Some(to) = location.filter(|l| l.starts_with('/')) else {
+                break;
+            };
+            let req = self.client.get(format!("{}{to}", self.base));
+            location = self.send_once(req).await.location;
+        }
+        page
+    }
+
+    async fn send_once(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let mut req = req.header("cookie", self.cookie_header());
         if let Some(lang) = self.lang {
             req = req.header("accept-language", lang);
         }
@@ -68,12 +89,17 @@ impl Browser {
         };
         let location = header("location");
         let content_type = header("content-type").unwrap_or_default();
+        let status = r.status();
+        let body = r.text().await.unwrap_or_default();
+        if let Some((_, rest)) = body.split_once("name=\"csrf\" value=\"") {
+            self.csrf = rest.split('"').next().map(str::to_string);
+        }
         Page {
-            status: r.status(),
+            status,
             location,
             set_cookies,
             content_type,
-            body: r.text().await.unwrap_or_default(),
+            body,
         }
     }
 
@@ -82,11 +108,9 @@ impl Browser {
         self.send(req).await
     }
 
+    /// The CSRF field of the page last shown.
     pub fn csrf(&self) -> String {
-        self.cookies
-            .get("propusk_csrf")
-            .cloned()
-            .unwrap_or_default()
+        self.csrf.clone().unwrap_or_default()
     }
 
     /// Submits a form the way a browser does: with the page's CSRF field.

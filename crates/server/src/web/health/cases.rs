@@ -186,7 +186,7 @@ fn parse_local(s: &str, tz: &TimeZone) -> Option<Timestamp> {
 }
 
 /// The case the form describes, or every problem with it.
-fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
+fn parse_case(form: &CaseForm, t: Texts, now: Timestamp) -> Result<NewCase, Errors> {
     let lang = t.lang;
     let mut errors: Errors = Vec::new();
     let mut fail = |id: &str, message: String| errors.push((id.to_string(), message));
@@ -235,6 +235,8 @@ fn parse_case(form: &CaseForm, t: Texts) -> Result<NewCase, Errors> {
     let ends_at = parse_local(&form.ends_at, &tz_or_utc);
     if starts_at.is_none() {
         fail("starts_at", t.t("case-time-invalid"));
+    } else if starts_at.is_some_and(|s| !rules::starts_ok(s, now)) {
+        fail("starts_at", t.t("case-start-far"));
     }
     if ends_at.is_none() {
         fail("ends_at", t.t("case-time-invalid"));
@@ -291,7 +293,7 @@ pub async fn create(
         return forged(ctx, "/health/cases/new");
     }
     let t = Texts::new(ctx.lang);
-    let case = match parse_case(&form, t) {
+    let case = match parse_case(&form, t, state.clock.now()) {
         Ok(c) => c,
         Err(errors) => return new_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors),
     };
