@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod jobs;
 pub mod lang;
 pub mod limits;
 pub mod metrics;
@@ -62,7 +63,7 @@ impl Application {
         ));
         let jobs = vec![
             sms::spawn_outbox_worker(state.clone(), shutdown.subscribe()),
-            monitoring::spawn_sweeper(state.clone(), shutdown.subscribe()),
+            jobs::spawn(state.clone(), shutdown.subscribe()),
         ];
         Ok(Self {
             addr,

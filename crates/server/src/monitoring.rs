@@ -5,7 +5,6 @@
 //! patient SMS texts the store queues. The HTTP side is `routes::monitoring`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use jiff::SignedDuration;
@@ -13,13 +12,8 @@ use propusk_core::monitoring::case::PatientSms;
 use propusk_core::monitoring::checkins::CheckinConfig;
 use propusk_core::monitoring::face::{FaceMatcher, OfficerCompares};
 use propusk_core::monitoring::geofence::GeofenceConfig;
-use tokio::sync::watch;
 
 use crate::state::AppState;
-
-/// How often every monitored case is evaluated for silence. A `no_signal` flag needs two
-/// hours of silence, so a minute's delay in noticing it does not matter.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 /// A patient SMS in the case's language (`ru` or `en`, chosen when the case was opened) on
 /// the case's clocks.
@@ -99,24 +93,4 @@ pub async fn purge(state: &AppState) -> propusk_store::Result<u32> {
         tracing::info!(purged, "monitoring data past retention erased");
     }
     Ok(purged)
-}
-
-pub fn spawn_sweeper(
-    state: AppState,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(SWEEP_EVERY) => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-            if let Err(e) = sweep(&state).await {
-                tracing::warn!(error = %e, "cannot evaluate monitored cases");
-            }
-            if let Err(e) = purge(&state).await {
-                tracing::warn!(error = %e, "cannot erase monitoring data past retention");
-            }
-        }
-    })
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub sign_in: Arc<crate::limits::SignInLimits>,
     /// Staff password guards and the bound on password checks at once.
     pub staff_login: Arc<crate::limits::StaffLogin>,
+    /// This node's name in the periodic jobs' records (random at each start).
+    pub node: Arc<str>,
 }
 
 /// The signing key and the published set.
@@ -91,6 +93,7 @@ impl AppState {
             photos: crate::photo::PhotoBudget::default(),
             sign_in: Arc::default(),
             staff_login: Arc::default(),
+            node: uuid::Uuid::new_v4().to_string().into(),
         }
     }
 

@@ -138,9 +138,32 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
     }
 }
 
+/// A reminder to return a loaner phone past its due date (`due_at` on the case's clocks).
+pub fn loaner_overdue(lang: Lang, tz: &TimeZone, due_at: jiff::Timestamp) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "Карантин: выданный вам телефон нужно было вернуть {}. Пожалуйста, верните его в поликлинику; это не штраф.",
+            moment(lang, tz, due_at)
+        ),
+        Lang::En => format!(
+            "Quarantine: the phone lent to you was due back {}. Please return it to the clinic; this is not a fine.",
+            moment(lang, tz, due_at)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overdue_loaner_is_asked_back_on_the_cases_clocks() {
+        let tz = TimeZone::get("Europe/Moscow").unwrap();
+        let due = "2020-04-29T09:00:00Z".parse().unwrap();
+        let text = loaner_overdue(Lang::Ru, &tz, due);
+        assert!(text.contains("29.04 12:00"), "{text}");
+        assert!(loaner_overdue(Lang::En, &tz, due).contains("not a fine"));
+    }
 
     #[test]
     fn a_flag_is_not_a_fine_and_says_when() {

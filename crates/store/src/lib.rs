@@ -29,6 +29,7 @@ mod auth;
 mod batch;
 pub mod case_lists;
 mod checkins;
+mod jobs;
 mod loaners;
 mod migrate;
 mod monitoring;
@@ -47,6 +48,7 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
 pub use checkins::{AnswerOutcome, ChallengeRecord};
+pub use jobs::OverdueLoaner;
 pub use loaners::{Loaner, LoanerError};
 pub use monitoring::{
     CaseChange, CaseChangeError, CaseRecord, Device, FlagRecord, FlagStepError, IngestOutcome,

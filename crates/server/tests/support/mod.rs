@@ -183,6 +183,11 @@ impl TestApp {
         }
     }
 
+    /// Stops this server but keeps its database, for the other nodes still on it.
+    pub async fn stop_node(self) {
+        self.app.stop().await.expect("clean shutdown");
+    }
+
     pub async fn stop(self) {
         self.app.stop().await.expect("clean shutdown");
         if let Backend::Postgres(base) = &self.backend {

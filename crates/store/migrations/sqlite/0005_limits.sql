@@ -22,3 +22,6 @@ CREATE TABLE job_runs (
     node        TEXT NOT NULL,
     started_at  INTEGER NOT NULL
 );
+
+-- When the patient of an overdue loaner phone was last reminded to return it.
+ALTER TABLE monitoring_loaners ADD COLUMN reminded_at INTEGER;
