@@ -92,6 +92,17 @@ impl ApiError {
         )
     }
 
+    /// The database is out of reach or out of room: nothing was done; retry shortly.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "Хранилище данных временно недоступно; ничего не изменено. Повторите через несколько секунд.",
+            "The data store is unavailable for a moment; nothing was changed. Retry in a few seconds.",
+        )
+        .retry_after(5)
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
         Self::new(
@@ -134,7 +145,13 @@ impl IntoResponse for ApiError {
 
 impl From<propusk_store::StoreError> for ApiError {
     fn from(e: propusk_store::StoreError) -> Self {
-        Self::internal(e)
+        match e {
+            propusk_store::StoreError::Unavailable(why) => {
+                tracing::warn!(%why, "database unavailable");
+                Self::unavailable()
+            }
+            e => Self::internal(e),
+        }
     }
 }
 

@@ -141,8 +141,25 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
         .lang(lang)
         .into_response();
     };
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let handled = tokio::time::timeout(
+        state.edge.request_timeout,
+        next.run(Request::from_parts(parts, Body::from(bytes))),
+    );
+    match handled.await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(route, "a request ran past the request timeout");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                "Запрос не успел выполниться. Проверьте, не выполнен ли он, и повторите через несколько секунд.",
+                "The request did not finish in time. Check whether it took effect, then retry in a few seconds.",
+            )
+            .retry_after(5)
+            .lang(lang)
+            .into_response()
+        }
+    }
 }
 
 fn too_large(limit: usize) -> ApiError {

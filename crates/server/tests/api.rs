@@ -680,17 +680,87 @@ async fn restart_scenario(app: &TestApp) {
     other.stop().await;
 }
 
-#[tokio::test]
-async fn overload_gets_a_fast_503_and_health_still_answers() {
-    let app = TestApp::spawn_with(&support::Backend::Sqlite, 0).await;
-    let r = app.get("/api/v1/regime", None).await;
-    assert_eq!(r.headers()["retry-after"], "1");
-    problem(r, StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
+/// Past capacity, accepted work keeps its latency and the excess gets a fast 503: with two
+/// requests allowed in flight and forty staff sign-ins (each an Argon2 check of tens of
+/// milliseconds) sent at once, the ones let in take about as long as one alone, every other
+/// one is refused before any of those finishes, and the probes answer throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn overload_keeps_accepted_work_fast_and_refuses_the_rest_at_once() {
+    let app = TestApp::spawn_tuned(&support::Backend::Sqlite, 2, |s| {
+        s.staff_login = std::sync::Arc::new(propusk_server::limits::StaffLogin::new(
+            propusk_server::limits::LoginLimits {
+                concurrent_hashes: 2,
+                per_client: propusk_core::throttle::Backoff {
+                    free: 1000,
+                    ..propusk_server::limits::LoginLimits::default().per_client
+                },
+                ..Default::default()
+            },
+        ))
+    })
+    .await;
+    for i in 0..40 {
+        app.add_staff(&format!("inspector-{i}"), Role::Inspector)
+            .await;
+    }
+    let login = |i: usize| {
+        let app = &app;
+        async move {
+            let started = std::time::Instant::now();
+            let r = app
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    json!({"username": format!("inspector-{i}"), "password": support::STAFF_PASSWORD}),
+                )
+                .await;
+            (
+                r.status(),
+                started.elapsed(),
+                r.headers().get("retry-after").cloned(),
+            )
+        }
+    };
+    // Alone: the slowest of five sign-ins one after another.
+    let mut alone = std::time::Duration::ZERO;
+    for i in 0..5 {
+        let (status, took, _) = login(i).await;
+        assert_eq!(status, StatusCode::OK);
+        alone = alone.max(took);
+    }
+    // Forty at once.
+    let (answers, ready) = tokio::join!(join_all((0..40).map(login)), app.get("/readyz", None));
+    assert!(matches!(
+        ready.status(),
+        StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE
+    ));
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
-    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
+    let accepted: Vec<_> = answers.iter().filter(|a| a.0 == StatusCode::OK).collect();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|a| a.0 == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert_eq!(accepted.len() + refused.len(), 40, "{answers:?}");
+    assert!(accepted.len() >= 2 && !refused.is_empty(), "{answers:?}");
+    assert!(refused
+        .iter()
+        .all(|a| a.2.as_ref().is_some_and(|v| v == "1")));
+    // Accepted work kept its latency: no queue formed in front of it.
+    let slowest_accepted = accepted.iter().map(|a| a.1).max().unwrap();
+    assert!(
+        slowest_accepted <= alone * 4,
+        "accepted took {slowest_accepted:?}, alone {alone:?}"
+    );
+    // The excess was refused before the accepted work was done.
+    let slowest_refusal = refused.iter().map(|a| a.1).max().unwrap();
+    let fastest_accepted = accepted.iter().map(|a| a.1).min().unwrap();
+    assert!(
+        slowest_refusal < fastest_accepted.max(alone / 2),
+        "refusals took up to {slowest_refusal:?}, accepted from {fastest_accepted:?}"
+    );
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
     assert!(
-        metrics.contains("propusk_http_overloaded_total 1"),
+        metrics.contains(&format!("propusk_http_overloaded_total {}", refused.len())),
         "{metrics}"
     );
     app.stop().await;

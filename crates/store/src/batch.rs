@@ -102,9 +102,9 @@ fn commit_batch<'a>(
 }
 
 async fn commit_batch_inner(writer: &AnyPool, batch: &[(IssueRequest, Reply)]) -> Results {
-    let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
+    let mut tx = match crate::begin_sqlite_write(writer).await {
         Ok(tx) => tx,
-        Err(e) => return fail_all(batch.len(), &e),
+        Err(e) => return fail_store(batch.len(), &e),
     };
     let mut results = Vec::with_capacity(batch.len());
     for (req, _) in batch {
@@ -128,14 +128,30 @@ async fn commit_batch_inner(writer: &AnyPool, batch: &[(IssueRequest, Reply)]) -
     }
 }
 
-/// Every request of a batch whose transaction failed gets the failure.
-fn fail_all(n: usize, e: &sqlx::Error) -> Results {
-    let msg = e.to_string();
+/// Every request of a batch whose transaction could not begin gets the failure.
+fn fail_store(n: usize, e: &StoreError) -> Results {
     (0..n)
         .map(|_| {
-            Err(IssueError::Store(StoreError::Db(sqlx::Error::Protocol(
-                msg.clone(),
-            ))))
+            Err(IssueError::Store(match e {
+                StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+                other => StoreError::Db(sqlx::Error::Protocol(other.to_string())),
+            }))
+        })
+        .collect()
+}
+
+/// Every request of a batch whose transaction failed gets the failure (as unavailable when
+/// it was, so that each caller is told to retry).
+fn fail_all(n: usize, e: &sqlx::Error) -> Results {
+    let msg = e.to_string();
+    let unavailable = crate::is_unavailable(e);
+    (0..n)
+        .map(|_| {
+            Err(IssueError::Store(if unavailable {
+                StoreError::Unavailable(msg.clone())
+            } else {
+                StoreError::Db(sqlx::Error::Protocol(msg.clone()))
+            }))
         })
         .collect()
 }

@@ -71,7 +71,12 @@ pub enum Backend {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+    /// The database cannot be reached or cannot take writes now (down, restarting, out of
+    /// connections, its disk full): nothing was done, and the same request may succeed
+    /// later. The server answers 503 with Retry-After.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("database URL '{0}' is not supported (expected sqlite://PATH or postgres://…)")]
     UnsupportedUrl(String),
     #[error("stored data is inconsistent: {0}")]
@@ -81,6 +86,40 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Db(e)
+        }
+    }
+}
+
+/// Whether a database error says the database is out of reach or out of room, rather than
+/// that the statement was wrong: a connection that failed or timed out, PostgreSQL shutting
+/// down, starting up or out of connections or disk (SQLSTATE classes 08, 53, 57P), SQLite's
+/// disk full or unable to write.
+pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            let code = code.as_ref();
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                // SQLite: SQLITE_FULL (13), SQLITE_IOERR (10) and its extended codes, and
+                // SQLITE_CANTOPEN (14).
+                || code == "13"
+                || code == "14"
+                || code.parse::<u32>().is_ok_and(|c| c & 0xFF == 10)
+        }
+        _ => false,
+    }
+}
 
 /// The persistence API the server uses.
 #[derive(Clone)]
@@ -109,9 +148,12 @@ impl Store {
             let pool = sqlite_pool(8).connect(&url).await?;
             (Backend::Sqlite, pool, writer)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // A request waits at most 3 s for a connection: while the database is down it
+            // gets a fast 503, not a hang (a new connection is tried at each acquire, so
+            // the pool heals by itself when the database is back).
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(3))
                 .connect(url)
                 .await?;
             (Backend::Postgres, pool.clone(), pool)
@@ -132,16 +174,24 @@ impl Store {
         self.backend
     }
 
-    /// Whether the database answers (for `/readyz`).
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// Whether the database answers within `within` (for `/readyz`).
+    pub async fn ping(&self, within: Duration) -> Result<()> {
+        match tokio::time::timeout(within, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(done) => {
+                done?;
+                Ok(())
+            }
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "no answer within {} ms",
+                within.as_millis()
+            ))),
+        }
     }
 
     /// Starts a write transaction (see the crate docs for why SQLite's is IMMEDIATE).
     async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => begin_sqlite_write(&self.writer).await?,
             Backend::Postgres => self.writer.begin().await?,
         })
     }
@@ -177,6 +227,24 @@ impl Store {
         self.issuer.stop().await;
         self.pool.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Begins a transaction on SQLite's one writer connection.
+///
+/// A COMMIT that failed (the disk was full) leaves that connection inside its transaction
+/// until sqlx's queued rollback runs, and a BEGIN on it meanwhile is refused; then the
+/// connection is closed and the pool opens a fresh one, so that the writer recovers by
+/// itself the moment the disk has room again.
+pub(crate) async fn begin_sqlite_write(writer: &AnyPool) -> Result<Transaction<'static, Any>> {
+    match writer.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => Ok(tx),
+        Err(e) if is_unavailable(&e) => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the SQLite writer was left inside a transaction; replacing it");
+            writer.acquire().await?.close().await?;
+            Ok(writer.begin_with("BEGIN IMMEDIATE").await?)
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub struct EdgeSettings {
     pub body_timeout: Duration,
     /// How long a keep-alive connection may wait for its next request.
     pub idle_timeout: Duration,
+    /// How long a handler may take before the caller gets 503 (its transaction is rolled
+    /// back): no request hangs, whatever the database does.
+    pub request_timeout: Duration,
     /// Connections one client address may hold open at once (trusted proxies excepted).
     pub max_connections_per_client: usize,
     /// Connections open at once, in all (bounded well below the process's file limit).
@@ -43,6 +46,7 @@ impl Default for EdgeSettings {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
             max_connections_per_client: 64,
             max_connections: 10_000,
             trusted_proxies: Vec::new(),

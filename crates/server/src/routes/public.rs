@@ -25,14 +25,37 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
 }
 
+/// Ready when the database answers within 1.5 s and a request slot is free; otherwise 503
+/// with the reason, so that a load balancer sends work to another node.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
+    let in_flight = &state.in_flight;
+    let load = format!(
+        "{} of {} requests in flight",
+        in_flight.current(),
+        in_flight.max()
+    );
+    if let Err(e) = state
+        .store
+        .ping(std::time::Duration::from_millis(1500))
+        .await
+    {
+        tracing::warn!(error = %e, "not ready");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            format!("not ready: database unavailable; {load}\n"),
+        )
+            .into_response();
     }
+    if in_flight.saturated() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            format!("not ready: saturated; {load}\n"),
+        )
+            .into_response();
+    }
+    (StatusCode::OK, format!("ready; {load}\n")).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

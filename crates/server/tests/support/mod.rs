@@ -63,6 +63,11 @@ fn log() -> &'static Arc<Mutex<Vec<u8>>> {
     })
 }
 
+/// Everything the servers of this test binary logged so far.
+pub fn log_text() -> String {
+    String::from_utf8_lossy(&log().lock().unwrap()).into_owned()
+}
+
 struct LogWriter(Arc<Mutex<Vec<u8>>>);
 
 impl Write for LogWriter {
