@@ -167,6 +167,76 @@ impl Keyring {
         Ok(key)
     }
 
+    /// Copies every key (private halves included) and which one signs into `out`, a new
+    /// directory readable by its owner only: what a backup of the data directory's keys
+    /// needs, kept apart from the database backup. Returns how many keys.
+    pub fn export_private(&self, out: &Path) -> Result<usize> {
+        if out.exists() {
+            bail!(
+                "{} exists already; export into a new directory",
+                out.display()
+            );
+        }
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+        }
+        for entry in &self.manifest.keys {
+            let key = self.signing_key_for(&entry.kid)?;
+            write_secret(
+                &out.join(format!("{}.pem", entry.kid)),
+                key.to_pkcs8_pem().as_bytes(),
+            )?;
+        }
+        let json = serde_json::to_string_pretty(&self.manifest)?;
+        write_secret(&out.join("keyring.json"), json.as_bytes())?;
+        Ok(self.manifest.keys.len())
+    }
+
+    /// Installs keys that [`Keyring::export_private`] wrote into the keyring of a data
+    /// directory that has none; every key file is checked against its id first.
+    pub fn import(data_dir: &Path, from: &Path) -> Result<Keyring> {
+        let mut ring = Keyring::open(data_dir)?;
+        if !ring.manifest.keys.is_empty() {
+            bail!(
+                "{} has keys already; restore into an empty data directory",
+                ring.dir.display()
+            );
+        }
+        let exported = Keyring {
+            dir: from.to_path_buf(),
+            manifest: Keyring::open_dir(from)?,
+        };
+        if exported.manifest.keys.is_empty() {
+            bail!(
+                "{} holds no exported keys (keyring.json is missing or empty)",
+                from.display()
+            );
+        }
+        fs::create_dir_all(&ring.dir)
+            .with_context(|| format!("cannot create {}", ring.dir.display()))?;
+        for entry in &exported.manifest.keys {
+            let key = exported.signing_key_for(&entry.kid)?;
+            write_secret(&ring.pem_path(&entry.kid), key.to_pkcs8_pem().as_bytes())?;
+        }
+        ring.manifest = exported.manifest;
+        ring.save()?;
+        Ok(ring)
+    }
+
+    /// The manifest of a keys directory.
+    fn open_dir(dir: &Path) -> Result<Manifest> {
+        let path = dir.join("keyring.json");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid keyring", path.display()))
+    }
+
     fn demote_signing(&mut self) {
         for k in &mut self.manifest.keys {
             if k.status == KeyStatus::Signing {

@@ -70,6 +70,10 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Drive the real API with synthetic patients: `propusk simulate monitoring` scores quarantine monitoring.
     Simulate(commands::simulate::SimulateArgs),
+    /// Back up the embedded database while the service runs (PostgreSQL: docs/deploy.md).
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup (and the exported keys) into an empty data directory.
+    Restore(commands::backup::RestoreArgs),
     /// The SMS channel: `propusk sms status` shows the outbox queue, failures and delivery rates.
     Sms {
         #[command(subcommand)]
@@ -105,6 +109,12 @@ fn main() -> ExitCode {
             .map(|()| 0),
         Command::Simulate(args) => runtime()
             .and_then(|rt| rt.block_on(commands::simulate::run(args)))
+            .map(|()| 0),
+        Command::Backup(args) => runtime()
+            .and_then(|rt| rt.block_on(commands::backup::backup(args)))
+            .map(|()| 0),
+        Command::Restore(args) => runtime()
+            .and_then(|rt| rt.block_on(commands::backup::restore(args)))
             .map(|()| 0),
         Command::Sms { command } => runtime()
             .and_then(|rt| rt.block_on(commands::sms::run(command)))

@@ -1,9 +1,7 @@
 //! Who is calling: bearer tokens resolved to sessions, as extractors, so that a
 //! handler's signature says who may call it ([`Resident`], [`Staff`]).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -121,12 +119,64 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
+/// The most memory a stored hash may ask for (Argon2's `m`, in KiB): far above our own
+/// 19 MiB, far below what would let a planted hash exhaust the server.
+const MAX_ARGON2_KIB: u32 = 256 * 1024;
+
+/// Checks `password` against a PHC Argon2 hash. The ~19 MiB Argon2 works in is this thread's
+/// own, allocated once and reused: allocating and freeing it at every check left the
+/// allocator holding hundreds of megabytes after a burst of sign-ins (see
+/// [`crate::workers`]).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    thread_local! {
+        static MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        argon2::Algorithm::try_from(parsed.algorithm),
+        argon2::Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    if params.m_cost() > MAX_ARGON2_KIB {
+        tracing::error!(
+            m_cost = params.m_cost(),
+            "a stored password hash asks for too much memory"
+        );
+        return false;
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let hashed = MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            &mut memory[..blocks],
+        )
+    });
+    hashed.is_ok() && constant_time_eq(&out, expected.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Why a staff sign-in did not succeed.
@@ -145,8 +195,6 @@ pub enum StaffSignInError {
     Busy,
     #[error(transparent)]
     Store(#[from] propusk_store::StoreError),
-    #[error("the password check failed: {0}")]
-    Check(#[from] tokio::task::JoinError),
 }
 
 /// Checks a staff member's username and password, for the API and the officers' pages alike:
@@ -170,21 +218,21 @@ pub async fn sign_in_staff(
             retry_at: throttled.retry_at,
         });
     }
-    let Some(turn) = state.staff_login.hash_turn().await else {
-        // Nothing was checked: the attempt is not held against anyone.
-        state.store.attempt_succeeded(&guards).await?;
-        return Err(StaffSignInError::Busy);
-    };
     let user = state.store.staff_by_username(username).await?;
     let stored = user
         .as_ref()
         .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
     let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || {
-        let _turn = turn;
-        verify_password(&password, &stored)
-    })
-    .await?;
+    let checked = state
+        .staff_login
+        .hashers
+        .run(move || verify_password(&password, &stored))
+        .await;
+    let Ok(ok) = checked else {
+        // Nothing was checked: the attempt is not held against anyone.
+        state.store.attempt_succeeded(&guards).await?;
+        return Err(StaffSignInError::Busy);
+    };
     match user.filter(|_| ok) {
         Some(user) => {
             state.store.attempt_succeeded(&guards).await?;
@@ -211,4 +259,31 @@ pub fn generate_password() -> String {
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterY", &hash));
+        assert!(!verify_password("correct horse battery", "not a hash"));
+        // A hash made with other parameters (here a small memory cost) verifies too.
+        let salt = SaltString::generate(&mut OsRng);
+        let small = Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"x", &salt)
+        .unwrap()
+        .to_string();
+        assert!(verify_password("x", &small));
+        assert!(!verify_password("y", &small));
+        // And the larger one again on the same thread, after the small one.
+        assert!(verify_password("correct horse battery", &hash));
+    }
 }

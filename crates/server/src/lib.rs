@@ -25,6 +25,7 @@ pub mod routes;
 pub mod sms;
 pub mod state;
 pub mod web;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -17,11 +17,12 @@
 //! [`LoginLimits::concurrent_hashes`] Argon2 checks run at once (each holds ~19 MiB).
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use jiff::SignedDuration;
 use propusk_core::throttle::{Backoff, Rate};
 use propusk_store::Limit;
+
+use crate::workers::Workers;
 
 /// How often sign-in codes may be sent.
 #[derive(Debug, Clone)]
@@ -75,10 +76,10 @@ impl SignInLimits {
 pub struct LoginLimits {
     pub per_username: Backoff,
     pub per_client: Backoff,
-    /// Password checks running at once; more wait up to [`LoginLimits::hash_wait`], then
-    /// get 503.
+    /// Password checks running at once (threads of their own).
     pub concurrent_hashes: usize,
-    pub hash_wait: Duration,
+    /// Checks that may wait for a thread; past that, sign-ins get 503 at once.
+    pub queued_hashes: usize,
 }
 
 impl Default for LoginLimits {
@@ -99,7 +100,7 @@ impl Default for LoginLimits {
                 forget_after: SignedDuration::from_hours(1),
             },
             concurrent_hashes: 4,
-            hash_wait: Duration::from_secs(5),
+            queued_hashes: 16,
         }
     }
 }
@@ -118,25 +119,17 @@ impl LoginLimits {
     }
 }
 
-/// The login guards and the bound on password checks running at once.
+/// The login guards, and the threads that check passwords (so that at most
+/// [`LoginLimits::concurrent_hashes`] Argon2 checks, ~19 MiB each, run at once).
 pub struct StaffLogin {
     pub limits: LoginLimits,
-    hashes: std::sync::Arc<tokio::sync::Semaphore>,
+    pub hashers: Workers,
 }
 
 impl StaffLogin {
     pub fn new(limits: LoginLimits) -> Self {
-        let hashes =
-            std::sync::Arc::new(tokio::sync::Semaphore::new(limits.concurrent_hashes.max(1)));
-        Self { limits, hashes }
-    }
-
-    /// A turn to check a password, waiting at most [`LoginLimits::hash_wait`].
-    pub async fn hash_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        tokio::time::timeout(self.limits.hash_wait, self.hashes.clone().acquire_owned())
-            .await
-            .ok()?
-            .ok()
+        let hashers = Workers::start("argon2", limits.concurrent_hashes, limits.queued_hashes);
+        Self { limits, hashers }
     }
 }
 

@@ -52,6 +52,9 @@ impl InFlight {
     }
 }
 
+/// The largest oversized body read and dropped before the 413 (see [`admit`]).
+const DRAIN_AT_MOST: u64 = 4 * 1024 * 1024;
+
 /// Requests that never take a slot.
 fn is_probe(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
@@ -94,6 +97,12 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        // Read (and drop) a body that is not huge, so the client, still sending, reads
+        // the answer instead of a reset connection; a huge one is cut off.
+        if declared.is_some_and(|n| n <= DRAIN_AT_MOST) {
+            let drain = Limited::new(request.into_body(), DRAIN_AT_MOST as usize).collect();
+            let _ = tokio::time::timeout(state.edge.body_timeout, drain).await;
+        }
         return too_large(limit).lang(lang).into_response();
     }
     let (parts, body) = request.into_parts();

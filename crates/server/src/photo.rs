@@ -7,23 +7,20 @@
 //! - A picture's header says how large it decodes. A 420 KB PNG of zeros can claim
 //!   12000×12000 pixels and take 576 MB to decode; the budget refuses it unread.
 //! - Decoding is bounded in memory ([`MAX_DECODE_BYTES`]) and in number at once
-//!   ([`PhotoBudget::decodes`]), so eight such uploads at once cannot take the server's
+//!   ([`PhotoBudget`]'s decoder threads), so eight such uploads at once cannot take the server's
 //!   memory either.
 //! - Re-encoding drops the file's metadata: EXIF can hold the phone's GPS position, which
 //!   an officer must never see as coordinates. Nothing is stored as it arrived.
 
 use std::io::Cursor;
-use std::sync::Arc;
-use std::time::Duration;
 
 use fluent_bundle::FluentArgs;
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ExtendedColorType, ImageDecoder, ImageReader, Limits};
 use propusk_core::{Lang, Localized};
-use tokio::sync::Semaphore;
 
 use crate::web::Texts;
+use crate::workers::Workers;
 
 /// The largest upload the photo forms accept (a 12-megapixel camera's JPEG, with room).
 pub const MAX_UPLOAD: usize = 15 * 1024 * 1024;
@@ -31,23 +28,21 @@ pub const MAX_UPLOAD: usize = 15 * 1024 * 1024;
 const MAX_SIDE: u32 = 1280;
 /// The most memory one decode may take: a 4096×4096 RGB picture with room, not a 16-bit one.
 pub const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
-/// How long an upload waits for a decoder before the answer is "busy, try again".
-const DECODE_WAIT: Duration = Duration::from_secs(10);
 
 /// How large, and how many at once, photos may be decoded.
 #[derive(Clone)]
 pub struct PhotoBudget {
     /// The most pixels a photo may have (4096 × 4096 by default).
     pub max_pixels: u64,
-    /// Decodes running at once.
-    decodes: Arc<Semaphore>,
+    /// The threads that decode (as many decodes run at once), with a short queue.
+    decoders: Workers,
 }
 
 impl PhotoBudget {
     pub fn new(max_pixels: u64, concurrent_decodes: usize) -> Self {
         Self {
             max_pixels,
-            decodes: Arc::new(Semaphore::new(concurrent_decodes.max(1))),
+            decoders: Workers::start("photos", concurrent_decodes, 4 * concurrent_decodes),
         }
     }
 }
@@ -94,8 +89,8 @@ impl PhotoError {
     }
 }
 
-/// [`normalize`] off the async threads, one of a bounded number at a time: the photo
-/// ready to store, or why not.
+/// [`normalize`] on a decoder thread, one of a bounded number at a time: the photo ready to
+/// store, or why not (busy when the decoders and their queue are all taken).
 pub async fn normalize_upload(budget: &PhotoBudget, bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
     // The header is read on the async thread: it is small, and a refusal costs no decoder.
     let (width, height) = dimensions(bytes)?;
@@ -106,25 +101,13 @@ pub async fn normalize_upload(budget: &PhotoBudget, bytes: &[u8]) -> Result<Vec<
             max: budget.max_pixels,
         });
     }
-    let permit = tokio::time::timeout(DECODE_WAIT, budget.decodes.clone().acquire_owned())
-        .await
-        .map_err(|_| PhotoError::Busy)?
-        .map_err(|_| PhotoError::Busy)?;
     let bytes = bytes.to_vec();
     let max_pixels = budget.max_pixels;
-    let decoded = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        normalize(&bytes, max_pixels)
-    })
-    .await;
-    match decoded {
-        Ok(result) => result,
-        // A panic inside the image decoder: refused, and loudly logged.
-        Err(e) => {
-            tracing::error!(error = %e, "the photo decoder failed");
-            Err(PhotoError::NotAPicture("the decoder failed".into()))
-        }
-    }
+    budget
+        .decoders
+        .run(move || normalize(&bytes, max_pixels))
+        .await
+        .map_err(|_| PhotoError::Busy)?
 }
 
 fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, PhotoError> {
@@ -163,7 +146,9 @@ pub fn normalize(bytes: &[u8], max_pixels: u64) -> Result<Vec<u8>, PhotoError> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(bad)?;
     image.apply_orientation(orientation);
     if image.width() > MAX_SIDE || image.height() > MAX_SIDE {
-        image = image.resize(MAX_SIDE, MAX_SIDE, FilterType::Triangle);
+        // Area averaging in integers: as good as a filter for a face this size, and without
+        // the filters' intermediate floating-point copy of the whole picture.
+        image = image.thumbnail(MAX_SIDE, MAX_SIDE);
     }
     let rgb = image.to_rgb8();
     let mut out = Vec::new();

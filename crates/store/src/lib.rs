@@ -26,6 +26,7 @@
 
 mod audit;
 mod auth;
+mod backup;
 mod batch;
 pub mod case_lists;
 mod checkins;
@@ -47,6 +48,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
+pub use backup::{inspect_backup, BackupReport};
 pub use checkins::{AnswerOutcome, ChallengeRecord};
 pub use jobs::OverdueLoaner;
 pub use loaners::{Loaner, LoanerError};
@@ -83,6 +85,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shutting down")]
     Closed,
+    /// Asked of a backend or a file that cannot do it (e.g. an SQLite backup of PostgreSQL).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -36,10 +36,15 @@ pub enum KeysCommand {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
-    /// Write the public key set (JWKS, RFC 7517) to a file, or `-` for stdout.
+    /// Write the public key set (JWKS, RFC 7517) to a file, or `-` for stdout; with
+    /// `--private`, copy every key with its private half into a new directory (a backup,
+    /// to keep apart from the database's; `propusk restore --keys DIR` installs it).
     Export {
-        #[arg(long, value_name = "FILE", default_value = "-")]
+        #[arg(long, value_name = "FILE|DIR", default_value = "-")]
         out: PathBuf,
+        /// Export the private keys too, into the new directory `--out`.
+        #[arg(long)]
+        private: bool,
     },
 }
 
@@ -82,7 +87,20 @@ pub fn run(data_dir: &std::path::Path, command: KeysCommand) -> Result<()> {
             ring.retire(&kid)?;
             println!("key {kid} retired");
         }
-        KeysCommand::Export { out } => export(&ring, &out)?,
+        KeysCommand::Export {
+            out,
+            private: false,
+        } => export(&ring, &out)?,
+        KeysCommand::Export { out, private: true } => {
+            if out.as_os_str() == "-" {
+                anyhow::bail!("private keys are never written to standard output: give --out DIR");
+            }
+            let n = ring.export_private(&out)?;
+            eprintln!(
+                "wrote {n} keys (private halves included) to {}; keep it as safe as the keys themselves",
+                out.display()
+            );
+        }
     }
     Ok(())
 }

@@ -1,3 +1,4 @@
+pub mod backup;
 pub mod bench;
 pub mod keys;
 pub mod monitoring;

@@ -29,7 +29,7 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -91,7 +91,9 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
-/// Answers a connection that is over a limit: 503 with Retry-After, then close.
+/// Answers a connection that is over a limit: 503 with Retry-After, then close. The request
+/// head is read first (for at most a second and 16 KiB), so that the client reads the answer
+/// as the answer to its request rather than as a broken connection.
 async fn refuse(mut stream: TcpStream) {
     const BODY: &str = r#"{"type":"urn:propusk:problem:too_many_connections","title":"Service Unavailable","status":503,"code":"too_many_connections","detail":"Too many connections from your address. Retry in a few seconds.","retry_after_s":5}"#;
     let response = format!(
@@ -99,6 +101,17 @@ async fn refuse(mut stream: TcpStream) {
          retry-after: 5\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BODY}",
         BODY.len()
     );
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let mut head = Vec::with_capacity(1024);
+        let mut buf = [0u8; 1024];
+        while head.len() < 16 * 1024 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         stream.write_all(response.as_bytes()).await?;
         stream.shutdown().await

@@ -271,7 +271,10 @@ pub fn staff_sign_in_refused(e: &StaffSignInError, now: jiff::Timestamp) -> ApiE
             "Too many passwords are being checked right now. Try again in a few seconds.",
         )
         .retry_after(5),
-        StaffSignInError::Store(_) | StaffSignInError::Check(_) => ApiError::internal(e),
+        StaffSignInError::Store(e) => match e {
+            propusk_store::StoreError::Unavailable(_) => ApiError::unavailable(),
+            e => ApiError::internal(e),
+        },
     }
 }
 
