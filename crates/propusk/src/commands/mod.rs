@@ -1,5 +1,6 @@
 pub mod backup;
 pub mod bench;
+pub mod edge;
 pub mod keys;
 pub mod monitoring;
 pub mod policy;

@@ -46,6 +46,8 @@ pub struct ServeArgs {
     sms: super::sms::SmsArgs,
     #[command(flatten)]
     monitoring: super::monitoring::MonitoringArgs,
+    #[command(flatten)]
+    edge: super::edge::EdgeArgs,
 }
 
 /// The configuration file's shape. Every key is optional.
@@ -61,6 +63,8 @@ pub struct FileConfig {
     behind_tls: Option<bool>,
     sms: Option<super::sms::SmsFileConfig>,
     monitoring: Option<super::monitoring::MonitoringFileConfig>,
+    edge: Option<super::edge::EdgeFileConfig>,
+    limits: Option<super::edge::LimitsFileConfig>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -153,6 +157,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let (gateway, sms_settings) = args.sms.resolve(file.sms)?;
     config.sms = gateway;
     let monitoring = args.monitoring.resolve(file.monitoring)?;
+    let edge = args.edge.resolve(file.edge, file.limits)?;
 
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -177,6 +182,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     );
     state.sms = std::sync::Arc::new(sms_settings);
     state.monitoring = std::sync::Arc::new(monitoring);
+    state.edge = std::sync::Arc::new(edge.edge);
+    state.sign_in = std::sync::Arc::new(edge.sign_in);
+    state.staff_login = std::sync::Arc::new(propusk_server::limits::StaffLogin::new(edge.login));
+    state.photos =
+        propusk_server::photo::PhotoBudget::new(edge.photo_max_pixels, edge.photo_decodes);
     let app = Application::start(state, &config).await?;
     let base = format!("http://{}", app.addr());
     let backend = match app.state().store.backend() {
