@@ -38,7 +38,7 @@ pub async fn start_server(
     if let Some(max) = max_in_flight {
         config.max_in_flight = max;
     }
-    let state = AppState::new(
+    let mut state = AppState::new(
         store.clone(),
         keys,
         RegimeBook::with_builtins(),
@@ -46,6 +46,12 @@ pub async fn start_server(
         propusk_server::sms::log_gateway(),
         config.max_in_flight,
     );
+    // Every client of a benchmark is this one address: it must not meet the cap on
+    // connections per client.
+    state.edge = std::sync::Arc::new(propusk_server::edge::EdgeSettings {
+        max_connections_per_client: 100_000,
+        ..propusk_server::edge::EdgeSettings::default()
+    });
     Application::start(state, &config).await
 }
 

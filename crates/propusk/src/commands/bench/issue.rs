@@ -75,7 +75,7 @@ pub(super) struct IssueArgs {
 
 /// Creates `n` residents with complete profiles and a session each, through the
 /// store (setup, not measured). Returns their bearer tokens.
-async fn prepare_residents(store: &Store, n: usize) -> Result<Vec<String>> {
+pub(super) async fn prepare_residents(store: &Store, n: usize) -> Result<Vec<String>> {
     // A random block of numbers, so that runs against a reused database do not collide.
     let block = 10 + OsRng.next_u64() % 90;
     let store = store.clone();

@@ -4,12 +4,14 @@
 //! - `propusk bench issue` ([`issue`]): pass issuance, `POST /api/v1/passes`.
 //! - `propusk bench ingest` ([`ingest`]): location reports from enrolled devices,
 //!   `POST /api/v1/device/locations`.
+//! - `propusk bench overload` ([`overload`]): issuance past capacity.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
 
 mod ingest;
 mod issue;
+mod overload;
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +33,9 @@ enum BenchCommand {
     /// Location reports over HTTP (POST /api/v1/device/locations) from many enrolled
     /// devices, evaluated and committed durably.
     Ingest(ingest::IngestArgs),
+    /// Pass issuance past capacity: peak goodput, then twice the capacity offered; the
+    /// latency of accepted work, the goodput, how fast the excess gets 503, the probes.
+    Overload(overload::OverloadArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -43,6 +48,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Issue(args) => issue::issue(args).await,
         BenchCommand::Ingest(args) => ingest::ingest(args).await,
+        BenchCommand::Overload(args) => overload::overload(args).await,
     }
 }
 
