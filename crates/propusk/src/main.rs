@@ -47,7 +47,7 @@ enum Command {
         command: commands::keys::KeysCommand,
     },
     /// Run the service (SQLite in ./propusk-data by default).
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -96,7 +96,7 @@ fn main() -> ExitCode {
         Command::Keys { data, command } => commands::keys::run(&data.data_dir, command).map(|()| 0),
         Command::Sign { data, args } => commands::sign::run(&data.data_dir, args).map(|()| 0),
         Command::Serve(args) => runtime()
-            .and_then(|rt| rt.block_on(commands::serve::run(args)))
+            .and_then(|rt| rt.block_on(commands::serve::run(*args)))
             .map(|()| 0),
         Command::User { command } => runtime()
             .and_then(|rt| rt.block_on(commands::user::run(command)))
