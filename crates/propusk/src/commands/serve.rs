@@ -29,7 +29,7 @@ pub struct StoreArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub store: StoreArgs,
@@ -48,6 +48,14 @@ pub struct ServeArgs {
     monitoring: super::monitoring::MonitoringArgs,
     #[command(flatten)]
     edge: super::edge::EdgeArgs,
+}
+
+#[cfg(test)]
+impl ServeArgs {
+    /// No flags and no environment: only the file speaks.
+    fn default_for_test() -> Self {
+        Self::default()
+    }
 }
 
 /// The configuration file's shape. Every key is optional.
@@ -221,5 +229,24 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference deployment's configuration (deploy/propusk.toml) is one this version
+    /// reads, and every setting in it is in range.
+    #[test]
+    fn the_reference_configuration_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/propusk.toml");
+        let file = read_file_config(Some(&path)).unwrap();
+        assert_eq!(file.behind_tls, Some(true));
+        let args = ServeArgs::default_for_test();
+        args.sms.resolve(file.sms).unwrap();
+        args.monitoring.resolve(file.monitoring).unwrap();
+        let edge = args.edge.resolve(file.edge, file.limits).unwrap();
+        assert!(edge.edge.is_trusted_proxy("10.0.0.5".parse().unwrap()));
     }
 }
