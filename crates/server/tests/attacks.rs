@@ -278,29 +278,25 @@ async fn connect(app: &TestApp) -> sqlx::AnyConnection {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_client_cannot_pump_codes_to_many_phones() {
     for backend in support::backends() {
         let app = TestApp::spawn_tuned(&backend, 1024, default_sign_in_limits).await;
-        let mut statuses = Vec::new();
-        for _ in 0..25 {
-            let r = app
-                .post("/api/v1/auth/otp", None, json!({"phone": phone()}))
-                .await;
-            statuses.push(r.status());
-            if r.status() == StatusCode::TOO_MANY_REQUESTS {
+        // A hundred codes to a hundred phones at once, from one address.
+        let asks = (0..100).map(|_| app.post("/api/v1/auth/otp", None, json!({"phone": phone()})));
+        let mut sent = 0;
+        for r in join_all(asks).await {
+            if r.status() == StatusCode::ACCEPTED {
+                sent += 1;
+            } else {
                 let body =
                     problem(r, StatusCode::TOO_MANY_REQUESTS, "otp_client_rate_limited").await;
                 assert!(body["retry_after_s"].as_u64().unwrap() >= 1);
             }
         }
-        let sent = statuses
-            .iter()
-            .filter(|s| **s == StatusCode::ACCEPTED)
-            .count();
-        assert_eq!(sent, 20, "a burst of 20, then one every 30 s: {statuses:?}");
+        assert_eq!(sent, 20, "a burst of 20, then one every 30 s");
         // Tripping the limit is recorded once, not on every refusal.
-        let audit = app.state.store.audit_tail(50).await.unwrap();
+        let audit = app.state.store.audit_tail(200).await.unwrap();
         let trips = audit
             .iter()
             .filter(|e| e.action == "throttle.otp.client")
@@ -364,11 +360,11 @@ async fn password_scenario(app: &TestApp) {
             json!({"username": "officer-guessed", "password": password}),
         )
     };
-    // Forty wrong passwords, as fast as they can be sent, then the right one: refused.
+    // A hundred wrong passwords at once, then the right one: exactly the five free tries
+    // are checked, the rest refused unchecked, and so is the right one.
     let mut wrong = 0;
     let mut throttled = 0;
-    for _ in 0..40 {
-        let r = login("hunter2").await;
+    for r in join_all((0..100).map(|_| login("hunter2"))).await {
         match r.status() {
             StatusCode::UNAUTHORIZED => wrong += 1,
             StatusCode::TOO_MANY_REQUESTS => {
@@ -378,8 +374,7 @@ async fn password_scenario(app: &TestApp) {
             other => panic!("unexpected {other}"),
         }
     }
-    assert!(wrong <= 6, "{wrong} passwords were checked");
-    assert_eq!(wrong + throttled, 40);
+    assert_eq!((wrong, throttled), (5, 95));
     let r = login(STAFF_PASSWORD).await;
     problem(r, StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled").await;
     app.assert_audited(&["guard.login.username"], Some("officer-guessed"))

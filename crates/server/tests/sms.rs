@@ -644,6 +644,47 @@ async fn each_phone_is_rate_limited_and_machines_are_not_answered_for_ever() {
     }
 }
 
+/// 300 messages from one phone at once (a script, or a gateway replaying its queue): the
+/// per-minute limit counts them one after another, so exactly that many are acted on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_messages_from_one_phone_meet_an_exact_limit() {
+    for backend in support::backends() {
+        let mut settings = relaxed();
+        settings.limits.per_minute = 5;
+        let app = SmsApp::spawn_with(&backend, settings).await;
+        let from = phone();
+        let ids: Vec<String> = (0..300).map(|i| format!("burst-{i}")).collect();
+        let statuses =
+            futures_util::future::join_all(ids.iter().map(|id| app.deliver(&from, "СТАТУС", id)))
+                .await;
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::ACCEPTED),
+            "{statuses:?}"
+        );
+        let mut db = {
+            use sqlx::Connection;
+            sqlx::AnyConnection::connect(&app.database_url)
+                .await
+                .unwrap()
+        };
+        let outcomes: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT outcome, COUNT(*) FROM sms_inbound WHERE phone = $1 GROUP BY outcome ORDER BY outcome",
+        )
+        .bind(&from)
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        let total: i64 = outcomes.iter().map(|(_, n)| n).sum();
+        let limited: i64 = outcomes
+            .iter()
+            .filter(|(o, _)| o == "rate_limited")
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!((total, total - limited), (300, 5), "{outcomes:?}");
+        app.stop().await;
+    }
+}
+
 sms_scenario!(delivery_reports_update_each_message, dlr_scenario);
 async fn dlr_scenario(app: &SmsApp) {
     let from = phone();
