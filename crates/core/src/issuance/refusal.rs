@@ -367,6 +367,25 @@ impl Refusal {
         )
         .with_next(next)
     }
+
+    /// The regime's ceiling of passes a day, which every purpose meets.
+    pub(crate) fn ceiling_reached(
+        clock: &LocalTime<'_>,
+        ceiling: &Quota,
+        next: Option<Timestamp>,
+    ) -> Self {
+        let (next_ru, next_en) = next_sentences(clock, next);
+        let limit = ceiling.describe();
+        refusal(
+            RefusalCode::RegimeCapExceeded,
+            format!("Исчерпан общий лимит: {} по всем целям.{next_ru}", limit.ru),
+            format!(
+                "The overall limit is reached: {} across all purposes.{next_en}",
+                limit.en
+            ),
+        )
+        .with_next(next)
+    }
 }
 
 fn next_sentences(clock: &LocalTime<'_>, next: Option<Timestamp>) -> (String, String) {
