@@ -29,6 +29,7 @@ mod auth;
 mod batch;
 pub mod case_lists;
 mod checkins;
+mod issuance;
 mod loaners;
 mod migrate;
 mod monitoring;

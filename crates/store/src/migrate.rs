@@ -23,6 +23,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0004_case_lang",
         include_str!("../migrations/sqlite/0004_case_lang.sql"),
     ),
+    (
+        "0008_pass_reads",
+        include_str!("../migrations/sqlite/0008_pass_reads.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -40,6 +44,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0004_case_lang",
         include_str!("../migrations/postgres/0004_case_lang.sql"),
+    ),
+    (
+        "0008_pass_reads",
+        include_str!("../migrations/postgres/0008_pass_reads.sql"),
     ),
 ];
 
