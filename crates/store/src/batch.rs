@@ -20,9 +20,9 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::issuance::{check_and_store, Prepared};
+use crate::issuance::{check_and_store, IssuanceStats, Prepared};
 use crate::passes::{IssueError, PassRecord};
-use crate::{Backend, Store, StoreError};
+use crate::{Backend, StoreError};
 
 /// The most requests committed together; bounds a batch's latency.
 const MAX_BATCH: usize = 256;
@@ -37,6 +37,7 @@ type Queue = Arc<Mutex<mpsc::Receiver<(Prepared, Reply)>>>;
 pub(crate) struct Issuer {
     queue: mpsc::Sender<(Prepared, Reply)>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    stats: Arc<IssuanceStats>,
 }
 
 impl Issuer {
@@ -47,20 +48,22 @@ impl Issuer {
             Backend::Sqlite => 1,
             Backend::Postgres => PG_WRITERS,
         };
+        let stats = Arc::new(IssuanceStats::default());
         let tasks = (0..writers)
-            .map(|_| tokio::spawn(run(backend, writer.clone(), rx.clone())))
+            .map(|_| tokio::spawn(run(backend, writer.clone(), rx.clone(), stats.clone())))
             .collect();
         Self {
             queue,
             tasks: Arc::new(Mutex::new(tasks)),
+            stats,
         }
     }
 
-    pub(crate) async fn issue(
-        &self,
-        _store: &Store,
-        prepared: Prepared,
-    ) -> Result<PassRecord, IssueError> {
+    pub(crate) fn stats(&self) -> &IssuanceStats {
+        &self.stats
+    }
+
+    pub(crate) async fn issue(&self, prepared: Prepared) -> Result<PassRecord, IssueError> {
         let (tx, rx) = oneshot::channel();
         self.queue
             .send((prepared, tx))
@@ -79,7 +82,7 @@ impl Issuer {
     }
 }
 
-async fn run(backend: Backend, writer: AnyPool, rx: Queue) {
+async fn run(backend: Backend, writer: AnyPool, rx: Queue, stats: Arc<IssuanceStats>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         // One task at a time takes what is waiting; the others commit meanwhile.
@@ -88,7 +91,7 @@ async fn run(backend: Backend, writer: AnyPool, rx: Queue) {
             return;
         }
         let (prepared, replies): (Vec<Prepared>, Vec<Reply>) = batch.drain(..).unzip();
-        let results = commit_batch(backend, &writer, &prepared).await;
+        let results = commit_batch(backend, &writer, &prepared, &stats).await;
         for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
         }
@@ -104,6 +107,7 @@ fn commit_batch<'a>(
     backend: Backend,
     writer: &'a AnyPool,
     batch: &'a [Prepared],
+    stats: &'a IssuanceStats,
 ) -> Pin<Box<dyn Future<Output = Results> + Send + 'a>> {
     Box::pin(async move {
         let result = async {
@@ -111,7 +115,7 @@ fn commit_batch<'a>(
                 Backend::Sqlite => writer.begin_with("BEGIN IMMEDIATE").await?,
                 Backend::Postgres => writer.begin().await?,
             };
-            let results = check_and_store(backend, &mut tx, batch).await?;
+            let results = check_and_store(backend, &mut tx, batch, stats).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(results)
         }

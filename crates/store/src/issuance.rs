@@ -17,6 +17,9 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use propusk_core::domain::holder_hint;
 use propusk_core::issuance::{
@@ -27,7 +30,67 @@ use propusk_token::{seal, PassClaims, PassId, ShortCode};
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::passes::{IssueError, IssueRequest, PassRecord, COLUMNS};
-use crate::{residents, secs, ts, Backend, Result, Store, StoreError};
+use crate::{residents, secs, ts, Backend, Resident, Result, Store, StoreError};
+
+/// What the issuance writer remembers between batches.
+#[derive(Debug, Default)]
+pub(crate) struct IssuanceStats {
+    /// Requests decided, and the earlier passes read for them: the work per issuance, which
+    /// must not grow with a resident's history (see [`Store::issuance_reads`]).
+    decisions: AtomicU64,
+    prior_rows: AtomicU64,
+    /// Residents refused for a limit (quota, cap, ceiling) in the last [`LIMITED_FOR`], and
+    /// when. Their next requests are checked against their earlier passes before a token is
+    /// signed for them and before they reach the writer: a client that keeps asking past its
+    /// limit costs a read, not a signature and a place in the writer's batch.
+    limited: Mutex<HashMap<String, Instant>>,
+}
+
+/// How long a refusal for a limit makes the resident's next requests checked first.
+const LIMITED_FOR: Duration = Duration::from_secs(60);
+
+/// The most residents remembered as limited (older entries are dropped first when full).
+const MAX_LIMITED: usize = 100_000;
+
+impl IssuanceStats {
+    fn count_read(&self, rows: usize) {
+        self.decisions.fetch_add(1, Ordering::Relaxed);
+        self.prior_rows.fetch_add(rows as u64, Ordering::Relaxed);
+    }
+
+    fn was_limited(&self, resident_id: &str) -> bool {
+        let limited = self.limited.lock().unwrap_or_else(|e| e.into_inner());
+        limited
+            .get(resident_id)
+            .is_some_and(|at| at.elapsed() < LIMITED_FOR)
+    }
+
+    fn note_limited(&self, resident_id: &str) {
+        let mut limited = self.limited.lock().unwrap_or_else(|e| e.into_inner());
+        if limited.len() >= MAX_LIMITED {
+            limited.retain(|_, at| at.elapsed() < LIMITED_FOR);
+            if limited.len() >= MAX_LIMITED {
+                return;
+            }
+        }
+        limited.insert(resident_id.to_string(), Instant::now());
+    }
+
+    pub(crate) fn read(&self) -> IssuanceReads {
+        IssuanceReads {
+            decisions: self.decisions.load(Ordering::Relaxed),
+            prior_rows: self.prior_rows.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Requests decided with their earlier passes since the store opened (by the writer, or
+/// before it for a resident just refused for a limit), and the earlier passes read for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IssuanceReads {
+    pub decisions: u64,
+    pub prior_rows: u64,
+}
 
 /// A request decided and signed, waiting for the writer.
 pub(crate) struct Prepared {
@@ -48,11 +111,18 @@ impl Store {
     /// Issues a pass if the regime allows it. Quotas, the cap and the ceiling are exact
     /// under concurrency, on every node.
     pub async fn issue_pass(&self, req: IssueRequest) -> Result<PassRecord, IssueError> {
-        let prepared = {
+        let decided = {
             let mut conn = self.pool.acquire().await?;
-            prepare(&mut conn, req).await?
+            decide(&mut conn, &req, Some(self.issuer.stats())).await?
         };
-        self.issuer.issue(self, prepared).await
+        let prepared = sign(req, decided)?;
+        self.issuer.issue(prepared).await
+    }
+
+    /// Requests the issuance writer has decided (API and pages) and the earlier passes it read
+    /// for them: their ratio is the work per issuance, bounded by the rules.
+    pub fn issuance_reads(&self) -> IssuanceReads {
+        self.issuer.stats().read()
     }
 }
 
@@ -68,16 +138,24 @@ pub(crate) fn issue_in<'a>(
     req: &'a IssueRequest,
 ) -> Pin<Box<dyn Future<Output = Result<PassRecord, IssueError>> + Send + 'a>> {
     Box::pin(async move {
-        let prepared = prepare(&mut **tx, req.clone()).await?;
-        let mut results = check_and_store(backend, tx, std::slice::from_ref(&prepared)).await?;
+        let decided = decide(&mut **tx, req, None).await?;
+        let prepared = sign(req.clone(), decided)?;
+        let once = IssuanceStats::default();
+        let mut results =
+            check_and_store(backend, tx, std::slice::from_ref(&prepared), &once).await?;
         results.pop().ok_or_else(|| {
             IssueError::Store(StoreError::Corrupt("a batch of one gave no result".into()))
         })?
     })
 }
 
-/// Step 1: decide without history and sign (see the module documentation).
-async fn prepare(conn: &mut AnyConnection, req: IssueRequest) -> Result<Prepared, IssueError> {
+/// Step 1: decide without history (see the module documentation). A resident refused for a
+/// limit a moment ago (`memory`) is checked against their earlier passes too.
+async fn decide(
+    conn: &mut AnyConnection,
+    req: &IssueRequest,
+    memory: Option<&IssuanceStats>,
+) -> Result<Decided, IssueError> {
     let row = sqlx::query(
         "SELECT id, phone, full_name, doc_kind, doc_number, home_address, home_lat, home_lon, lang \
          FROM residents WHERE id = $1",
@@ -112,6 +190,42 @@ async fn prepare(conn: &mut AnyConnection, req: IssueRequest) -> Result<Prepared
         }
         Err(refusal) => return Err(IssueError::Refused(refusal)),
     };
+    if let Some(memory) = memory.filter(|m| m.was_limited(&req.resident_id)) {
+        // A refusal read outside the writer is as true as one read inside: the limits count
+        // passes that only a later issuance can add (or, for quotas, a cancellation remove,
+        // and a request racing a cancellation may be decided before it).
+        let reads = req.regimes.prior_reads(&req.request, req.now);
+        let prior: Vec<PriorPass> = read_prior(conn, &req.resident_id, &reads)
+            .await?
+            .into_values()
+            .collect();
+        memory.count_read(prior.len());
+        if let Err(refusal) = req.regimes.decide(&req.request, &facts, &prior, req.now) {
+            return Err(IssueError::Refused(refusal));
+        }
+    }
+    Ok(Decided {
+        resident,
+        facts,
+        grant,
+    })
+}
+
+/// A request granted as far as step 1 can tell.
+struct Decided {
+    resident: Resident,
+    facts: ResidentFacts,
+    grant: Grant,
+}
+
+/// Step 1, continued: the pass as it will be stored, its token signed. No connection is held
+/// meanwhile.
+fn sign(req: IssueRequest, decided: Decided) -> Result<Prepared, IssueError> {
+    let Decided {
+        resident,
+        facts,
+        grant,
+    } = decided;
     let (full_name, document) = resident.identity().ok_or(IssueError::UnknownResident)?;
     // The store and the token keep whole seconds; the record says what was stored.
     let (valid_from, valid_until, now) = (
@@ -249,6 +363,7 @@ pub(crate) async fn check_and_store(
     backend: Backend,
     tx: &mut sqlx::Transaction<'static, Any>,
     batch: &[Prepared],
+    stats: &IssuanceStats,
 ) -> Result<Vec<Result<PassRecord, IssueError>>> {
     if backend == Backend::Postgres {
         let mut ids: Vec<&str> = batch.iter().map(Prepared::resident_id).collect();
@@ -274,6 +389,7 @@ pub(crate) async fn check_and_store(
             .await?
             .into_values()
             .collect();
+        stats.count_read(prior.len());
         if let Some(mine) = granted.get(p.resident_id()) {
             prior.extend(mine.iter().cloned());
         }
@@ -300,7 +416,10 @@ pub(crate) async fn check_and_store(
                     p.grant
                 )))
             }
-            Err(refusal) => results.push(Err(IssueError::Refused(refusal))),
+            Err(refusal) => {
+                stats.note_limited(p.resident_id());
+                results.push(Err(IssueError::Refused(refusal)));
+            }
         }
     }
     let mut records: Vec<PassRecord> = results
