@@ -4,12 +4,15 @@
 //! - `propusk bench issue` ([`issue`]): pass issuance, `POST /api/v1/passes`.
 //! - `propusk bench ingest` ([`ingest`]): location reports from enrolled devices,
 //!   `POST /api/v1/device/locations`.
+//! - `propusk bench verify` ([`verify`]): offline token verification as `propusk verify -`
+//!   does it, one by one against in batches, and with `--jobs`.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
 
 mod ingest;
 mod issue;
+mod verify;
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +34,9 @@ enum BenchCommand {
     /// Location reports over HTTP (POST /api/v1/device/locations) from many enrolled
     /// devices, evaluated and committed durably.
     Ingest(ingest::IngestArgs),
+    /// Offline token verification (`propusk verify -`): one by one against in batches of
+    /// 64, side by side, and on every core.
+    Verify(verify::VerifyBenchArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -43,6 +49,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Issue(args) => issue::issue(args).await,
         BenchCommand::Ingest(args) => ingest::ingest(args).await,
+        BenchCommand::Verify(args) => verify::verify_bench(args),
     }
 }
 
