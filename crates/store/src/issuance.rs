@@ -139,7 +139,7 @@ pub(crate) fn issue_in<'a>(
     req: &'a IssueRequest,
 ) -> Pin<Box<dyn Future<Output = Result<PassRecord, IssueError>> + Send + 'a>> {
     Box::pin(async move {
-        let decided = decide(&mut **tx, req, None).await?;
+        let decided = decide(tx, req, None).await?;
         let prepared = sign(req.clone(), decided)?;
         let once = IssuanceStats::default();
         let mut results =
@@ -385,14 +385,14 @@ pub(crate) async fn check_and_store(
         .iter()
         .map(|p| p.req.regimes.prior_reads(&p.req.request, p.req.now))
         .collect();
-    let days = read_days_of_batch(&mut **tx, batch, &reads).await?;
+    let days = read_days_of_batch(tx, batch, &reads).await?;
     // Passes granted earlier in this batch, by resident: not in the table until the insert.
     let mut granted: HashMap<&str, Vec<PriorPass>> = HashMap::new();
     let mut results = Vec::with_capacity(batch.len());
     for (p, reads) in batch.iter().zip(&reads) {
         let mut prior: Vec<PriorPass> = match days.as_ref().filter(|_| reads.by_purpose.is_none()) {
             Some(days) => days_of(days, p.resident_id(), reads),
-            None => read_prior(&mut **tx, p.resident_id(), reads)
+            None => read_prior(tx, p.resident_id(), reads)
                 .await?
                 .into_values()
                 .collect(),
