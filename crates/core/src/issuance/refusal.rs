@@ -352,20 +352,15 @@ impl Refusal {
         cap: &Quota,
         next: Option<Timestamp>,
     ) -> Self {
-        let (next_ru, next_en) = next_sentences(clock, next);
-        let limit = cap.describe();
-        refusal(
-            RefusalCode::RegimeCapExceeded,
-            format!(
-                "Исчерпан общий лимит: {} по всем целям, кроме экстренных.{next_ru}",
-                limit.ru
-            ),
-            format!(
-                "The overall limit is reached: {} across all purposes except emergencies.{next_en}",
-                limit.en
+        Self::overall_limit(
+            clock,
+            cap,
+            next,
+            (
+                "по всем целям, кроме экстренных",
+                "across all purposes except emergencies",
             ),
         )
-        .with_next(next)
     }
 
     /// The regime's ceiling of passes a day, which every purpose meets.
@@ -374,13 +369,28 @@ impl Refusal {
         ceiling: &Quota,
         next: Option<Timestamp>,
     ) -> Self {
+        Self::overall_limit(
+            clock,
+            ceiling,
+            next,
+            ("по всем целям", "across all purposes"),
+        )
+    }
+
+    /// A limit across purposes (`scope`: which ones, in Russian and English) is used up.
+    fn overall_limit(
+        clock: &LocalTime<'_>,
+        limit: &Quota,
+        next: Option<Timestamp>,
+        (scope_ru, scope_en): (&str, &str),
+    ) -> Self {
         let (next_ru, next_en) = next_sentences(clock, next);
-        let limit = ceiling.describe();
+        let limit = limit.describe();
         refusal(
             RefusalCode::RegimeCapExceeded,
-            format!("Исчерпан общий лимит: {} по всем целям.{next_ru}", limit.ru),
+            format!("Исчерпан общий лимит: {} {scope_ru}.{next_ru}", limit.ru),
             format!(
-                "The overall limit is reached: {} across all purposes.{next_en}",
+                "The overall limit is reached: {} {scope_en}.{next_en}",
                 limit.en
             ),
         )
