@@ -385,3 +385,65 @@ fn thousands_of_mutated_tokens_get_one_verdict_line_each() {
         }
     }
 }
+
+#[test]
+fn jobs_and_batches_change_neither_verdicts_nor_their_order() {
+    let (dir, token) = setup("jobs", "ed25519");
+    // Valid tokens with a damaged one every third line: most batches of 64 fail and are
+    // checked one by one, and every line must still get its own verdict in its place.
+    let mut input = String::new();
+    for i in 0..3000usize {
+        if i % 3 == 0 {
+            let mut t = token.clone().into_bytes();
+            let p = token.len() - 1 - i % 40;
+            t[p] = if t[p] == b'A' { b'B' } else { b'A' };
+            input.push_str(std::str::from_utf8(&t).unwrap());
+        } else {
+            input.push_str(&token);
+        }
+        input.push('\n');
+    }
+    let run = |jobs: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
+            .args([
+                "verify",
+                "--keys",
+                "jwks.json",
+                "--at",
+                "2026-01-01T11:00:00Z",
+                "--jobs",
+                jobs,
+                "-",
+            ])
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.clone();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert_eq!(out.status.code(), Some(1), "not every token is valid");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let one = run("1");
+    let lines: Vec<&str> = one.lines().collect();
+    assert_eq!(lines.len(), 3000);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line.starts_with("VALID"), i % 3 != 0, "line {i}: {line}");
+    }
+    assert_eq!(
+        run("3"),
+        one,
+        "--jobs 3 gives the same lines in the same order"
+    );
+    let refused = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args(["verify", "--keys", "jwks.json", "--jobs", "0", "-"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "--jobs 0 is refused");
+}

@@ -207,22 +207,33 @@ impl Store {
         Ok(())
     }
 
+    /// The live session of a bearer token (from memory if looked up in the last few seconds:
+    /// see `session_cache.rs`).
     pub async fn session(&self, token: &str, now: jiff::Timestamp) -> Result<Option<Session>> {
+        let hash = token_hash(token);
+        if let Some(session) = self.sessions.get(&hash, now) {
+            return Ok(Some(session));
+        }
         let row = sqlx::query("SELECT subject_id, role, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash(token))
+            .bind(&hash)
             .bind(secs(now))
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
-        Ok(Role::parse(&role).map(|role| Session {
+        let session = Role::parse(&role).map(|role| Session {
             subject_id: row.try_get("subject_id").unwrap_or_default(),
             role,
             expires_at: crate::ts(row.try_get("expires_at").unwrap_or_default()),
-        }))
+        });
+        if let Some(session) = &session {
+            self.sessions.put(hash, session.clone());
+        }
+        Ok(session)
     }
 
     pub async fn end_session(&self, token: &str) -> Result<()> {
+        self.sessions.forget(&token_hash(token));
         let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(token))

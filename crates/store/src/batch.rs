@@ -1,90 +1,116 @@
-//! Group commit for issuance on SQLite.
+//! Group commit for issuance, on both backends.
 //!
-//! A durable SQLite commit costs an fsync, and SQLite has one writer, so one
-//! transaction per pass caps issuance at the disk's fsync rate. Instead, one task
-//! takes every issuance request waiting at that moment, runs them one after
-//! another in a single transaction (each in its own savepoint, so one failure
-//! does not undo the others) and commits once. Each caller is answered only after
-//! the commit: nothing is acknowledged that a crash could lose. Requests in a
-//! batch see each other's passes, so quotas stay exact.
+//! A durable commit costs an fsync (SQLite) or a WAL flush (PostgreSQL), and every statement
+//! a round trip, so one transaction per pass caps issuance at the disk's flush rate and spends
+//! most of its time handing statements to the database. Instead, a writer task takes every
+//! prepared request waiting at that moment and runs them in one transaction: per request one
+//! bounded read of earlier passes, then one INSERT per 32 passes, one commit. Each caller is
+//! answered only after the commit: nothing is acknowledged that a crash could lose. Requests
+//! in a batch see each other's passes, so quotas stay exact (see `issuance.rs`).
 //!
-//! PostgreSQL needs none of this: concurrent transactions on separate
-//! connections already share fsyncs, and row locks keep quotas exact.
+//! SQLite has one writer, so one task. PostgreSQL takes a few tasks, each on its own
+//! connection, so that one batch's round trips overlap with another's; the batches lock their
+//! residents' rows, which keeps quotas exact between them and between nodes. Each resident's
+//! requests always go to the same task (by a hash of the resident), so that a resident with
+//! many requests in flight never has two batches waiting for each other's lock on their row —
+//! which would hold up everyone else in those batches.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::task::JoinHandle;
 
-use crate::passes::{issue_in, IssueError, IssueRequest, PassRecord};
-use crate::{Backend, Store, StoreError};
+use crate::issuance::{check_and_store, IssuanceStats, Prepared};
+use crate::passes::{IssueError, PassRecord};
+use crate::{Backend, StoreError};
 
 /// The most requests committed together; bounds a batch's latency.
 const MAX_BATCH: usize = 256;
 
+/// Writer tasks on PostgreSQL (each holds a connection while it works).
+const PG_WRITERS: usize = 4;
+
 type Reply = oneshot::Sender<Result<PassRecord, IssueError>>;
+type Queue = mpsc::Receiver<(Prepared, Reply)>;
 
 #[derive(Clone)]
-pub(crate) enum Issuer {
-    /// One transaction per request (PostgreSQL).
-    Direct,
-    /// Requests go to the batching task (SQLite).
-    Batched {
-        queue: mpsc::Sender<(IssueRequest, Reply)>,
-        task: std::sync::Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
-    },
+pub(crate) struct Issuer {
+    /// One queue per writer task.
+    queues: Arc<Vec<mpsc::Sender<(Prepared, Reply)>>>,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    stats: Arc<IssuanceStats>,
 }
 
 impl Issuer {
     pub(crate) fn start(backend: Backend, writer: AnyPool) -> Self {
-        match backend {
-            Backend::Postgres => Self::Direct,
-            Backend::Sqlite => {
-                let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-                let task = tokio::spawn(run(writer, rx));
-                Self::Batched {
-                    queue,
-                    task: std::sync::Arc::new(Mutex::new(Some(task))),
-                }
-            }
+        let writers = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => PG_WRITERS,
+        };
+        let stats = Arc::new(IssuanceStats::default());
+        let mut queues = Vec::with_capacity(writers);
+        let mut tasks = Vec::with_capacity(writers);
+        for _ in 0..writers {
+            let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
+            queues.push(queue);
+            tasks.push(tokio::spawn(run(
+                backend,
+                writer.clone(),
+                rx,
+                stats.clone(),
+            )));
+        }
+        Self {
+            queues: Arc::new(queues),
+            tasks: Arc::new(Mutex::new(tasks)),
+            stats,
         }
     }
 
-    pub(crate) async fn issue(
-        &self,
-        store: &Store,
-        req: IssueRequest,
-    ) -> Result<PassRecord, IssueError> {
-        match self {
-            Self::Direct => store.issue_single(&req).await,
-            Self::Batched { queue, .. } => {
-                let (tx, rx) = oneshot::channel();
-                queue
-                    .send((req, tx))
-                    .await
-                    .map_err(|_| StoreError::Closed)?;
-                rx.await.map_err(|_| StoreError::Closed)?
-            }
-        }
+    /// The writer task a resident's requests go to.
+    fn queue_of(&self, resident_id: &str) -> &mpsc::Sender<(Prepared, Reply)> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        resident_id.hash(&mut hasher);
+        &self.queues[(hasher.finish() % self.queues.len() as u64) as usize]
     }
 
-    /// Lets the batching task finish what it has taken, then stops it.
+    pub(crate) fn stats(&self) -> &IssuanceStats {
+        &self.stats
+    }
+
+    pub(crate) async fn issue(&self, prepared: Prepared) -> Result<PassRecord, IssueError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue_of(prepared.resident_id())
+            .send((prepared, tx))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stops the writer tasks. A batch being committed is abandoned with its transaction
+    /// (rolled back, its callers told the store closed); none is half-stored.
     pub(crate) async fn stop(&self) {
-        if let Self::Batched { task, .. } = self {
-            if let Some(handle) = task.lock().await.take() {
-                handle.abort();
-                let _ = handle.await;
-            }
+        for handle in self.tasks.lock().await.drain(..) {
+            handle.abort();
+            let _ = handle.await;
         }
     }
 }
 
-async fn run(writer: AnyPool, mut rx: mpsc::Receiver<(IssueRequest, Reply)>) {
+async fn run(backend: Backend, writer: AnyPool, mut rx: Queue, stats: Arc<IssuanceStats>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let results = commit_batch(&writer, &batch).await;
-        for ((_, reply), result) in batch.drain(..).zip(results) {
+    loop {
+        let taken = rx.recv_many(&mut batch, MAX_BATCH).await;
+        if taken == 0 {
+            return;
+        }
+        let (prepared, replies): (Vec<Prepared>, Vec<Reply>) = batch.drain(..).unzip();
+        let results = commit_batch(backend, &writer, &prepared, &stats).await;
+        for (reply, result) in replies.into_iter().zip(results) {
             let _ = reply.send(result);
         }
     }
@@ -92,65 +118,38 @@ async fn run(writer: AnyPool, mut rx: mpsc::Receiver<(IssueRequest, Reply)>) {
 
 type Results = Vec<Result<PassRecord, IssueError>>;
 
-/// Runs the batch in one transaction; every result is final only if the commit
-/// succeeds. (Boxed as `Send` for the reason given at `issue_in`.)
+/// Runs the batch in one transaction; every result is final only if the commit succeeds.
+/// (Boxed as `Send` where its lifetimes are concrete: left to inference, `tokio::spawn` trips
+/// over rustc's handling of higher-ranked lifetimes in sqlx executors.)
 fn commit_batch<'a>(
+    backend: Backend,
     writer: &'a AnyPool,
-    batch: &'a [(IssueRequest, Reply)],
+    batch: &'a [Prepared],
+    stats: &'a IssuanceStats,
 ) -> Pin<Box<dyn Future<Output = Results> + Send + 'a>> {
-    Box::pin(commit_batch_inner(writer, batch))
+    Box::pin(async move {
+        let result = async {
+            let mut tx = match backend {
+                Backend::Sqlite => crate::begin_sqlite_write(writer).await?,
+                Backend::Postgres => writer.begin().await?,
+            };
+            let results = check_and_store(backend, &mut tx, batch, stats).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(results)
+        }
+        .await;
+        result.unwrap_or_else(|e| fail_all(batch.len(), &e))
+    })
 }
 
-async fn commit_batch_inner(writer: &AnyPool, batch: &[(IssueRequest, Reply)]) -> Results {
-    let mut tx = match crate::begin_sqlite_write(writer).await {
-        Ok(tx) => tx,
-        Err(e) => return fail_store(batch.len(), &e),
-    };
-    let mut results = Vec::with_capacity(batch.len());
-    for (req, _) in batch {
-        if let Err(e) = sqlx::query("SAVEPOINT issue").execute(&mut *tx).await {
-            return fail_all(batch.len(), &e);
-        }
-        let result = issue_in(Backend::Sqlite, &mut tx, req).await;
-        if matches!(result, Err(IssueError::Store(_))) {
-            if let Err(e) = sqlx::query("ROLLBACK TO issue").execute(&mut *tx).await {
-                return fail_all(batch.len(), &e);
-            }
-        }
-        if let Err(e) = sqlx::query("RELEASE issue").execute(&mut *tx).await {
-            return fail_all(batch.len(), &e);
-        }
-        results.push(result);
-    }
-    match tx.commit().await {
-        Ok(()) => results,
-        Err(e) => fail_all(batch.len(), &e),
-    }
-}
-
-/// Every request of a batch whose transaction could not begin gets the failure.
-fn fail_store(n: usize, e: &StoreError) -> Results {
+/// Every request of a batch whose transaction failed gets the failure (still "unavailable"
+/// when it was, so that each caller is told to retry).
+fn fail_all(n: usize, e: &StoreError) -> Results {
     (0..n)
         .map(|_| {
             Err(IssueError::Store(match e {
                 StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
                 other => StoreError::Db(sqlx::Error::Protocol(other.to_string())),
-            }))
-        })
-        .collect()
-}
-
-/// Every request of a batch whose transaction failed gets the failure (as unavailable when
-/// it was, so that each caller is told to retry).
-fn fail_all(n: usize, e: &sqlx::Error) -> Results {
-    let msg = e.to_string();
-    let unavailable = crate::is_unavailable(e);
-    (0..n)
-        .map(|_| {
-            Err(IssueError::Store(if unavailable {
-                StoreError::Unavailable(msg.clone())
-            } else {
-                StoreError::Db(sqlx::Error::Protocol(msg.clone()))
             }))
         })
         .collect()

@@ -14,10 +14,14 @@
 //!   block on them (WAL). PostgreSQL uses one pool and row locks.
 //! - **Durability.** SQLite runs in WAL mode with `synchronous = FULL`: a commit
 //!   is on disk when it returns. Nothing is acknowledged before its commit.
-//! - **Exact quotas.** Issuance reads a resident's prior passes and inserts the new
-//!   one in one transaction that holds the resident's row lock (PostgreSQL
-//!   `FOR UPDATE`) or the database write lock (SQLite), so concurrent requests
-//!   cannot both see the last free slot.
+//! - **Exact quotas.** Issuance reads the few earlier passes of a resident that the
+//!   rules need and inserts the new one in one transaction that holds the
+//!   resident's row lock (PostgreSQL `FOR UPDATE`) or the database write lock
+//!   (SQLite), so concurrent requests cannot both see the last free slot. Passes are
+//!   decided and signed before that transaction, and committed in batches
+//!   (`issuance.rs`, `batch.rs`).
+//! - **Sessions** are looked up in the database and kept in memory for 15 seconds; signing
+//!   out forgets one at once on its node, and other nodes within those seconds.
 //! - **Quarantine monitoring** (`monitoring`, `checkins`, `loaners`): location
 //!   reports are stored idempotently and evaluated by the core in the same
 //!   transaction; flags, decisions and their SMS commit together, each decision a
@@ -30,6 +34,7 @@ mod backup;
 mod batch;
 pub mod case_lists;
 mod checkins;
+mod issuance;
 mod jobs;
 mod loaners;
 mod migrate;
@@ -38,6 +43,7 @@ mod outbox;
 mod passes;
 mod regimes;
 mod residents;
+mod session_cache;
 mod sms_inbound;
 mod throttle;
 
@@ -50,6 +56,7 @@ pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
 pub use backup::{inspect_backup, BackupReport};
 pub use checkins::{AnswerOutcome, ChallengeRecord};
+pub use issuance::IssuanceReads;
 pub use jobs::OverdueLoaner;
 pub use loaners::{Loaner, LoanerError};
 pub use monitoring::{
@@ -135,6 +142,8 @@ pub struct Store {
     /// On SQLite the single writer connection; on PostgreSQL the same pool.
     writer: AnyPool,
     issuer: batch::Issuer,
+    /// Sessions looked up in the last few seconds (`session_cache.rs`).
+    sessions: std::sync::Arc<session_cache::SessionCache>,
 }
 
 impl Store {
@@ -172,6 +181,7 @@ impl Store {
             pool,
             writer,
             issuer,
+            sessions: Default::default(),
         })
     }
 

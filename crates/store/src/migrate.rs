@@ -27,6 +27,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0005_limits",
         include_str!("../migrations/sqlite/0005_limits.sql"),
     ),
+    (
+        "0008_pass_reads",
+        include_str!("../migrations/sqlite/0008_pass_reads.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -48,6 +52,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0005_limits",
         include_str!("../migrations/postgres/0005_limits.sql"),
+    ),
+    (
+        "0008_pass_reads",
+        include_str!("../migrations/postgres/0008_pass_reads.sql"),
     ),
 ];
 

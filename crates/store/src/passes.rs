@@ -2,19 +2,17 @@
 //! revocation list that offline verifiers sync.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use propusk_core::domain::holder_hint;
-use propusk_core::issuance::{PassRequest, PriorPass, Refusal, ResidentFacts};
+use propusk_core::issuance::{PassRequest, Refusal};
 use propusk_core::policy::RegimeBook;
-use propusk_token::rand_core::OsRng;
-use propusk_token::{seal, PassClaims, PassId, ShortCode, SigningKey};
+use propusk_token::{ShortCode, SigningKey};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{residents, secs, ts, Backend, Result, Store, StoreError};
+use crate::{secs, ts, Result, Store, StoreError};
+
+pub(crate) use crate::issuance::issue_in;
 
 /// One request for a pass, with what is needed to decide and sign it.
 #[derive(Clone)]
@@ -110,148 +108,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<PassRecord> {
     })
 }
 
-/// Decides and, if granted, stores one pass inside `tx`. The caller's transaction
-/// holds the lock that makes the quota check exact (see the crate docs).
-///
-/// The future is boxed as `Send` here, where its lifetimes are concrete: left to
-/// inference, the batching task's `tokio::spawn` trips over rustc's handling of
-/// higher-ranked lifetimes in sqlx executors.
-pub(crate) fn issue_in<'a>(
-    backend: Backend,
-    tx: &'a mut Transaction<'static, Any>,
-    req: &'a IssueRequest,
-) -> Pin<Box<dyn Future<Output = Result<PassRecord, IssueError>> + Send + 'a>> {
-    Box::pin(issue_in_inner(backend, tx, req))
-}
-
-async fn issue_in_inner(
-    backend: Backend,
-    tx: &mut Transaction<'static, Any>,
-    req: &IssueRequest,
-) -> Result<PassRecord, IssueError> {
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    };
-    let row = sqlx::query(&format!(
-        "SELECT id, phone, full_name, doc_kind, doc_number, home_address, home_lat, home_lon, lang \
-         FROM residents WHERE id = $1{lock}"
-    ))
-    .bind(&req.resident_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let resident = residents::from_row(&row.ok_or(IssueError::UnknownResident)?)?;
-    // A resident registered by SMS alone has a name and a document but no home location:
-    // enough for any request without a destination (see `propusk_sms::registration`).
-    let facts = ResidentFacts {
-        profile_complete: resident.identity().is_some(),
-        home: resident.profile.as_ref().map(|p| p.home),
-    };
-    let since = req
-        .now
-        .saturating_sub(req.regimes.lookback())
-        .unwrap_or(req.now);
-    let prior: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT purpose, valid_from, valid_until, cancelled_at FROM passes WHERE resident_id = $1 AND valid_from >= $2",
-    )
-    .bind(&req.resident_id)
-    .bind(secs(since))
-    .fetch_all(&mut **tx)
-    .await?;
-    let prior: Vec<PriorPass> = prior
-        .into_iter()
-        .map(|(purpose, from, until, cancelled)| PriorPass {
-            purpose,
-            valid_from: ts(from),
-            valid_until: ts(until),
-            cancelled_at: cancelled.map(ts),
-        })
-        .collect();
-    let grant = req
-        .regimes
-        .decide(&req.request, &facts, &prior, req.now)
-        .map_err(IssueError::Refused)?;
-    // The store and the token keep whole seconds; the record says what was stored.
-    let (valid_from, valid_until, now) = (
-        ts(secs(grant.valid_from)),
-        ts(secs(grant.valid_until)),
-        ts(secs(req.now)),
-    );
-    let (full_name, document) = resident.identity().ok_or(IssueError::UnknownResident)?;
-
-    let short_code = unused_short_code(tx).await?;
-    let uuid = uuid::Uuid::new_v4();
-    let claims = PassClaims {
-        iss: grant.issuer.as_str().to_string(),
-        iat: now.as_second(),
-        nbf: valid_from.as_second(),
-        exp: valid_until.as_second(),
-        pass_id: PassId(*uuid.as_bytes()),
-        purpose: grant.purpose.as_str().to_string(),
-        regime: grant.regime.as_str().to_string(),
-        holder: holder_hint(full_name, document),
-        area: None,
-        vehicle: None,
-    };
-    let record = PassRecord {
-        id: uuid.to_string(),
-        resident_id: req.resident_id.clone(),
-        regime_id: claims.regime.clone(),
-        purpose: claims.purpose.clone(),
-        short_code: short_code.compact(),
-        token: seal(&claims, &req.key, true),
-        valid_from,
-        valid_until,
-        issued_at: now,
-        channel: req.channel.to_string(),
-        fields: grant.fields,
-        cancelled_at: None,
-    };
-    sqlx::query(&format!("INSERT INTO passes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL)"))
-        .bind(&record.id)
-        .bind(&record.resident_id)
-        .bind(&record.regime_id)
-        .bind(&record.purpose)
-        .bind(&record.short_code)
-        .bind(&record.token)
-        .bind(secs(record.valid_from))
-        .bind(secs(record.valid_until))
-        .bind(secs(record.issued_at))
-        .bind(&record.channel)
-        .bind(serde_json::to_string(&record.fields).unwrap_or_else(|_| "{}".into()))
-        .execute(&mut **tx)
-        .await?;
-    Ok(record)
-}
-
-/// A fresh short code not yet in use. Collisions are one in 10¹² per pass, so
-/// the loop almost never repeats.
-async fn unused_short_code(tx: &mut Transaction<'static, Any>) -> Result<ShortCode> {
-    loop {
-        let code = ShortCode::generate(&mut OsRng);
-        let taken: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM passes WHERE short_code = $1")
-            .bind(code.compact())
-            .fetch_optional(&mut **tx)
-            .await?;
-        if taken.is_none() {
-            return Ok(code);
-        }
-    }
-}
-
 impl Store {
-    /// Issues a pass if the regime allows it. Quotas are exact under concurrency.
-    pub async fn issue_pass(&self, req: IssueRequest) -> Result<PassRecord, IssueError> {
-        self.issuer.issue(self, req).await
-    }
-
-    pub(crate) async fn issue_single(&self, req: &IssueRequest) -> Result<PassRecord, IssueError> {
-        let mut tx = self.write_tx().await?;
-        let record = issue_in(self.backend, &mut tx, req).await?;
-        tx.commit().await?;
-        Ok(record)
-    }
-
     /// A resident's passes, newest first.
     pub async fn passes_of(&self, resident_id: &str, limit: i64) -> Result<Vec<PassRecord>> {
         let rows = sqlx::query(&format!(

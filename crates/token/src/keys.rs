@@ -285,6 +285,14 @@ impl VerifyingKey {
         }
     }
 
+    /// The Ed25519 key, for batch verification.
+    pub(crate) fn as_ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        match &self.inner {
+            VerifyingInner::Ed25519(k) => Some(k),
+            VerifyingInner::Es256(_) => None,
+        }
+    }
+
     /// Checks `signature` over `message`. False on any mismatch or malformed signature.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         use ed25519_dalek::Verifier as _;

@@ -44,7 +44,7 @@ pub use envelope::{seal, sign_cose, Malformed, MAX_TEXT_LEN, PREFIX};
 pub use jwks::{Jwk, Jwks, JwksError, TrustList};
 pub use keys::{Algorithm, KeyError, KeyId, SigningKey, VerifyingKey};
 pub use short_code::{ShortCode, ShortCodeError};
-pub use verify::{verify, NoRevocations, Pass, Revocations, Verdict};
+pub use verify::{verify, verify_many, NoRevocations, Pass, Revocations, Verdict, BATCH};
 
 /// Re-exported so callers generate keys and codes with the same RNG traits.
 pub use rand_core;

@@ -12,13 +12,25 @@ use jiff::Timestamp;
 
 use crate::policy::{AllowedHours, Quota, Window};
 
+/// Which rule a limit comes from (it decides the refusal's wording).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LimitKind {
+    /// The purpose's own quota.
+    Purpose,
+    /// The regime's `[cap]` across purposes.
+    Cap,
+    /// The regime's ceiling of passes a day.
+    Ceiling,
+}
+
 /// A limit and the starts of the passes that count against it.
-pub(crate) struct Limit<'a> {
-    pub(crate) quota: &'a Quota,
+pub(crate) struct Limit {
+    pub(crate) kind: LimitKind,
+    pub(crate) quota: Quota,
     pub(crate) starts: Vec<Timestamp>,
 }
 
-impl Limit<'_> {
+impl Limit {
     /// Whether one more pass starting at `s` stays within the limit.
     pub(crate) fn fits(&self, tz: &TimeZone, s: Timestamp) -> bool {
         let count = self.quota.count() as usize;
@@ -75,7 +87,7 @@ impl Limit<'_> {
 ///
 /// Where the limits fit is a union of half-open intervals whose left ends are among the
 /// candidates, so checking the candidates in order finds the earliest.
-fn earliest_fitting(limits: &[Limit<'_>], tz: &TimeZone, s: Timestamp) -> Timestamp {
+fn earliest_fitting(limits: &[Limit], tz: &TimeZone, s: Timestamp) -> Timestamp {
     if limits.iter().all(|l| l.fits(tz, s)) {
         return s;
     }
@@ -96,7 +108,7 @@ fn earliest_fitting(limits: &[Limit<'_>], tz: &TimeZone, s: Timestamp) -> Timest
 /// fitting every limit. `None` if none is found in a bounded number of steps (which would take
 /// hours and limits contriving to miss each other for weeks).
 pub(crate) fn next_possible(
-    limits: &[Limit<'_>],
+    limits: &[Limit],
     hours: Option<&AllowedHours>,
     tz: &TimeZone,
     s: Timestamp,

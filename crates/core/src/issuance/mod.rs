@@ -26,8 +26,12 @@
 //!    destination must lie within it of home. With no destination the pass is taken to be for
 //!    the neighbourhood of home, which is what such purposes (walking a pet) are for.
 //! 9. The purpose's quota and the regime's cap, counted as described below.
+//! 10. The regime's ceiling: at most `max_passes_per_day` passes start on one local day, every
+//!     pass counting, whatever its purpose and even if it was cancelled.
 //!
-//! Always-allowed purposes (emergency) skip 7 and 9 and are not counted against the cap.
+//! Always-allowed purposes (emergency) skip 7 and 9 and are not counted against the cap; they
+//! meet the ceiling like every other purpose (it is set far above any real day's needs, and
+//! it is what keeps a scripted client from taking passes without end).
 //!
 //! # Which earlier passes count
 //!
@@ -61,8 +65,8 @@ use serde::Serialize;
 pub use refusal::{Refusal, RefusalCode};
 
 use crate::domain::{distance_m, GeoPoint, IssuerCode, PurposeId, RegimeId};
-use crate::policy::{MaxDuration, Regime, RegimeBook, RegimeStatus};
-use counting::Limit;
+use crate::policy::{MaxDuration, Purpose, Regime, RegimeBook, RegimeStatus, Window};
+use counting::{Limit, LimitKind};
 use refusal::LocalTime;
 
 /// How far in the past a requested start may lie and still be accepted (then moved to now).
@@ -228,11 +232,7 @@ pub fn decide(
         }
     };
 
-    let limits = if purpose.always_allowed() {
-        Vec::new()
-    } else {
-        counting_limits(regime, purpose.id(), prior)
-    };
+    let limits = counting_limits(regime, purpose, prior);
     let hours = purpose.hours().filter(|_| !purpose.always_allowed());
     let next = || {
         counting::next_possible(&limits, hours, tz, start)
@@ -261,15 +261,12 @@ pub fn decide(
         }
     }
 
-    for (k, limit) in limits.iter().enumerate() {
-        if !limit.fits(tz, start) {
-            let is_cap = k + 1 == limits.len() && regime.cap().is_some();
-            return Err(if is_cap {
-                Refusal::regime_cap_exceeded(&clock, limit.quota, next())
-            } else {
-                Refusal::quota_exceeded(&clock, purpose, limit.quota, next())
-            });
-        }
+    if let Some(limit) = limits.iter().find(|l| !l.fits(tz, start)) {
+        return Err(match limit.kind {
+            LimitKind::Purpose => Refusal::quota_exceeded(&clock, purpose, &limit.quota, next()),
+            LimitKind::Cap => Refusal::regime_cap_exceeded(&clock, &limit.quota, next()),
+            LimitKind::Ceiling => Refusal::ceiling_reached(&clock, &limit.quota, next()),
+        });
     }
 
     if let Some(until) = regime.until() {
@@ -285,39 +282,159 @@ pub fn decide(
     })
 }
 
-/// The purpose's quota, then the regime's cap (always last), each with the starts of the
-/// prior passes that count against it.
-fn counting_limits<'a>(
-    regime: &'a Regime,
-    purpose: &PurposeId,
-    prior: &[PriorPass],
-) -> Vec<Limit<'a>> {
+/// The purpose's quota, the regime's cap and the regime's ceiling, each with the starts of the
+/// prior passes that count against it. Always-allowed purposes meet the ceiling alone.
+fn counting_limits(regime: &Regime, purpose: &Purpose, prior: &[PriorPass]) -> Vec<Limit> {
     let counted = || prior.iter().filter(|p| p.counts());
     let mut limits = Vec::new();
-    if let Some(quota) = regime.purpose(purpose.as_str()).and_then(|p| p.quota()) {
-        limits.push(Limit {
-            quota,
-            starts: counted()
-                .filter(|p| p.purpose == purpose.as_str())
-                .map(|p| p.valid_from)
-                .collect(),
-        });
+    if !purpose.always_allowed() {
+        if let Some(quota) = purpose.quota() {
+            limits.push(Limit {
+                kind: LimitKind::Purpose,
+                quota: *quota,
+                starts: counted()
+                    .filter(|p| p.purpose == purpose.id().as_str())
+                    .map(|p| p.valid_from)
+                    .collect(),
+            });
+        }
+        if let Some(cap) = regime.cap() {
+            let capped = |p: &&PriorPass| {
+                regime
+                    .purpose(&p.purpose)
+                    .is_none_or(|q| !q.always_allowed())
+            };
+            limits.push(Limit {
+                kind: LimitKind::Cap,
+                quota: *cap,
+                starts: counted().filter(capped).map(|p| p.valid_from).collect(),
+            });
+        }
     }
-    if let Some(cap) = regime.cap() {
-        let capped = |p: &&PriorPass| {
-            regime
-                .purpose(&p.purpose)
-                .is_none_or(|q| !q.always_allowed())
-        };
-        limits.push(Limit {
-            quota: cap,
-            starts: counted().filter(capped).map(|p| p.valid_from).collect(),
-        });
-    }
+    // Every pass, cancelled or not: the ceiling bounds what one resident can ask of the
+    // service, and a pass booked and cancelled again and again would otherwise escape it.
+    limits.push(Limit {
+        kind: LimitKind::Ceiling,
+        quota: regime.ceiling(),
+        starts: prior.iter().map(|p| p.valid_from).collect(),
+    });
     limits
 }
 
+/// Which of a resident's earlier passes [`decide`] needs for one request. The store reads
+/// exactly these, so that the work of an issuance is bounded by the rules, never by the
+/// resident's history: a resident with ten thousand `trash` passes costs no more to decide
+/// for than one with none.
+///
+/// - `by_purpose`: every pass (cancelled ones too) of these purposes that starts at or after
+///   `since` — what the purpose's quota and the regime's cap count. There are few: the quota
+///   and the cap bound them, and the ceiling bounds them per day. `None` when the request
+///   meets neither a quota nor a cap.
+/// - `days`: the local days a new pass, or the search for the next possible one, can start
+///   on (from today to the last day a pass can be booked for), each `[start, end)`. For each,
+///   any `per_day` of the passes starting in it (of any purpose, cancelled ones too), or all
+///   of them if there are fewer: enough for the ceiling, which only asks whether a day is
+///   full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorReads {
+    /// Passes of some purposes from a moment on.
+    pub by_purpose: Option<PurposeReads>,
+    /// The ceiling's days.
+    pub days: Vec<(Timestamp, Timestamp)>,
+    /// At most this many passes per day are needed (the ceiling).
+    pub per_day: u32,
+}
+
+/// The passes of some purposes that start at or after `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurposeReads {
+    /// The earliest start that can matter.
+    pub since: Timestamp,
+    /// Which purposes.
+    pub purposes: PurposeSet,
+}
+
+/// A set of purpose ids, given by what it holds or by what it leaves out (the cap counts every
+/// purpose but the always-allowed ones, including purposes of earlier regimes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurposeSet {
+    /// Exactly these.
+    Only(Vec<String>),
+    /// Every purpose but these.
+    AllBut(Vec<String>),
+}
+
+impl PriorReads {
+    /// Nothing to read: the request will be refused before any earlier pass matters.
+    pub fn none() -> Self {
+        Self {
+            by_purpose: None,
+            days: Vec::new(),
+            per_day: 0,
+        }
+    }
+
+    /// What [`decide`] needs under `regime` for `request` at `now`.
+    pub fn for_request(regime: &Regime, request: &PassRequest, now: Timestamp) -> Self {
+        let Some(purpose) = regime.purpose(&request.purpose) else {
+            return Self::none();
+        };
+        let since = minus(now, lookback(regime));
+        let by_purpose = if purpose.always_allowed() {
+            None
+        } else if regime.cap().is_some() {
+            let always: Vec<String> = regime
+                .purposes()
+                .iter()
+                .filter(|p| p.always_allowed())
+                .map(|p| p.id().to_string())
+                .collect();
+            Some(PurposeReads {
+                since,
+                purposes: PurposeSet::AllBut(always),
+            })
+        } else {
+            purpose.quota().map(|_| PurposeReads {
+                since,
+                purposes: PurposeSet::Only(vec![purpose.id().to_string()]),
+            })
+        };
+        // A pass starts at `now` at the earliest (an earlier start is moved to now) and was
+        // booked at most MAX_ADVANCE ahead, so no pass starts after the last of these days.
+        let tz = regime.time_zone();
+        let horizon = plus(now, MAX_ADVANCE);
+        let mut days = Vec::new();
+        let mut t = now;
+        while let Some((start, end)) = Window::Day.calendar_bounds(tz, t) {
+            days.push((start, end));
+            if end > horizon {
+                break;
+            }
+            t = end;
+        }
+        Self {
+            by_purpose,
+            days,
+            per_day: regime.max_passes_per_day(),
+        }
+    }
+}
+
 impl RegimeBook {
+    /// Which earlier passes [`RegimeBook::decide`] needs for `request` at `now`: those the
+    /// regime governing the request's start needs ([`PriorReads::for_request`]), or none when
+    /// no regime governs it (the request is refused whatever came before).
+    pub fn prior_reads(&self, request: &PassRequest, now: Timestamp) -> PriorReads {
+        let utc = LocalTime {
+            tz: &jiff::tz::TimeZone::UTC,
+            tz_name: "UTC",
+        };
+        match resolve_start(request, now, &utc).map(|start| self.status_at(start)) {
+            Ok(RegimeStatus::InForce(regime)) => PriorReads::for_request(regime, request, now),
+            _ => PriorReads::none(),
+        }
+    }
+
     /// Decides a pass request under whichever regime of the book governs its start: as
     /// [`decide`], plus the refusals `no_regime_in_force`, and `regime_not_yet_in_force` /
     /// `regime_ended` when no regime governs the start but one starts later / has ended.

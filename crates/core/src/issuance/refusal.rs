@@ -352,16 +352,45 @@ impl Refusal {
         cap: &Quota,
         next: Option<Timestamp>,
     ) -> Self {
+        Self::overall_limit(
+            clock,
+            cap,
+            next,
+            (
+                "по всем целям, кроме экстренных",
+                "across all purposes except emergencies",
+            ),
+        )
+    }
+
+    /// The regime's ceiling of passes a day, which every purpose meets.
+    pub(crate) fn ceiling_reached(
+        clock: &LocalTime<'_>,
+        ceiling: &Quota,
+        next: Option<Timestamp>,
+    ) -> Self {
+        Self::overall_limit(
+            clock,
+            ceiling,
+            next,
+            ("по всем целям", "across all purposes"),
+        )
+    }
+
+    /// A limit across purposes (`scope`: which ones, in Russian and English) is used up.
+    fn overall_limit(
+        clock: &LocalTime<'_>,
+        limit: &Quota,
+        next: Option<Timestamp>,
+        (scope_ru, scope_en): (&str, &str),
+    ) -> Self {
         let (next_ru, next_en) = next_sentences(clock, next);
-        let limit = cap.describe();
+        let limit = limit.describe();
         refusal(
             RefusalCode::RegimeCapExceeded,
+            format!("Исчерпан общий лимит: {} {scope_ru}.{next_ru}", limit.ru),
             format!(
-                "Исчерпан общий лимит: {} по всем целям, кроме экстренных.{next_ru}",
-                limit.ru
-            ),
-            format!(
-                "The overall limit is reached: {} across all purposes except emergencies.{next_en}",
+                "The overall limit is reached: {} {scope_en}.{next_en}",
                 limit.en
             ),
         )

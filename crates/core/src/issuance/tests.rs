@@ -73,8 +73,8 @@ fn refusal_code(result: Result<Grant, Refusal>) -> RefusalCode {
     result.expect_err("expected a refusal").code
 }
 
-/// A regime exercising what the built-ins do not: hours past midnight, a rolling cap, an
-/// always-allowed purpose under a cap.
+/// A regime exercising what the built-ins do not: hours past midnight, a cap and a ceiling
+/// together, an always-allowed purpose under a ceiling.
 fn test_regime() -> Regime {
     parse_regime(
         r#"
@@ -85,6 +85,7 @@ effective_from = 2020-01-01T00:00:00+03:00
 name = { ru = "Тест", en = "Test" }
 legal_act = { title = "Test act" }
 cap = { count = 3, per = "day" }
+max_passes_per_day = 5
 
 [[purposes]]
 id = "night_shift"
@@ -253,6 +254,85 @@ fn daily_cap_across_purposes() {
 }
 
 #[test]
+fn the_ceiling_holds_for_purposes_without_a_quota() {
+    let r = moscow_2020();
+    assert_eq!(r.max_passes_per_day(), 20);
+    let mut passes = Vec::new();
+    let mut now = at("2020-04-20T08:00");
+    for _ in 0..20 {
+        ask(&r, "trash", now, &mut passes).unwrap();
+        now += SignedDuration::from_mins(31);
+    }
+    let refused = ask(&r, "trash", now, &mut passes).unwrap_err();
+    assert_eq!(refused.code, RefusalCode::RegimeCapExceeded);
+    assert_eq!(refused.next_possible_at, Some(at("2020-04-21T00:00")));
+    assert!(
+        refused.message.en.contains("at most 20 passes per day"),
+        "{}",
+        refused.message.en
+    );
+    // Emergency passes meet the ceiling too: it is what bounds a scripted client.
+    assert_eq!(
+        refusal_code(ask(&r, "emergency", now, &mut passes)),
+        RefusalCode::RegimeCapExceeded
+    );
+    // Cancelled passes still count: booking and cancelling cannot get around it.
+    for p in &mut passes {
+        p.cancelled_at = Some(p.valid_from - SignedDuration::from_mins(1));
+    }
+    assert_eq!(
+        refusal_code(ask(&r, "trash", now, &mut passes)),
+        RefusalCode::RegimeCapExceeded
+    );
+    ask(&r, "trash", at("2020-04-21T00:00"), &mut passes).unwrap();
+}
+
+#[test]
+fn the_reads_are_bounded_by_the_rules_not_the_history() {
+    let r = moscow_2020();
+    let now = at("2020-04-20T10:00");
+    // A trash request reads no purpose's history, only the ceiling's days.
+    let reads = PriorReads::for_request(&r, &request("trash"), now);
+    assert_eq!(reads.by_purpose, None);
+    assert_eq!(reads.per_day, 20);
+    // Today and the seven days a pass can be booked ahead, each a whole local day.
+    assert_eq!(reads.days.len(), 8);
+    assert_eq!(
+        reads.days[0],
+        (at("2020-04-20T00:00"), at("2020-04-21T00:00"))
+    );
+    assert_eq!(reads.days[7].1, at("2020-04-28T00:00"));
+    // Shopping has a quota: its own passes since the quota's window (and the grace).
+    let reads = PriorReads::for_request(&r, &request("shopping"), now);
+    assert_eq!(
+        reads.by_purpose,
+        Some(PurposeReads {
+            since: now - hours(7 * 24) - VALID_FROM_GRACE,
+            purposes: PurposeSet::Only(vec!["shopping".into()]),
+        })
+    );
+    // Under a cap, every purpose it counts (not the always-allowed ones).
+    let reads = PriorReads::for_request(&test_regime(), &request("walk"), now);
+    assert_eq!(
+        reads.by_purpose.map(|b| b.purposes),
+        Some(PurposeSet::AllBut(vec!["emergency".into()]))
+    );
+    // No regime, or a start refused outright: nothing to read.
+    let mut book = RegimeBook::new();
+    book.insert(tatarstan_2020());
+    assert_eq!(
+        book.prior_reads(&request("court"), at("2021-01-01T10:00")),
+        PriorReads::none()
+    );
+    assert_eq!(
+        book.prior_reads(&request("court"), at("2020-04-20T10:00"))
+            .days
+            .len(),
+        8
+    );
+}
+
+#[test]
 fn next_possible_satisfies_quota_and_cap_together() {
     let r = tatarstan_2020();
     // Relocation: 1 per 3 days (rolling). Yesterday 23:00 relocation; today two other passes.
@@ -280,10 +360,21 @@ fn always_allowed_ignores_quota_and_cap_and_is_not_capped() {
         refusal_code(ask(&r, "walk", t + hours(3), &mut passes)),
         RefusalCode::RegimeCapExceeded
     );
-    for k in 0..5 {
+    for k in 0..2 {
         let g = ask(&r, "emergency", t + hours(4 + k), &mut passes).unwrap();
         assert_eq!(g.valid_until.duration_since(g.valid_from), hours(12));
     }
+    // The ceiling (5 a day) counts every pass, emergencies too.
+    let refused = ask(&r, "emergency", t + hours(6), &mut passes).unwrap_err();
+    assert_eq!(refused.code, RefusalCode::RegimeCapExceeded);
+    assert!(
+        refused
+            .message
+            .en
+            .contains("at most 5 passes per day across all purposes."),
+        "{}",
+        refused.message.en
+    );
     // Emergencies did not use the cap: tomorrow there are three walks again, even with
     // emergencies today.
     let tomorrow = at("2020-04-21T10:00");
@@ -809,7 +900,39 @@ fn assert_all_limits(regime: &Regime, passes: &[PriorPass]) -> Result<(), TestCa
             .collect();
         prop_assert!(within(cap.count(), cap.window(), tz, starts), "cap broken");
     }
+    let every_start = passes.iter().map(|p| p.valid_from).collect();
+    prop_assert!(
+        within(regime.max_passes_per_day(), Window::Day, tz, every_start),
+        "ceiling broken"
+    );
     Ok(())
+}
+
+/// The passes a store following `reads` hands to `decide`: those of the named purposes since
+/// `since`, and for each of the ceiling's days only the *last* `per_day` passes starting in it
+/// (any of them would do; the last ones make a wrong choice in `decide` show).
+fn as_read(reads: &PriorReads, passes: &[PriorPass]) -> Vec<PriorPass> {
+    let mut chosen: Vec<usize> = Vec::new();
+    if let Some(by) = &reads.by_purpose {
+        chosen.extend((0..passes.len()).filter(|&k| {
+            let p = &passes[k];
+            let named = match &by.purposes {
+                PurposeSet::Only(ids) => ids.contains(&p.purpose),
+                PurposeSet::AllBut(ids) => !ids.contains(&p.purpose),
+            };
+            named && p.valid_from >= by.since
+        }));
+    }
+    for (start, end) in &reads.days {
+        let in_day: Vec<usize> = (0..passes.len())
+            .filter(|&k| *start <= passes[k].valid_from && passes[k].valid_from < *end)
+            .collect();
+        let skip = in_day.len().saturating_sub(reads.per_day as usize);
+        chosen.extend(in_day.into_iter().skip(skip));
+    }
+    chosen.sort();
+    chosen.dedup();
+    chosen.into_iter().map(|k| passes[k].clone()).collect()
 }
 
 #[derive(Debug, Clone)]
@@ -864,7 +987,12 @@ fn run(regime: &Regime, start: Timestamp, steps: Vec<Step>) -> Result<(), TestCa
         );
         req.fields
             .insert("employer_inn".into(), "7707083893".into());
-        match decide(regime, &req, &resident(), &passes, now) {
+        let decided = decide(regime, &req, &resident(), &passes, now);
+        // What the store reads is enough: the same decision, the same next possible moment.
+        let reads = PriorReads::for_request(regime, &req, now);
+        let bounded = decide(regime, &req, &resident(), &as_read(&reads, &passes), now);
+        prop_assert_eq!(&decided, &bounded);
+        match decided {
             Ok(grant) => {
                 prop_assert!(grant.valid_from < grant.valid_until);
                 passes.push(prior(&grant));

@@ -22,9 +22,11 @@
 //! title = "Указ Мэра Москвы от 11.04.2020 № 43-УМ"
 //! reference = "https://…"            # optional: where to read it
 //!
+//! max_passes_per_day = 20           # optional, 1–100, default 20: the ceiling, see below
+//!
 //! [cap]                              # optional: all passes except always_allowed ones
 //! count = 2
-//! per = "day"
+//! per = "week"
 //!
 //! [[purposes]]                       # at least one; at most nine (one per SMS digit)
 //! id = "shopping"                    # snake_case, unique in the regime
@@ -42,6 +44,14 @@
 //! `per` is a window: `"day"`, `"week"` (Monday to Sunday) or `"month"` — calendar periods
 //! in the regime's time zone — or a rolling window `"<N>d"` / `"<N>h"` of at most 31 days
 //! (`"7d"` means: in any 7 × 24 hours, at most `count` passes start).
+//!
+//! `max_passes_per_day` is the regime's ceiling: at most that many passes per resident start on
+//! one local day, whatever their purpose — always-allowed ones and cancelled ones included. It
+//! applies to purposes without a quota too, so that no resident can take passes without end
+//! (a scripted client taking thousands of `trash` passes would otherwise make every issuance of
+//! theirs, and on SQLite everyone else's waiting behind it, slower). A legal act's "N passes a
+//! day" is written with it; `[cap]` is for other windows ("5 a week across purposes"), counted
+//! as quotas are.
 //!
 //! [`parse_regime`] reports every error it finds, each with its line and column and what is
 //! expected: unknown or missing keys, wrong types, values out of range, duplicate purpose
@@ -83,8 +93,17 @@ pub struct Regime {
     time_zone: TimeZone,
     time_zone_name: String,
     cap: Option<Quota>,
+    max_passes_per_day: u32,
     purposes: Vec<Purpose>,
 }
+
+/// The ceiling a regime gets when its file sets none: well above a real day's needs (a trip to
+/// the shop, the pharmacy, work, a walk with the dog, the trash, several times over).
+pub const DEFAULT_MAX_PASSES_PER_DAY: u32 = 20;
+
+/// The highest ceiling a regime may set: what bounds the work one issuance does (the store
+/// reads at most this many passes per day of the booking horizon).
+pub const MAX_PASSES_PER_DAY_LIMIT: u32 = 100;
 
 impl Regime {
     /// The regime's id, e.g. `moscow-2020` (the token's regime claim).
@@ -130,6 +149,20 @@ impl Regime {
     /// The cap on passes across all purposes except always-allowed ones.
     pub fn cap(&self) -> Option<&Quota> {
         self.cap.as_ref()
+    }
+
+    /// The ceiling: at most this many passes per resident may start on one local day, of any
+    /// purpose, always-allowed and cancelled ones included (see the module documentation).
+    pub fn max_passes_per_day(&self) -> u32 {
+        self.max_passes_per_day
+    }
+
+    /// The ceiling as a quota: `max_passes_per_day` per calendar day.
+    pub fn ceiling(&self) -> Quota {
+        Quota {
+            count: self.max_passes_per_day,
+            window: Window::Day,
+        }
     }
 
     /// The purposes, in file order.

@@ -13,7 +13,10 @@ use toml::Spanned;
 
 use super::error::{LineIndex, PolicyError, PolicyErrorKind as K};
 use super::window::{AllowedHours, Window};
-use super::{FieldKind, LegalAct, MaxDuration, Purpose, Quota, Regime};
+use super::{
+    FieldKind, LegalAct, MaxDuration, Purpose, Quota, Regime, DEFAULT_MAX_PASSES_PER_DAY,
+    MAX_PASSES_PER_DAY_LIMIT,
+};
 use crate::domain::{IssuerCode, PurposeId, RegimeId};
 use crate::Localized;
 
@@ -363,6 +366,14 @@ fn read_regime(cx: &mut Cx<'_>, mut t: Table<'_, '_>) -> Option<Regime> {
             }
         });
     let cap = t.get("cap").map(|item| read_quota(cx, &item));
+    let max_passes_per_day = t.get("max_passes_per_day").map(|i| {
+        i.int(
+            cx,
+            1..i64::from(MAX_PASSES_PER_DAY_LIMIT) + 1,
+            &format!("a number of passes from 1 to {MAX_PASSES_PER_DAY_LIMIT}"),
+        )
+        .map(|n| n as u32)
+    });
     let purposes = t
         .required(cx, "purposes", "at least one [[purposes]] table")
         .and_then(|item| read_purposes(cx, &item));
@@ -377,6 +388,7 @@ fn read_regime(cx: &mut Cx<'_>, mut t: Table<'_, '_>) -> Option<Regime> {
             "until",
             "time_zone",
             "cap",
+            "max_passes_per_day",
             "purposes",
         ],
     );
@@ -391,6 +403,10 @@ fn read_regime(cx: &mut Cx<'_>, mut t: Table<'_, '_>) -> Option<Regime> {
         time_zone,
         time_zone_name,
         cap: cap.flatten(),
+        max_passes_per_day: match max_passes_per_day {
+            None => DEFAULT_MAX_PASSES_PER_DAY,
+            Some(n) => n?,
+        },
         purposes: purposes?,
     })
 }

@@ -11,6 +11,7 @@ issuer = "RU-MOW"
 time_zone = "Europe/Moscow"
 effective_from = 2020-04-15T00:00:00+03:00
 until = "2020-06-09T00:00:00+03:00"
+max_passes_per_day = 12
 
 [name]
 ru = "Тест"
@@ -90,6 +91,11 @@ fn a_valid_regime_parses_in_full() {
     assert_eq!(
         r.cap().map(|c| (c.count(), c.window())),
         Some((3, Window::Day))
+    );
+    assert_eq!(r.max_passes_per_day(), 12);
+    assert_eq!(
+        (r.ceiling().count(), r.ceiling().window()),
+        (12, Window::Day)
     );
     let walk = r.purpose("night_walk").unwrap();
     assert_eq!(walk.duration(), MaxDuration::Minutes(45));
@@ -207,6 +213,8 @@ fn values_out_of_range() {
         ("effective_from", "effective_from = 2020-04-15T00:00:00"),
         ("effective_from", "effective_from = 1999-04-15T00:00:00Z"),
         ("ru = \"Тест\"", "ru = \"  \""),
+        ("max_passes_per_day", "max_passes_per_day = 0"),
+        ("max_passes_per_day", "max_passes_per_day = 101"),
     ] {
         let text = with_line(line_of(needle), replacement);
         assert_eq!(
@@ -218,6 +226,26 @@ fn values_out_of_range() {
     let text = with_line(line_of("sms_code = 2"), "sms_code = 12");
     let message = &parse_regime(&text).unwrap_err()[0].message;
     assert!(message.contains("expected a single digit 1–9"), "{message}");
+}
+
+#[test]
+fn the_ceiling_defaults_to_twenty_and_is_bounded() {
+    let text = with_line(line_of("max_passes_per_day"), "");
+    assert_eq!(
+        parse_regime(&text).unwrap().max_passes_per_day(),
+        DEFAULT_MAX_PASSES_PER_DAY
+    );
+    let text = with_line(line_of("max_passes_per_day"), "max_passes_per_day = 500");
+    let message = &parse_regime(&text).unwrap_err()[0].message;
+    assert!(
+        message.contains("a number of passes from 1 to 100"),
+        "{message}"
+    );
+    let text = with_line(line_of("max_passes_per_day"), "max_passes_per_day = \"20\"");
+    assert_eq!(
+        errors(&text),
+        [(line_of("max_passes_per_day"), K::WrongType)]
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use propusk_token::{verify, PassId, TrustList, Verdict};
+use propusk_token::{verify, verify_many, PassId, TrustList, Verdict, BATCH};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -32,9 +32,17 @@ pub struct VerifyArgs {
     /// Read a QR code from a PNG or JPEG photo.
     #[arg(long, value_name = "QR_IMAGE")]
     image: Option<PathBuf>,
+    /// With `-`: verify on this many threads (default: every core). Verdicts come out in the
+    /// order the tokens came in.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
     /// The token's QR text, or `-` to read one token per line from stdin.
     token: Option<String>,
 }
+
+/// Lines read before their verdicts are written: enough to give every thread many batches,
+/// few enough to keep memory small whatever the input's length.
+const BLOCK_PER_JOB: usize = 64 * BATCH;
 
 #[derive(Deserialize)]
 struct RevocationList {
@@ -70,15 +78,10 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut all_valid = true;
-    let mut check = |text: &str, out: &mut dyn Write| -> Result<()> {
+    let check = |text: &str, out: &mut dyn Write| -> Result<bool> {
         let verdict = verify(text, &trust, &revoked, now);
-        all_valid &= verdict.is_valid();
-        if args.json {
-            writeln!(out, "{}", verdict_json(&verdict))?;
-        } else {
-            writeln!(out, "{}", verdict_line(&verdict))?;
-        }
-        Ok(())
+        write_verdict(&verdict, args.json, out)?;
+        Ok(verdict.is_valid())
     };
 
     if let Some(path) = &args.image {
@@ -86,28 +89,94 @@ pub fn run(args: VerifyArgs) -> Result<bool> {
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let texts = qr::decode_image(&bytes).with_context(|| format!("{}", path.display()))?;
         for text in texts {
-            check(&text, &mut out)?;
+            all_valid &= check(&text, &mut out)?;
         }
     } else if args.token.as_deref() == Some("-") {
-        let stdin = std::io::stdin();
-        let mut line = String::new();
-        let mut input = stdin.lock();
-        // Lines are read as bytes so that invalid UTF-8 gets a verdict, not an abort.
-        let mut buf = Vec::new();
+        let jobs = args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        );
+        // A large buffer, so that a block is what one read brings (a file, a pipe's worth).
+        let mut input = std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+        let mut lines = Vec::with_capacity(BLOCK_PER_JOB * jobs);
         loop {
-            buf.clear();
-            if input.read_until(b'\n', &mut buf)? == 0 {
+            let more = read_block(&mut input, &mut lines, BLOCK_PER_JOB * jobs)?;
+            let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
+            for verdict in verify_block(&texts, jobs, &trust, &revoked, now) {
+                all_valid &= verdict.is_valid();
+                write_verdict(&verdict, args.json, &mut out)?;
+            }
+            if !more {
                 break;
             }
-            line.clear();
-            line.push_str(&String::from_utf8_lossy(&buf));
-            check(line.trim_end_matches(['\n', '\r']), &mut out)?;
         }
     } else if let Some(token) = &args.token {
-        check(token, &mut out)?;
+        all_valid &= check(token, &mut out)?;
     }
     out.flush()?;
     Ok(all_valid)
+}
+
+/// Reads up to `max` lines into `lines` (cleared first), stopping early when no more input
+/// has arrived (someone typing or scanning tokens one by one gets each verdict at once);
+/// whether there may be more. Lines are read as bytes so that invalid UTF-8 gets a verdict,
+/// not an abort.
+fn read_block(
+    input: &mut std::io::BufReader<impl std::io::Read>,
+    lines: &mut Vec<String>,
+    max: usize,
+) -> Result<bool> {
+    lines.clear();
+    let mut buf = Vec::new();
+    while lines.len() < max {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(false);
+        }
+        let line = String::from_utf8_lossy(&buf);
+        lines.push(line.trim_end_matches(['\n', '\r']).to_string());
+        if input.buffer().is_empty() {
+            break;
+        }
+    }
+    Ok(true)
+}
+
+/// The verdicts of a block of tokens, in order, checked on `jobs` threads, each taking whole
+/// batches.
+pub(crate) fn verify_block(
+    texts: &[&str],
+    jobs: usize,
+    trust: &TrustList,
+    revoked: &HashSet<PassId>,
+    now: i64,
+) -> Vec<Verdict> {
+    let per_job = texts.len().div_ceil(jobs.max(1)).div_ceil(BATCH) * BATCH;
+    if jobs <= 1 || per_job == 0 || per_job >= texts.len() {
+        return verify_many(texts, trust, revoked, now);
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = texts
+            .chunks(per_job)
+            .map(|part| scope.spawn(move || verify_many(part, trust, revoked, now)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                // A verifier thread only panics on a bug; carry it to the main thread.
+                w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    })
+}
+
+fn write_verdict(verdict: &Verdict, json: bool, out: &mut dyn Write) -> Result<()> {
+    if json {
+        writeln!(out, "{}", verdict_json(verdict))?;
+    } else {
+        writeln!(out, "{}", verdict_line(verdict))?;
+    }
+    Ok(())
 }
 
 pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {

@@ -143,6 +143,7 @@ pub fn regime_json(r: &Regime) -> Value {
         "effective_from": r.effective_from().to_string(),
         "until": r.until().map(|u| u.to_string()),
         "cap": r.cap().map(|q| json!({"count": q.count(), "per": q.window().as_toml()})),
+        "max_passes_per_day": r.max_passes_per_day(),
         "purposes": purposes,
     })
 }

@@ -111,6 +111,31 @@ pub(super) async fn prepare_residents(store: &Store, n: usize) -> Result<Vec<Str
     .await
 }
 
+/// Issue 14's issuance targets, met or not, as ratios of this run's own figures.
+fn print_targets(backend: propusk_store::Backend, rate: f64, sorted: &[u32]) {
+    let p99 = super::percentile(sorted, 0.99);
+    let verdict = |met: bool| if met { "met" } else { "NOT met" };
+    match backend {
+        propusk_store::Backend::Sqlite => {
+            let (rate_target, p99_target) = (5_000.0, 50.0);
+            println!(
+                "  target:      ≥ {rate_target:.0} passes/s with p99 ≤ {p99_target:.0} ms: {} (rate {:.2}× the target, p99 {:.2}× the bound)",
+                verdict(rate >= rate_target && p99 <= p99_target),
+                rate / rate_target,
+                p99 / p99_target
+            );
+        }
+        propusk_store::Backend::Postgres => {
+            let rate_target = 2_500.0;
+            println!(
+                "  target:      ≥ {rate_target:.0} passes/s: {} (rate {:.2}× the target)",
+                verdict(rate >= rate_target),
+                rate / rate_target
+            );
+        }
+    }
+}
+
 /// What one client saw.
 #[derive(Default)]
 struct Tally {
@@ -361,6 +386,9 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     println!("  overloaded:  {} (503)", tally.overloaded);
     println!("  errors:      {}", tally.errors);
     println!("  latency ms:  {}", latency_ms(&lat));
+    if !args.healthz {
+        print_targets(store.backend(), tally.granted as f64 / secs, &lat);
+    }
     print_cpu(&cpu_before, &cpu_after, secs, |used| {
         if tally.granted > 0 {
             format!(

@@ -5,6 +5,8 @@
 //! - `propusk bench ingest` ([`ingest`]): location reports from enrolled devices,
 //!   `POST /api/v1/device/locations`.
 //! - `propusk bench overload` ([`overload`]): issuance past capacity.
+//! - `propusk bench verify` ([`verify`]): offline token verification as `propusk verify -`
+//!   does it, one by one against in batches, and with `--jobs`.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
@@ -12,6 +14,7 @@
 mod ingest;
 mod issue;
 mod overload;
+mod verify;
 
 use std::time::{Duration, Instant};
 
@@ -36,6 +39,9 @@ enum BenchCommand {
     /// Pass issuance past capacity: peak goodput, then twice the capacity offered; the
     /// latency of accepted work, the goodput, how fast the excess gets 503, the probes.
     Overload(overload::OverloadArgs),
+    /// Offline token verification (`propusk verify -`): one by one against in batches of
+    /// 64, side by side, and on every core.
+    Verify(verify::VerifyBenchArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -49,6 +55,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Issue(args) => issue::issue(args).await,
         BenchCommand::Ingest(args) => ingest::ingest(args).await,
         BenchCommand::Overload(args) => overload::overload(args).await,
+        BenchCommand::Verify(args) => verify::verify_bench(args),
     }
 }
 
