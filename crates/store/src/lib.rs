@@ -36,6 +36,7 @@ mod outbox;
 mod passes;
 mod regimes;
 mod residents;
+mod revocations;
 mod sms_inbound;
 
 use std::time::Duration;
@@ -52,8 +53,9 @@ pub use monitoring::{
     NewCase, OfficerStep, SmsText,
 };
 pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
-pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
+pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord};
 pub use residents::{Profile, Resident, SmsIdentity};
+pub use revocations::{RevocationPage, Revoked};
 pub use sms_inbound::{InboundOutcome, InboundSms, SmsAction, SmsEffect, SmsLimits};
 
 /// Which database a store runs on.

@@ -23,6 +23,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0004_case_lang",
         include_str!("../migrations/sqlite/0004_case_lang.sql"),
     ),
+    (
+        "0007_city_size",
+        include_str!("../migrations/sqlite/0007_city_size.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -40,6 +44,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0004_case_lang",
         include_str!("../migrations/postgres/0004_case_lang.sql"),
+    ),
+    (
+        "0007_city_size",
+        include_str!("../migrations/postgres/0007_city_size.sql"),
     ),
 ];
 

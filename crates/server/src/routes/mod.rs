@@ -7,6 +7,7 @@ pub(crate) mod me;
 mod monitoring;
 pub(crate) mod passes;
 mod public;
+mod revocations;
 mod sms;
 mod verify;
 
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
     let limiter = Limiter::new(state.clone());
     Router::new()
         .merge(public::router())
+        .merge(revocations::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(passes::router())

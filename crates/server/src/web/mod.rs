@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+pub(crate) use inspector::etag_matches;
 pub use i18n::Texts;
 pub use session::WebCtx;
 

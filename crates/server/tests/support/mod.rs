@@ -169,6 +169,11 @@ impl TestApp {
         }
     }
 
+    /// Stops one of several servers on a database, leaving the database to the others.
+    pub async fn stop_node(self) {
+        self.app.stop().await.expect("clean shutdown");
+    }
+
     pub async fn request(
         &self,
         method: Method,
