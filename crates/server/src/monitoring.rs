@@ -88,9 +88,24 @@ pub async fn sweep(state: &AppState) -> propusk_store::Result<u32> {
     Ok(raised)
 }
 
-/// Erases the raw locations, homes and photos of cases closed more than the configured
-/// retention ago; returns how many cases were purged.
+/// Erases location reports of days that ended more than the configured retention ago
+/// (whole days; see `propusk_store::retain_location_days`), then the remaining raw
+/// locations, homes and photos of cases closed more than the retention ago; returns how
+/// many cases were purged.
 pub async fn purge(state: &AppState) -> propusk_store::Result<u32> {
+    let days = state
+        .store
+        .retain_location_days(state.clock.now(), state.monitoring.retention)
+        .await?;
+    if days.partitions_dropped > 0 || days.rows_deleted > 0 {
+        tracing::info!(
+            partitions = days.partitions_dropped,
+            rows = days.rows_deleted,
+            batches = days.batches,
+            longest_hold_ms = days.longest_hold.as_millis() as u64,
+            "location reports past retention erased"
+        );
+    }
     let purged = state
         .store
         .purge_monitoring(state.clock.now(), state.monitoring.retention)

@@ -170,7 +170,12 @@ async fn paging_scenario(app: &TestApp) {
     assert_eq!(r.headers()[CONTENT_ENCODING], "gzip");
     assert_eq!(r.headers()["vary"], "accept-encoding");
     let zipped = r.bytes().await.unwrap();
-    assert!(zipped.len() * 2 < plain.len(), "{} of {}", zipped.len(), plain.len());
+    assert!(
+        zipped.len() * 2 < plain.len(),
+        "{} of {}",
+        zipped.len(),
+        plain.len()
+    );
     let mut unzipped = Vec::new();
     flate2::read::GzDecoder::new(&zipped[..])
         .read_to_end(&mut unzipped)
@@ -182,7 +187,10 @@ async fn paging_scenario(app: &TestApp) {
     let r = app
         .get("/api/v1/revocations?since=0&limit=10&format=compact", None)
         .await;
-    assert_eq!(r.headers()[CONTENT_TYPE], "application/vnd.propusk.revocations");
+    assert_eq!(
+        r.headers()[CONTENT_TYPE],
+        "application/vnd.propusk.revocations"
+    );
     let compact = Compact::parse(&r.bytes().await.unwrap());
     assert_eq!(compact.sequence, 10);
     assert_eq!(compact.latest, 26);
@@ -309,11 +317,14 @@ async fn several_nodes_scenario(first: &TestApp) {
     // Each node cancels its resident's passes while a verifier syncs again and again, pages
     // of 7 taken from the nodes in turn, each sync starting where the last one ended.
     let done = Arc::new(AtomicBool::new(false));
-    let cancelling = holders.iter().zip(nodes).map(|((token, passes), node)| async move {
-        for id in passes {
-            cancel(node, token, id).await;
-        }
-    });
+    let cancelling = holders
+        .iter()
+        .zip(nodes)
+        .map(|((token, passes), node)| async move {
+            for id in passes {
+                cancel(node, token, id).await;
+            }
+        });
     let syncing = {
         let done = done.clone();
         async move {
@@ -341,7 +352,11 @@ async fn several_nodes_scenario(first: &TestApp) {
     assert!(syncs > 1, "the verifier synced while revocations went on");
     assert_eq!(sequence, 90);
     let numbers: Vec<i64> = seen.iter().map(|(s, _)| *s).collect();
-    assert_eq!(numbers, (1..=90).collect::<Vec<_>>(), "none missed, none repeated");
+    assert_eq!(
+        numbers,
+        (1..=90).collect::<Vec<_>>(),
+        "none missed, none repeated"
+    );
     let ids: BTreeSet<&String> = seen.iter().map(|(_, id)| id).collect();
     let all: BTreeSet<&String> = holders.iter().flat_map(|(_, p)| p).collect();
     assert_eq!(ids, all);

@@ -30,6 +30,7 @@ mod batch;
 pub mod case_lists;
 mod checkins;
 mod loaners;
+mod location_days;
 mod migrate;
 mod monitoring;
 mod outbox;
@@ -48,6 +49,7 @@ pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
 pub use checkins::{AnswerOutcome, ChallengeRecord};
 pub use loaners::{Loaner, LoanerError};
+pub use location_days::{DayRetention, MIN_RAW};
 pub use monitoring::{
     CaseChange, CaseChangeError, CaseRecord, Device, FlagRecord, FlagStepError, IngestOutcome,
     NewCase, OfficerStep, SmsText,
@@ -89,6 +91,8 @@ pub struct Store {
     /// On SQLite the single writer connection; on PostgreSQL the same pool.
     writer: AnyPool,
     issuer: batch::Issuer,
+    /// The day partitions of location reports known to exist (PostgreSQL).
+    known_days: location_days::KnownDays,
 }
 
 impl Store {
@@ -123,6 +127,7 @@ impl Store {
             pool,
             writer,
             issuer,
+            known_days: Default::default(),
         })
     }
 

@@ -123,16 +123,13 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
     };
     let since = q.since.as_deref().filter(|s| !s.is_empty());
     let (after, upto) = match (since, q.next.as_deref()) {
-        (Some(_), Some(_)) => {
-            return Err(bad(
-                "since_with_next",
-                "Укажите либо since (начало синхронизации), либо next (следующая страница), но не оба."
-                    .into(),
-                "Give either since (to start a sync) or next (for the next page), not both."
-                    .into(),
-                lang,
-            ))
-        }
+        (Some(_), Some(_)) => return Err(bad(
+            "since_with_next",
+            "Укажите либо since (начало синхронизации), либо next (следующая страница), но не оба."
+                .into(),
+            "Give either since (to start a sync) or next (for the next page), not both.".into(),
+            lang,
+        )),
         (_, Some(next)) => {
             let cursor = Cursor::parse(next)
                 .filter(|c| c.after < c.upto && c.upto <= latest)
@@ -150,7 +147,9 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
             let since = s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
                 bad(
                     "invalid_since",
-                    format!("Параметр since должен быть неотрицательным целым числом, получено «{s}»."),
+                    format!(
+                        "Параметр since должен быть неотрицательным целым числом, получено «{s}»."
+                    ),
                     format!("Parameter since must be a non-negative integer, got '{s}'."),
                     lang,
                 )
@@ -232,7 +231,10 @@ async fn list(
     });
     let (content_type, body) = match walk.format {
         Format::Json => ("application/json", json_page(page, walk.upto, next)?),
-        Format::Compact => (COMPACT_TYPE, compact_page(&page, walk.upto, next.as_deref())),
+        Format::Compact => (
+            COMPACT_TYPE,
+            compact_page(&page, walk.upto, next.as_deref()),
+        ),
     };
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let body = if body.len() >= GZIP_FROM && accepts_gzip(&headers) {
@@ -335,9 +337,23 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_anything_else() {
-        let c = Cursor { after: 10, upto: 42 };
+        let c = Cursor {
+            after: 10,
+            upto: 42,
+        };
         assert_eq!(Cursor::parse(&c.render()), Some(c));
-        for bad in ["", ".", "1.", ".2", "1.2.3", "-1.5", "+1.5", "a.b", "1_0.20", "99999999999999999999.1"] {
+        for bad in [
+            "",
+            ".",
+            "1.",
+            ".2",
+            "1.2.3",
+            "-1.5",
+            "+1.5",
+            "a.b",
+            "1_0.20",
+            "99999999999999999999.1",
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
     }

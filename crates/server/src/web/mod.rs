@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-pub(crate) use inspector::etag_matches;
 pub use i18n::Texts;
+pub(crate) use inspector::etag_matches;
 pub use session::WebCtx;
 
 use crate::state::AppState;
