@@ -36,6 +36,7 @@ mod monitoring;
 mod outbox;
 mod passes;
 mod regimes;
+mod registry;
 mod residents;
 mod revocations;
 mod sms_inbound;
@@ -56,6 +57,7 @@ pub use monitoring::{
 };
 pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord};
+pub use registry::{RegistryImporter, RegistryRow, RowOutcome};
 pub use residents::{Profile, Resident, SmsIdentity};
 pub use revocations::{RevocationPage, Revoked};
 pub use sms_inbound::{InboundOutcome, InboundSms, SmsAction, SmsEffect, SmsLimits};
@@ -93,6 +95,8 @@ pub struct Store {
     issuer: batch::Issuer,
     /// The day partitions of location reports known to exist (PostgreSQL).
     known_days: location_days::KnownDays,
+    /// The database URL, for connections of their own (the registry import's `COPY`).
+    url: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -128,6 +132,7 @@ impl Store {
             writer,
             issuer,
             known_days: Default::default(),
+            url: url.into(),
         })
     }
 

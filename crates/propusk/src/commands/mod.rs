@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod import;
 pub mod keys;
 pub mod monitoring;
 pub mod policy;
