@@ -6,6 +6,7 @@ mod in_process;
 mod keyring;
 mod qr;
 mod scratch_db;
+mod synthetic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

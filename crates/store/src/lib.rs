@@ -39,6 +39,7 @@ mod regimes;
 mod registry;
 mod residents;
 mod revocations;
+mod seed;
 mod sms_inbound;
 
 use std::time::Duration;
@@ -60,6 +61,7 @@ pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord};
 pub use registry::{RegistryImporter, RegistryRow, RowOutcome};
 pub use residents::{Profile, Resident, SmsIdentity};
 pub use revocations::{RevocationPage, Revoked};
+pub use seed::{SeedHolder, SeedPass};
 pub use sms_inbound::{InboundOutcome, InboundSms, SmsAction, SmsEffect, SmsLimits};
 
 /// Which database a store runs on.

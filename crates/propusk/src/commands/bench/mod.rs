@@ -4,12 +4,15 @@
 //! - `propusk bench issue` ([`issue`]): pass issuance, `POST /api/v1/passes`.
 //! - `propusk bench ingest` ([`ingest`]): location reports from enrolled devices,
 //!   `POST /api/v1/device/locations`.
+//! - `propusk bench seed` ([`seed`]): not a measurement but the city-size database the
+//!   others run on (synthetic residents, passes and revocations), or a registry CSV.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
 
 mod ingest;
 mod issue;
+mod seed;
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +34,9 @@ enum BenchCommand {
     /// Location reports over HTTP (POST /api/v1/device/locations) from many enrolled
     /// devices, evaluated and committed durably.
     Ingest(ingest::IngestArgs),
+    /// A city's database for the other benchmarks: synthetic residents through the registry
+    /// import, then signed passes and revocations (or the registry as CSV, with --csv).
+    Seed(seed::SeedArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -43,6 +49,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.command {
         BenchCommand::Issue(args) => issue::issue(args).await,
         BenchCommand::Ingest(args) => ingest::ingest(args).await,
+        BenchCommand::Seed(args) => seed::seed(args).await,
     }
 }
 

@@ -19,7 +19,7 @@
 //!   running it again is safe).
 
 mod lines;
-mod progress;
+pub(crate) mod progress;
 mod rejects;
 mod rows;
 mod sniff;
@@ -150,7 +150,7 @@ async fn import(args: &ResidentsArgs, lang: Lang) -> Result<u8> {
     let reading = std::thread::spawn(move || read_batches(reader, header, batch_size, lang, send));
 
     let started = Instant::now();
-    let mut progress = Progress::new(size, lang);
+    let mut progress = Progress::new(size, lang, lang.tr("импорт", "import"));
     let mut tally = Tally::default();
     let mut failure = None;
     while let Some(batch) = receive.recv().await {

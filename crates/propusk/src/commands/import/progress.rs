@@ -13,6 +13,8 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Progress {
     lang: Lang,
+    /// What is counted, in the plain lines: "import", "passes" …
+    label: &'static str,
     total_bytes: u64,
     started: Instant,
     bar: Option<ProgressBar>,
@@ -20,8 +22,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Progress through a file of `total_bytes` (0 when unknown).
-    pub fn new(total_bytes: u64, lang: Lang) -> Self {
+    /// Progress through a file of `total_bytes` (0 when unknown), or through any count.
+    pub fn new(total_bytes: u64, lang: Lang, label: &'static str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
@@ -37,6 +39,7 @@ impl Progress {
         let now = Instant::now();
         Self {
             lang,
+            label,
             total_bytes,
             started: now,
             bar,
@@ -63,11 +66,9 @@ impl Progress {
                 } else {
                     0.0
                 };
-                let (progress, remaining) = (
-                    self.lang.tr("импорт", "import"),
-                    self.lang.tr("осталось ~", "about "),
-                );
+                let remaining = self.lang.tr("осталось ~", "about ");
                 let tail = self.lang.tr(" с", " s left");
+                let progress = self.label;
                 eprintln!("{progress}: {percent:.0}%, {rows} {done}, {rate:.0} {per_second}, {remaining}{left:.0}{tail}");
             }
             None => {}
