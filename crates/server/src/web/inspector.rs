@@ -65,6 +65,7 @@ const ASSETS: &[Asset] = &[
     asset!("i18n.js", "text/javascript; charset=utf-8"),
     asset!("db.js", "text/javascript; charset=utf-8"),
     asset!("sync.js", "text/javascript; charset=utf-8"),
+    asset!("revocations.js", "text/javascript; charset=utf-8"),
     asset!("scanner.js", "text/javascript; charset=utf-8"),
     asset!("qr-worker.js", "text/javascript; charset=utf-8"),
     asset!("sw.js", "text/javascript; charset=utf-8"),
