@@ -148,6 +148,32 @@ impl Store {
         Ok(())
     }
 
+    /// The database's size in bytes: on SQLite the file's, after a checkpoint has moved the
+    /// write-ahead log into it; on PostgreSQL the database's. (For benchmarks' growth
+    /// figures.)
+    pub async fn database_size(&self) -> Result<u64> {
+        let bytes: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&self.writer)
+                    .await?;
+                sqlx::query_as::<_, (i64,)>(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )
+                .fetch_one(&self.writer)
+                .await?
+                .0
+            }
+            Backend::Postgres => {
+                sqlx::query_as::<_, (i64,)>("SELECT pg_database_size(current_database())")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .0
+            }
+        };
+        Ok(bytes.max(0) as u64)
+    }
+
     /// Starts a write transaction (see the crate docs for why SQLite's is IMMEDIATE).
     async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {

@@ -39,7 +39,7 @@ pub const MIN_RAW: SignedDuration = SignedDuration::from_hours(72);
 pub const SQLITE_HOLD_TARGET: Duration = Duration::from_millis(20);
 
 /// Rows in the first SQLite deletion batch; later ones adapt to [`SQLITE_HOLD_TARGET`].
-const SQLITE_FIRST_BATCH: i64 = 2_000;
+const SQLITE_FIRST_BATCH: i64 = 500;
 const SQLITE_MAX_BATCH: i64 = 100_000;
 
 /// An arbitrary constant naming the lock under which partitions are made and dropped.

@@ -3,13 +3,15 @@
 //!
 //! - `propusk bench issue` ([`issue`]): pass issuance, `POST /api/v1/passes`.
 //! - `propusk bench ingest` ([`ingest`]): location reports from enrolled devices,
-//!   `POST /api/v1/device/locations`.
+//!   `POST /api/v1/device/locations`; with `--city-day` ([`city_day`]) a day at city
+//!   size, open loop, with the day's retention.
 //! - `propusk bench seed` ([`seed`]): not a measurement but the city-size database the
 //!   others run on (synthetic residents, passes and revocations), or a registry CSV.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
 
+mod city_day;
 mod ingest;
 mod issue;
 mod seed;
