@@ -5,6 +5,8 @@
 //! - `propusk bench ingest` ([`ingest`]): location reports from enrolled devices,
 //!   `POST /api/v1/device/locations`; with `--city-day` ([`city_day`]) a day at city
 //!   size, open loop, with the day's retention.
+//! - `propusk bench revocations` ([`revocations`]): the revocation list's first and delta
+//!   sync, `GET /api/v1/revocations`, in bytes and seconds.
 //! - `propusk bench seed` ([`seed`]): not a measurement but the city-size database the
 //!   others run on (synthetic residents, passes and revocations), or a registry CSV.
 //!
@@ -14,6 +16,7 @@
 mod city_day;
 mod ingest;
 mod issue;
+mod revocations;
 mod seed;
 
 use std::time::{Duration, Instant};
@@ -39,6 +42,10 @@ enum BenchCommand {
     /// A city's database for the other benchmarks: synthetic residents through the registry
     /// import, then signed passes and revocations (or the registry as CSV, with --csv).
     Seed(seed::SeedArgs),
+    /// The revocation list an inspector's phone syncs after a city's day (900,000 live
+    /// revocations by default): a first sync and a delta sync, bytes and seconds, JSON and
+    /// compact, with and without gzip.
+    Revocations(revocations::RevocationsArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -52,6 +59,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Issue(args) => issue::issue(args).await,
         BenchCommand::Ingest(args) => ingest::ingest(args).await,
         BenchCommand::Seed(args) => seed::seed(args).await,
+        BenchCommand::Revocations(args) => revocations::revocations(args).await,
     }
 }
 

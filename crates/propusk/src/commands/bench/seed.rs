@@ -91,7 +91,14 @@ pub(super) async fn seed(args: SeedArgs) -> Result<()> {
     if args.passes > 0 {
         let key = signing_key(&data_dir)?;
         let started = Instant::now();
-        let (passes, revoked) = load_passes(&store, &args, key).await?;
+        let plan = PassPlan {
+            residents: args.residents,
+            passes: args.passes,
+            revocations: args.revocations,
+            seed: args.seed,
+            batch: args.batch,
+        };
+        let (passes, revoked) = load_passes(&store, &plan, key).await?;
         let secs = started.elapsed().as_secs_f64();
         println!(
             "  passes:      {passes} in {secs:.1} s ({:.0}/s, signed on {} cores), {revoked} of them cancelled and published",
@@ -144,7 +151,12 @@ fn write_csv(path: &PathBuf, residents: u64, seed: u64) -> Result<()> {
     Ok(())
 }
 
-async fn load_residents(store: &Store, residents: u64, seed: u64, batch: u64) -> Result<u64> {
+pub(super) async fn load_residents(
+    store: &Store,
+    residents: u64,
+    seed: u64,
+    batch: u64,
+) -> Result<u64> {
     let mut importer = store.registry_importer().await?;
     let mut progress = Progress::new(residents, Lang::En, "residents");
     let mut added = 0;
@@ -177,7 +189,7 @@ async fn load_residents(store: &Store, residents: u64, seed: u64, batch: u64) ->
 }
 
 /// The data directory's signing key (one is made, as `propusk serve` would, if there is none).
-fn signing_key(data_dir: &std::path::Path) -> Result<Arc<SigningKey>> {
+pub(super) fn signing_key(data_dir: &std::path::Path) -> Result<Arc<SigningKey>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let mut ring = Keyring::open(data_dir)?;
@@ -300,7 +312,32 @@ fn sign(s: &Spec, holders: &[SeedHolder], key: &SigningKey) -> PassRecord {
     }
 }
 
-async fn load_passes(store: &Store, args: &SeedArgs, key: Arc<SigningKey>) -> Result<(u64, u64)> {
+/// How many passes to make for how many residents, and how many to cancel.
+pub(super) struct PassPlan {
+    pub residents: u64,
+    pub passes: u64,
+    pub revocations: u64,
+    pub seed: u64,
+    pub batch: u64,
+}
+
+/// The share of the passes [`spec`] makes that are still valid three hours on (the ones a
+/// revocation benchmark can cancel and find in the list).
+pub(super) fn live_share() -> f64 {
+    let now = Timestamp::now().as_second();
+    let mut rng = Rng::new(1);
+    let employers = vec!["7707083893".to_string()];
+    (0..10_000)
+        .filter(|_| spec(&mut rng, 0, now, &employers).until > now + 3 * 3600)
+        .count() as f64
+        / 10_000.0
+}
+
+pub(super) async fn load_passes(
+    store: &Store,
+    args: &PassPlan,
+    key: Arc<SigningKey>,
+) -> Result<(u64, u64)> {
     let now = Timestamp::now().as_second();
     let live_from = now + 3 * 3600;
     let mut rng = Rng::new(args.seed ^ 0x7061_7373);
@@ -308,12 +345,7 @@ async fn load_passes(store: &Store, args: &SeedArgs, key: Arc<SigningKey>) -> Re
         .map(|_| synthetic::employer_inn(&mut rng).as_str().to_string())
         .collect();
     // How many passes stay valid three hours on, to cancel about R of them.
-    let mut sample = rng.clone();
-    let live_share = (0..10_000)
-        .filter(|_| spec(&mut sample, 0, now, &employers).until > live_from)
-        .count() as f64
-        / 10_000.0;
-    let revoke_p = (args.revocations as f64 / (args.passes as f64 * live_share)).min(1.0);
+    let revoke_p = (args.revocations as f64 / (args.passes as f64 * live_share())).min(1.0);
     let per_holder = args.passes as f64 / args.residents as f64;
     let mut progress = Progress::new(args.passes, Lang::En, "passes");
     let (mut made, mut revoked) = (0u64, 0u64);
