@@ -134,6 +134,15 @@ pub fn spawn_sweeper(
             if let Err(e) = purge(&state).await {
                 tracing::warn!(error = %e, "cannot erase monitoring data past retention");
             }
+            // Not monitoring, but the same minute's housekeeping: revocations of passes long
+            // ended leave the table (they are no longer listed).
+            if let Err(e) = state
+                .store
+                .forget_ended_revocations(state.clock.now())
+                .await
+            {
+                tracing::warn!(error = %e, "cannot forget revocations of ended passes");
+            }
         }
     })
 }

@@ -249,6 +249,31 @@ async fn paging_scenario(app: &TestApp) {
         body["detail"],
         "Parameter limit must be an integer from 1 to 10000, got '0'."
     );
+
+    // A day after they ended, the revocations of the 10-minute passes and of the one-hour
+    // pass are forgotten; the 12-hour ones (ended 13 hours ago) are kept a little longer.
+    // The numbering stays.
+    app.state.clock.advance(25 * 3600);
+    let store = &app.state.store;
+    assert_eq!(
+        store
+            .forget_ended_revocations(app.state.clock.now())
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(store.revocation_sequence().await.unwrap(), 26);
+    let left = store
+        .revocation_page(0, 26, 100, jiff::Timestamp::UNIX_EPOCH)
+        .await
+        .unwrap();
+    assert_eq!(left.revoked.len(), 20);
+    assert!(left
+        .revoked
+        .iter()
+        .all(|r| !short.contains(&r.seq) && r.seq != 26));
+    let (none, sequence) = sync(&[app], 0, 7).await;
+    assert_eq!((none.len(), sequence), (0, 26), "every pass has ended");
 }
 
 /// A compact page, read as a phone reads it (docs/token-format.md).

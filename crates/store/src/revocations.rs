@@ -11,11 +11,19 @@
 //! The list holds only revocations of passes not yet expired: an expired pass fails
 //! verification anyway, so its revocation would only cost the verifier bytes. Each
 //! revocation row carries its pass's end (`valid_until`), so a page is one range of the
-//! primary key, filtered, with no join.
+//! primary key, filtered, with no join; and rows of passes that ended over a day ago are
+//! forgotten ([`Store::forget_ended_revocations`]), so the table stays the size of the live
+//! list instead of growing with every day of the lockdown. (The pass keeps its
+//! cancellation; forgetting the row changes no page, since it was no longer listed.)
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::{secs, ts, Result, Store};
+
+/// How long after its pass ended a revocation row is kept (a margin for clocks).
+const FORGET_AFTER: SignedDuration = SignedDuration::from_hours(24);
+/// Rows forgotten per transaction.
+const FORGET_BATCH: i64 = 5_000;
 
 /// One revoked pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,5 +97,29 @@ impl Store {
                 })
                 .collect(),
         })
+    }
+
+    /// Forgets the revocations of passes that ended more than a day before `now`, in small
+    /// transactions; returns how many. Run by every node's periodic job.
+    pub async fn forget_ended_revocations(&self, now: Timestamp) -> Result<u64> {
+        let before = secs(now) - FORGET_AFTER.as_secs();
+        let mut forgotten = 0;
+        loop {
+            let mut tx = self.write_tx().await?;
+            let done = sqlx::query(
+                "DELETE FROM revocations WHERE seq IN \
+                 (SELECT seq FROM revocations WHERE valid_until < $1 ORDER BY valid_until LIMIT $2)",
+            )
+            .bind(before)
+            .bind(FORGET_BATCH)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            forgotten += done;
+            if (done as i64) < FORGET_BATCH {
+                return Ok(forgotten);
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@
 ALTER TABLE revocations ADD COLUMN valid_until BIGINT;
 UPDATE revocations r SET valid_until = p.valid_until FROM passes p WHERE p.id = r.pass_id;
 ALTER TABLE revocations ALTER COLUMN valid_until SET NOT NULL;
+-- Revocations of passes long ended are forgotten (they are never listed again).
+CREATE INDEX revocations_valid_until ON revocations (valid_until);
 
 ALTER TABLE monitoring_cases ADD COLUMN fixes_stored BIGINT NOT NULL DEFAULT 0;
 UPDATE monitoring_cases c SET fixes_stored = n

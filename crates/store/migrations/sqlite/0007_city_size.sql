@@ -6,6 +6,8 @@
 
 ALTER TABLE revocations ADD COLUMN valid_until INTEGER NOT NULL DEFAULT 0;
 UPDATE revocations SET valid_until = (SELECT valid_until FROM passes WHERE passes.id = revocations.pass_id);
+-- Revocations of passes long ended are forgotten (they are never listed again).
+CREATE INDEX revocations_valid_until ON revocations (valid_until);
 
 ALTER TABLE monitoring_cases ADD COLUMN fixes_stored INTEGER NOT NULL DEFAULT 0;
 UPDATE monitoring_cases SET fixes_stored = (SELECT COUNT(*) FROM location_fixes WHERE case_id = monitoring_cases.id);
