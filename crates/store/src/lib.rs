@@ -174,6 +174,26 @@ impl Store {
         Ok(bytes.max(0) as u64)
     }
 
+    /// Runs one bounded `DELETE` (`$1` its bound, `$2` its most rows) in a write transaction
+    /// of its own; returns the rows deleted and how long the writer was held.
+    pub(crate) async fn delete_batch(
+        &self,
+        sql: &str,
+        bound: i64,
+        limit: i64,
+    ) -> Result<(u64, Duration)> {
+        let mut tx = self.write_tx().await?;
+        let held = std::time::Instant::now();
+        let deleted = sqlx::query(sql)
+            .bind(bound)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok((deleted, held.elapsed()))
+    }
+
     /// Starts a write transaction (see the crate docs for why SQLite's is IMMEDIATE).
     async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {
@@ -214,6 +234,24 @@ fn sqlite_pool(size: u32) -> AnyPoolOptions {
         })
 }
 
+/// `($1,$2,…),(…)` for a multi-row `VALUES` of `rows` rows of `columns` parameters each,
+/// numbered from `$1` row by row.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 1..=columns {
+            if c > 1 {
+                out.push(',');
+            }
+            out.push('$');
+            out.push_str(&(r * columns + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// The current time in Unix seconds as the store records it.
 pub(crate) fn secs(t: jiff::Timestamp) -> i64 {
     t.as_second()
@@ -225,4 +263,13 @@ pub(crate) fn ts(secs: i64) -> jiff::Timestamp {
 
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_row_by_row() {
+        assert_eq!(super::placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(super::placeholders(1, 1), "($1)");
+    }
 }

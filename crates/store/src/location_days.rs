@@ -23,7 +23,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -202,19 +202,14 @@ impl Store {
         let mut done = DayRetention::default();
         let mut batch = SQLITE_FIRST_BATCH;
         loop {
-            let mut tx = self.write_tx().await?;
-            let held = Instant::now();
-            let deleted = sqlx::query(
-                "DELETE FROM location_fixes WHERE rowid IN \
-                 (SELECT rowid FROM location_fixes WHERE ts < $1 ORDER BY ts LIMIT $2)",
-            )
-            .bind(before)
-            .bind(batch)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            let held = held.elapsed();
+            let (deleted, held) = self
+                .delete_batch(
+                    "DELETE FROM location_fixes WHERE rowid IN \
+                     (SELECT rowid FROM location_fixes WHERE ts < $1 ORDER BY ts LIMIT $2)",
+                    before,
+                    batch,
+                )
+                .await?;
             if deleted > 0 {
                 done.rows_deleted += deleted;
                 done.batches += 1;

@@ -24,7 +24,7 @@ use propusk_core::domain::{Document, FullName, GeoPoint, PhoneNumber};
 use sqlx::postgres::PgConnection;
 use sqlx::{AnyPool, Connection};
 
-use crate::{secs, Backend, Result, Store, StoreError};
+use crate::{placeholders, secs, Backend, Result, Store, StoreError};
 
 /// One registry row that passed every check of its own.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,26 +201,10 @@ async fn import_sqlite(pool: &AnyPool, staged: &[Staged<'_>], now: Timestamp) ->
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(SQLITE_STAGE_TABLE).execute(&mut *tx).await?;
     for chunk in staged.chunks(SQLITE_STAGE_CHUNK) {
-        let mut sql = format!("INSERT INTO residents_import ({STAGE_COLUMNS}) VALUES ");
-        for i in 0..chunk.len() {
-            let p = i * 9;
-            if i > 0 {
-                sql.push(',');
-            }
-            let _ = write!(
-                sql,
-                "(${},${},${},${},${},${},${},${},${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7,
-                p + 8,
-                p + 9
-            );
-        }
+        let sql = format!(
+            "INSERT INTO residents_import ({STAGE_COLUMNS}) VALUES {}",
+            placeholders(chunk.len(), 9)
+        );
         let mut query = sqlx::query(&sql);
         for s in chunk {
             let r = s.row;

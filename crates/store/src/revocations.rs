@@ -105,17 +105,14 @@ impl Store {
         let before = secs(now) - FORGET_AFTER.as_secs();
         let mut forgotten = 0;
         loop {
-            let mut tx = self.write_tx().await?;
-            let done = sqlx::query(
-                "DELETE FROM revocations WHERE seq IN \
-                 (SELECT seq FROM revocations WHERE valid_until < $1 ORDER BY valid_until LIMIT $2)",
-            )
-            .bind(before)
-            .bind(FORGET_BATCH)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
+            let (done, _) = self
+                .delete_batch(
+                    "DELETE FROM revocations WHERE seq IN \
+                     (SELECT seq FROM revocations WHERE valid_until < $1 ORDER BY valid_until LIMIT $2)",
+                    before,
+                    FORGET_BATCH,
+                )
+                .await?;
             forgotten += done;
             if (done as i64) < FORGET_BATCH {
                 return Ok(forgotten);

@@ -5,7 +5,6 @@
 //! published list stays gap-free.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use propusk_core::domain::{Document, DocumentKind, FullName};
@@ -15,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::passes::{PassRecord, COLUMNS};
-use crate::{secs, Result, Store, StoreError};
+use crate::{placeholders, secs, Result, Store, StoreError};
 
 /// Passes per multi-row insert (13 parameters each).
 const CHUNK: usize = 50;
@@ -89,23 +88,10 @@ impl Store {
             .await?;
             let first = last - revoked.len() as i64 + 1;
             for (k, chunk) in revoked.chunks(CHUNK).enumerate() {
-                let mut sql = String::from(
-                    "INSERT INTO revocations (seq, pass_id, revoked_at, reason, valid_until) VALUES ",
+                let sql = format!(
+                    "INSERT INTO revocations (seq, pass_id, revoked_at, valid_until, reason) VALUES {}",
+                    placeholders(chunk.len(), 5)
                 );
-                for i in 0..chunk.len() {
-                    let p = i * 4;
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    let _ = write!(
-                        sql,
-                        "(${},${},${},'cancelled by holder',${})",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4
-                    );
-                }
                 let mut query = sqlx::query(&sql);
                 for (i, pass) in chunk.iter().enumerate() {
                     let seq = first + (k * CHUNK + i) as i64;
@@ -113,7 +99,8 @@ impl Store {
                         .bind(seq)
                         .bind(&pass.record.id)
                         .bind(pass.revoked_at.map(secs))
-                        .bind(secs(pass.record.valid_until));
+                        .bind(secs(pass.record.valid_until))
+                        .bind("cancelled by holder");
                 }
                 query.execute(&mut *tx).await?;
             }
@@ -128,19 +115,11 @@ async fn insert_passes(
     tx: &mut Transaction<'static, Any>,
     rows: &[&SeedPass],
 ) -> Result<Vec<String>> {
-    let mut sql = format!("INSERT INTO passes ({COLUMNS}, cancelled_by) VALUES ");
-    for i in 0..rows.len() {
-        let p = i * 13;
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for k in 1..=13 {
-            let _ = write!(sql, "{}${}", if k > 1 { "," } else { "" }, p + k);
-        }
-        sql.push(')');
-    }
-    sql.push_str(" ON CONFLICT (short_code) DO NOTHING RETURNING id");
+    let sql = format!(
+        "INSERT INTO passes ({COLUMNS}, cancelled_by) VALUES {} \
+         ON CONFLICT (short_code) DO NOTHING RETURNING id",
+        placeholders(rows.len(), 13)
+    );
     let mut query = sqlx::query_as::<_, (String,)>(&sql);
     for pass in rows {
         let r = &pass.record;
