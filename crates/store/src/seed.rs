@@ -16,8 +16,9 @@ use sqlx::{Any, Row, Transaction};
 use crate::passes::{PassRecord, COLUMNS};
 use crate::{placeholders, secs, Result, Store, StoreError};
 
-/// Passes per multi-row insert (13 parameters each).
-const CHUNK: usize = 50;
+/// Passes per multi-row insert (13 parameters each). Few: binding costs grow with the
+/// square of a statement's parameters on SQLite (see `registry`).
+const CHUNK: usize = 16;
 
 /// A pass to load, and when it was cancelled by its holder (if it was).
 pub struct SeedPass {
