@@ -51,7 +51,7 @@ pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
 pub use checkins::{AnswerOutcome, ChallengeRecord};
 pub use loaners::{Loaner, LoanerError};
-pub use location_days::{DayRetention, MIN_RAW};
+pub use location_days::{DayRetention, HOLD_LIMIT, MIN_RAW};
 pub use monitoring::{
     CaseChange, CaseChangeError, CaseRecord, Device, FlagRecord, FlagStepError, IngestOutcome,
     NewCase, OfficerStep, SmsText,

@@ -35,7 +35,7 @@ const DAY_SECS: i64 = 86_400;
 /// late, their evaluation reads an hour before them, and days are erased whole.
 pub const MIN_RAW: SignedDuration = SignedDuration::from_hours(72);
 
-/// How long one SQLite deletion batch aims to hold the writer.
+/// How long one SQLite deletion batch aims to hold the writer: well under [`HOLD_LIMIT`].
 pub const SQLITE_HOLD_TARGET: Duration = Duration::from_millis(20);
 
 /// Rows in the first SQLite deletion batch; later ones adapt to [`SQLITE_HOLD_TARGET`].
@@ -74,11 +74,17 @@ pub struct DayRetention {
     pub erased_before: Option<Timestamp>,
     /// Day partitions dropped (PostgreSQL).
     pub partitions_dropped: u32,
-    /// Rows deleted (SQLite), in how many batches, and the longest any batch held the writer.
+    /// Rows deleted (SQLite), in how many batches, the longest any batch held the writer,
+    /// and how many held it longer than [`HOLD_LIMIT`] (the commit's fsync and a WAL
+    /// checkpoint after it count: a stalled disk shows here).
     pub rows_deleted: u64,
     pub batches: u32,
     pub longest_hold: Duration,
+    pub holds_over_limit: u32,
 }
+
+/// The longest a retention batch should hold SQLite's writer.
+pub const HOLD_LIMIT: Duration = Duration::from_millis(50);
 
 /// The UTC day (days since 1970-01-01) a Unix time falls on.
 pub(crate) fn day_of(secs: i64) -> i64 {
@@ -214,6 +220,7 @@ impl Store {
                 done.rows_deleted += deleted;
                 done.batches += 1;
                 done.longest_hold = done.longest_hold.max(held);
+                done.holds_over_limit += u32::from(held > HOLD_LIMIT);
             }
             if (deleted as i64) < batch {
                 return Ok(done);
