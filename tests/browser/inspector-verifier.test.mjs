@@ -1,8 +1,9 @@
 // The inspector app's offline verifier (crates/server/static/inspector/verify.js),
 // run in Node against docs/token-format.md's worked example and, verdict for
 // verdict, against the reference implementation (`propusk verify`) on a corpus of
-// valid, hand-built and mutated tokens. Also: short codes, the vendored QR
-// decoder, the strings of both languages. No browser needed.
+// valid, hand-built and mutated tokens. Also: the compact revocation pages and
+// their lookup, short codes, the vendored QR decoder, the strings of both
+// languages. No browser needed.
 //
 //   cd tests/browser && node --test inspector-verifier.test.mjs
 import { test } from 'node:test';
@@ -18,6 +19,7 @@ const require = createRequire(import.meta.url);
 const verify = await importAppModule('verify.js');
 const { parseShortCode } = await importAppModule('shortcode.js');
 const { STRINGS } = await importAppModule('i18n.js');
+const revocations = await importAppModule('revocations.js');
 
 // ---------------------------------------------------------------- the worked example of the format doc
 
@@ -129,6 +131,53 @@ test('verdicts agree with `propusk verify` on a corpus of valid, hand-built and 
 });
 
 // ---------------------------------------------------------------- short codes (section 12)
+
+// ---------------------------------------------------------------- compact revocation pages
+
+/** A compact page as docs/token-format.md lays it out, built here independently. */
+async function compactPage({ sequence, latest, next = '', entries }) {
+  const cursor = Buffer.from(next, 'ascii');
+  const head = Buffer.alloc(22);
+  head.write('PRL1', 0, 'ascii');
+  head.writeBigUInt64BE(BigInt(sequence), 4);
+  head.writeBigUInt64BE(BigInt(latest), 12);
+  head.writeUInt16BE(cursor.length, 20);
+  const count = Buffer.alloc(4);
+  count.writeUInt32BE(entries.length);
+  const body = entries.map(([id, until]) => {
+    const entry = Buffer.alloc(12);
+    const digest = require('node:crypto').createHash('sha256').update(Buffer.from(id.replace(/-/g, ''), 'hex')).digest();
+    digest.copy(entry, 0, 0, 8);
+    entry.writeUInt32BE(until, 8);
+    return entry;
+  });
+  return new Uint8Array(Buffer.concat([head, cursor, count, ...body])).buffer;
+}
+
+test('compact revocation pages: read, looked up by hashed id, ended passes dropped', async () => {
+  const ids = Array.from({ length: 5 }, (_, i) => `0f8e7d6c-5b4a-4938-8271-60000000000${i}`);
+  const first = revocations.parsePage(await compactPage({
+    sequence: 3, latest: 5, next: '3.5', entries: [[ids[0], 2000], [ids[1], 1000], [ids[2], 3000]],
+  }));
+  assert.deepEqual([first.sequence, first.latest, first.next, first.until.length], [3, 5, '3.5', 3]);
+  const last = revocations.parsePage(await compactPage({ sequence: 5, latest: 5, entries: [[ids[3], 2500]] }));
+  assert.equal(last.next, null);
+  // At 1500 the second pass has ended.
+  const index = revocations.buildIndex([first, last], 1500);
+  assert.equal(index.length, 3);
+  const set = revocations.revokedSet(index);
+  const hex = (id) => verify.normalizePassId(id);
+  assert.deepEqual(
+    await Promise.all(ids.map((id) => set.has(hex(id)))),
+    [true, false, true, true, false],
+  );
+  const pruned = revocations.prunePage(first, 1500);
+  assert.deepEqual(Array.from(pruned.until), [2000, 3000]);
+  assert.equal(revocations.prunePage(last, 1500), last, 'a page with nothing ended is kept as it is');
+  assert.throws(() => revocations.parsePage(new Uint8Array(30).buffer), /not a compact revocation page/);
+  const good = new Uint8Array(await compactPage({ sequence: 1, latest: 1, entries: [[ids[0], 1]] }));
+  assert.throws(() => revocations.parsePage(good.slice(0, good.length - 1).buffer), /truncated/);
+});
 
 test('short codes: the doc\'s example, look-alikes and Cyrillic, typos caught', () => {
   assert.deepEqual(parseShortCode('7K3QX94MM'), { ok: true, code: '7K3QX94MM', display: '7K3-QX9-4MM' });

@@ -7,7 +7,9 @@
 // its service worker, and a pass cancelled after the last sync shows REVOKED. A
 // typed short code is checked online. axe-core finds no serious or critical
 // violation on any screen, the page never breaks its Content-Security-Policy, the
-// check counts reach /metrics, and Chromium finds the app installable.
+// check counts reach /metrics, and Chromium finds the app installable. A revocation
+// list of 25,000 entries (written straight into the server's SQLite file) syncs in pages
+// with progress, and the phone keeps only the live entries.
 //
 //   cargo build -p propusk && cd tests/browser && node --test inspector.test.mjs
 // Screenshots (390×844) go to tests/browser/screenshots/; the verdict one is also
@@ -281,6 +283,58 @@ test('English: every screen switches, and the verdict reads in English', async (
   assert.equal(await page.textContent('#scan-title'), 'Check a pass');
   await page.click('#lang-toggle');
   assert.equal(await page.textContent('#scan-title'), 'Проверка пропуска');
+});
+
+test('a city-size list: 25,000 revocations sync in pages of 10,000 with progress, and ended passes are left out', async () => {
+  // On the scan screen, in Russian, where the English test left the app.
+  // 25,050 more revocations straight in the server's database: the first 50 of passes that
+  // have ended, the rest of passes valid for 12 more hours.
+  const id = (i) => `deadbeef-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+  const rows = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25050)`;
+  const id_sql = "printf('deadbeef-0000-4000-8000-%012x', i)";
+  const until = 'CASE WHEN i <= 50 THEN unixepoch() - 60 ELSE unixepoch() + 43200 END';
+  server.sql(`BEGIN;
+    ${rows} INSERT INTO passes (id, resident_id, regime_id, purpose, short_code, token, valid_from, valid_until, issued_at, channel, fields, cancelled_at, cancelled_by)
+      SELECT ${id_sql}, (SELECT id FROM residents LIMIT 1), 'moscow-2020', 'trash', printf('T%08d', i), 'PR1:test',
+             unixepoch() - 3600, ${until}, unixepoch() - 3600, 'api', '{}', unixepoch(), 'staff:test' FROM n;
+    ${rows} INSERT INTO revocations (seq, pass_id, revoked_at, reason, valid_until)
+      SELECT (SELECT value FROM counters WHERE name = 'revocation') + i, ${id_sql}, unixepoch(), 'test', ${until} FROM n;
+    UPDATE counters SET value = value + 25050 WHERE name = 'revocation';
+    COMMIT;`);
+  let requests = 0;
+  const countRequests = (request) => {
+    if (request.url().includes('/api/v1/revocations')) requests += 1;
+  };
+  page.on('request', countRequests);
+  // Every message the sync shows, as it shows it.
+  await page.evaluate(() => {
+    window.syncMessages = [];
+    new MutationObserver(() => window.syncMessages.push(document.getElementById('sync-message').textContent))
+      .observe(document.getElementById('sync-message'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#sync-now');
+  await page.waitForFunction(() => /отозвано: 25001,/.test(document.getElementById('status-revocations').textContent));
+  page.off('request', countRequests);
+  assert.ok(requests >= 3, `${requests} page requests`);
+  const messages = await page.evaluate(() => window.syncMessages);
+  assert.ok(messages.some((m) => /Загружаем список отзыва: \d+ %/.test(m)), messages.join(' | '));
+
+  // A pass from the middle page is found, an ended one is not kept, the real one is still there.
+  const found = await page.evaluate(async ({ middle, ended, real }) => {
+    const { loadRevoked } = await import('/inspector/sync.js');
+    const revoked = await loadRevoked();
+    const hex = (uuid) => uuid.replace(/-/g, '');
+    return [await revoked.has(hex(middle)), await revoked.has(hex(ended)), await revoked.has(hex(real)), revoked.size];
+  }, { middle: id(15000), ended: id(10), real: passes.revoked.id });
+  assert.deepEqual(found, [true, false, true, 25001]);
+  // The stored pages hold the live entries only: 12 bytes each.
+  const stored = await page.evaluate(async () => {
+    const db = await import('/inspector/db.js');
+    let entries = 0;
+    for (const [, p] of await db.entries('rl:')) entries += p.until.length;
+    return entries;
+  });
+  assert.equal(stored, 25001);
 });
 
 test('the verifier agrees with the reference implementation inside Chromium too', async () => {

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import json
+import struct
 import uuid
 import zlib
 from collections.abc import Mapping
@@ -507,9 +508,29 @@ def tamper_purpose(cose: bytes, purpose: str) -> bytes:
 
 
 def load_revocations(text: str) -> set[str]:
-    """The /api/v1/revocations JSON: {"sequence": N, "revoked": [{"seq", "pass_id"}]}."""
+    """One page of /api/v1/revocations as JSON: {"sequence": N, "revoked": [{"seq", "pass_id"}], …}."""
     doc = json.loads(text)
     return {str(uuid.UUID(e["pass_id"])) for e in doc["revoked"]}
+
+
+def compact_revocation_key(pass_id: str) -> bytes:
+    """The compact list's key of a pass: the first 8 bytes of SHA-256 over the id's 16 bytes."""
+    return hashlib.sha256(uuid.UUID(pass_id).bytes).digest()[:8]
+
+
+def load_compact_revocations(data: bytes) -> dict:
+    """A compact revocation page (format=compact): big-endian header, then 12-byte entries."""
+    if data[:4] != b"PRL1":
+        raise ValueError("not a compact revocation page")
+    sequence, latest, n = struct.unpack(">QQH", data[4:22])
+    cursor = data[22:22 + n].decode("ascii")
+    (count,) = struct.unpack(">I", data[22 + n:26 + n])
+    body = data[26 + n:]
+    if len(body) != 12 * count:
+        raise ValueError(f"{count} entries announced, {len(body)} bytes follow")
+    entries = [(body[i:i + 8], struct.unpack(">I", body[i + 8:i + 12])[0]) for i in range(0, len(body), 12)]
+    return {"sequence": sequence, "latest": latest, "next": cursor or None,
+            "keys": {k for k, _ in entries}, "until": [u for _, u in entries]}
 
 
 # ---------------------------------------------------------------------------

@@ -153,6 +153,32 @@ def main() -> int:
         revoked = pt.load_revocations(body.decode())
         v = pt.verify_token(p["token"], keys, now, revoked)
         check("independent verifier with the published list: revoked", v.verdict == "revoked", str(v))
+        # A second cancellation, then the list a page of one entry at a time, following `next`.
+        status, _, body = http("POST", f"{base}/api/v1/passes", {"purpose": "trash", "duration_minutes": 20}, token)
+        second = json.loads(body)["id"]
+        http("DELETE", f"{base}/api/v1/passes/{second}", token=token)
+        paged, query, pages = set(), "since=0&limit=1", 0
+        while True:
+            status, _, body = http("GET", f"{base}/api/v1/revocations?{query}")
+            page = json.loads(body)
+            paged |= pt.load_revocations(body.decode())
+            pages += 1
+            if page["next"] is None:
+                break
+            query = f"next={page['next']}&limit=1"
+        check("the list in pages of one: both revocations, in two pages",
+              paged == {p["id"], second} and pages == 2 and page["sequence"] == page["latest"], f"{paged} {pages}")
+        # The compact form, read from docs/token-format.md alone.
+        status, headers, body = http("GET", f"{base}/api/v1/revocations?since=0&format=compact")
+        compact = pt.load_compact_revocations(body)
+        check("the compact page holds the SHA-256 prefixes of both ids",
+              compact["keys"] == {pt.compact_revocation_key(i) for i in (p["id"], second)}
+              and compact["sequence"] == 2 and compact["next"] is None, str(compact))
+        check("a pass off the compact list is not in it",
+              pt.compact_revocation_key(str(uuid.uuid4())) not in compact["keys"], "")
+        status, _, body = http("GET", f"{base}/api/v1/revocations?limit=0")
+        check("limit out of range: problem+json 400",
+              status == 400 and json.loads(body)["code"] == "invalid_limit", body.decode())
 
         status, _, body = http("POST", f"{base}/api/v1/passes", {"purpose": "work"}, token)
         check("work without INN refused", status == 422 and json.loads(body)["code"] == "missing_field", body.decode())

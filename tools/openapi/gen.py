@@ -297,9 +297,16 @@ schemas["Jwks"] = obj({"keys": {"type": "array", "items": S("Jwk")}}, desc="RFC 
 schemas["Revocation"] = obj({"seq": {"type": "integer", "minimum": 1}, "pass_id": UUID,
                              "valid_until": {**DT, "description": "After this the entry can be dropped."}})
 schemas["Revocations"] = obj({
-    "sequence": {"type": "integer", "minimum": 0, "description": "The latest sequence number; pass it as `since` next time."},
-    "revoked": {"type": "array", "items": S("Revocation")},
-})
+    "sequence": {"type": "integer", "minimum": 0,
+                 "description": "After applying this page the reader holds every revocation of a live pass numbered up "
+                                "to here. Store it; once `next` is null, start the next sync with `since` = it."},
+    "latest": {"type": "integer", "minimum": 0,
+               "description": "The newest revocation when this sync began: the sync ends there (for progress)."},
+    "next": {"type": ["string", "null"], "pattern": "^[0-9]+\\.[0-9]+$",
+             "description": "The cursor of the next page (pass it as `next`), or null when this page ends the sync."},
+    "revoked": {"type": "array", "items": S("Revocation"),
+                "description": "Revocations of passes not yet expired, oldest first."},
+}, desc="One page of the revocation list.")
 
 schemas["RegimeLoaded"] = obj({"id": {"type": "string"}, "effective_from": DT,
                                "in_force_now": {"type": "boolean"}})
@@ -491,14 +498,43 @@ paths["/.well-known/propusk/keys"] = {"get": op(
     PUBLIC, auth=False, desc=role_note("public") + " Match a token's `kid` header to a key's `kid`.")}
 
 paths["/api/v1/revocations"] = {"get": op(
-    "listRevocations", "Revoked pass ids, for delta sync", ["verification"],
-    {"200": ok("Entries with `seq` > `since`, in order.", S("Revocations"))},
-    PUBLIC, auth=False, desc=role_note("public") + " Offline verifiers keep the last `sequence` and ask for what came after.",
+    "listRevocations", "Revoked pass ids, paged, for delta sync", ["verification"],
+    {"200": {"description": "A page of revocations of passes not yet expired, after `since` (or where `next` "
+                            "points), oldest first. gzip-compressed when `Accept-Encoding` allows it; a weak `ETag` "
+                            "for `If-None-Match`; `Cache-Control: public, max-age=30`.",
+             "headers": {"ETag": {"description": "Weak validator of the page.", "schema": {"type": "string"}}},
+             "content": {"application/json": {"schema": S("Revocations"),
+                                              "example": {"sequence": 2, "latest": 2, "next": None, "revoked": [
+                                                  {"seq": 1, "pass_id": "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b",
+                                                   "valid_until": "2020-04-15T20:59:59Z"},
+                                                  {"seq": 2, "pass_id": "6c5b4a39-2817-4605-9f4e-3d2c1b0a9f8e",
+                                                   "valid_until": "2020-04-15T12:30:00Z"}]}},
+                         "application/vnd.propusk.revocations": {
+                             "schema": {"type": "string", "format": "binary",
+                                        "description": "`format=compact`: the same page, 12 bytes an entry "
+                                                       "(docs/token-format.md, \"Compact revocation pages\")."}}}},
+     "304": {"description": "`If-None-Match` named this page's ETag: nothing was revoked since."},
+     "400": problem("A parameter out of range: `invalid_since`, `invalid_limit` (1–10000), `invalid_next` (a cursor "
+                    "this server did not issue, or beyond the newest revocation), `invalid_format`, "
+                    "`since_with_next`.",
+                    ["invalid_since", "invalid_limit", "invalid_next", "invalid_format", "since_with_next"], 400)},
+    PUBLIC, auth=False,
+    desc=role_note("public") + " Offline verifiers sync the list page by page: the first request gives `since` "
+         "(the `sequence` stored after the last sync, 0 for none); while an answer has a `next` cursor, ask for it. "
+         "Every page is gap-free and the sync is bounded by the newest revocation when it began, so nothing is "
+         "missed or repeated while revocations go on, on any node. Only revocations of passes not yet expired are "
+         "listed: an expired pass fails verification anyway.",
     params=[{"name": "since", "in": "query", "required": False,
-             "description": "Return entries with `seq` greater than this; 0 (default) for all.",
-             "schema": {"type": "integer", "minimum": 0, "default": 0}}])}
-paths["/api/v1/revocations"]["get"]["responses"]["400"] = R("BadRequest")
-paths["/api/v1/revocations"]["get"]["responses"] = dict(sorted(paths["/api/v1/revocations"]["get"]["responses"].items()))
+             "description": "Start a sync after this sequence number; 0 (default) for the whole list. Not with `next`.",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "next", "in": "query", "required": False,
+             "description": "Continue a sync: the `next` cursor of the previous page.",
+             "schema": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"}},
+            {"name": "limit", "in": "query", "required": False, "description": "Entries per page.",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10000}},
+            {"name": "format", "in": "query", "required": False,
+             "description": "`json` (default) or `compact` (binary, for phones).",
+             "schema": {"type": "string", "enum": ["json", "compact"], "default": "json"}}])}
 
 paths["/api/v1/admin/regimes"] = {
     "post": op("loadRegime", "Load a regime file", ["admin"],

@@ -6,6 +6,7 @@ mod in_process;
 mod keyring;
 mod qr;
 mod scratch_db;
+mod synthetic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,10 @@ enum Command {
         #[command(flatten)]
         args: commands::sign::SignArgs,
     },
+    /// Load data in bulk: `propusk import residents FILE.csv` loads the city's registry of
+    /// residents. Exit code 0 when every line was imported, 1 when some were rejected (see
+    /// the rejects file), 2 on errors.
+    Import(commands::import::ImportArgs),
     /// Measure the service (not a test): `bench issue` drives pass issuance over HTTP,
     /// `bench ingest` location reports.
     Bench(commands::bench::BenchArgs),
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Command::Policy { command } => {
             commands::policy::run(command).map(|ok| if ok { 0 } else { 1 })
         }
+        Command::Import(args) => runtime().and_then(|rt| rt.block_on(commands::import::run(args))),
         Command::Bench(args) => runtime()
             .and_then(|rt| rt.block_on(commands::bench::run(args)))
             .map(|()| 0),

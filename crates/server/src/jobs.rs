@@ -27,14 +27,17 @@ pub enum Job {
     LoanerReminders,
     /// Rate-limit buckets that hold nothing back any more, deleted.
     ThrottlePurge,
+    /// Revocations of passes long ended leave the table (they are no longer listed).
+    RevocationPurge,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::Sweep,
         Job::Purge,
         Job::LoanerReminders,
         Job::ThrottlePurge,
+        Job::RevocationPurge,
     ];
 
     /// The name its periods are recorded under.
@@ -44,6 +47,7 @@ impl Job {
             Job::Purge => "monitoring.purge",
             Job::LoanerReminders => "loaners.overdue",
             Job::ThrottlePurge => "throttles.purge",
+            Job::RevocationPurge => "revocations.purge",
         }
     }
 
@@ -52,6 +56,8 @@ impl Job {
     pub fn every(self) -> SignedDuration {
         match self {
             Job::Sweep => SignedDuration::from_mins(1),
+            // Small batches each minute keep the revocation table the size of the live list.
+            Job::RevocationPurge => SignedDuration::from_mins(1),
             Job::Purge | Job::LoanerReminders | Job::ThrottlePurge => SignedDuration::from_hours(1),
         }
     }
@@ -78,6 +84,12 @@ impl Job {
                 state
                     .store
                     .purge_throttles(state.clock.now(), SignedDuration::from_hours(24))
+                    .await?;
+            }
+            Job::RevocationPurge => {
+                state
+                    .store
+                    .forget_ended_revocations(state.clock.now())
                     .await?;
             }
         }

@@ -1,7 +1,8 @@
 //! Quarantine monitoring's background side: the periodic sweep that notices silence (a
 //! dead phone sends nothing, so nothing else would ever evaluate its case), the retention
-//! purge (raw locations, the home and photos are erased a configurable time — 30 days by
-//! default — after a case closes; only counts remain), the operator's settings, and the
+//! purge (raw locations are erased a whole day at a time a configurable time — 30 days by
+//! default — after they were reported, and a case's remaining locations, home and photos
+//! that long after it closes; only counts remain), the operator's settings, and the
 //! patient SMS texts the store queues. The HTTP side is `routes::monitoring`.
 
 use std::sync::Arc;
@@ -31,8 +32,9 @@ pub fn geofence_config() -> GeofenceConfig {
 /// What an operator may set about monitoring (`[monitoring]` in the configuration file).
 #[derive(Clone)]
 pub struct MonitoringSettings {
-    /// How long a closed case keeps its raw locations, home and photos before they are
-    /// erased. Default [`DEFAULT_RETENTION`].
+    /// How long raw locations are kept after the day they were reported (whole days, never
+    /// less than `propusk_store::MIN_RAW`), and a closed case its home and photos. Default
+    /// [`DEFAULT_RETENTION`].
     pub retention: SignedDuration,
     /// When, how often and how long to answer check-ins (default 09:00–21:00 local, three a
     /// day, 20 minutes; never outside 07:00–22:00, which the type enforces).
@@ -82,9 +84,24 @@ pub async fn sweep(state: &AppState) -> propusk_store::Result<u32> {
     Ok(raised)
 }
 
-/// Erases the raw locations, homes and photos of cases closed more than the configured
-/// retention ago; returns how many cases were purged.
+/// Erases location reports of days that ended more than the configured retention ago
+/// (whole days; see `propusk_store::retain_location_days`), then the remaining raw
+/// locations, homes and photos of cases closed more than the retention ago; returns how
+/// many cases were purged.
 pub async fn purge(state: &AppState) -> propusk_store::Result<u32> {
+    let days = state
+        .store
+        .retain_location_days(state.clock.now(), state.monitoring.retention)
+        .await?;
+    if days.partitions_dropped > 0 || days.rows_deleted > 0 {
+        tracing::info!(
+            partitions = days.partitions_dropped,
+            rows = days.rows_deleted,
+            batches = days.batches,
+            longest_hold_ms = days.longest_hold.as_millis() as u64,
+            "location reports past retention erased"
+        );
+    }
     let purged = state
         .store
         .purge_monitoring(state.clock.now(), state.monitoring.retention)

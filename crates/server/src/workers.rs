@@ -100,11 +100,18 @@ mod tests {
             }
         });
         is_started.await.unwrap();
-        // The queue's one place, taken.
-        workers.queue.try_send(Box::new(|| {})).unwrap();
+        // The queue's one place, taken (by a job that says when it has run).
+        let (probed, probe_ran) = tokio::sync::oneshot::channel();
+        workers
+            .queue
+            .try_send(Box::new(move || {
+                let _ = probed.send(());
+            }))
+            .unwrap();
         assert_eq!(workers.run(|| 3).await, Err(Busy("test")));
         release.send(()).unwrap();
         assert_eq!(first.await.unwrap(), Ok(true));
+        probe_ran.await.unwrap();
         assert_eq!(workers.run(|| 4).await, Ok(4));
     }
 

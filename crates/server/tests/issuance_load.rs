@@ -151,9 +151,13 @@ async fn history_scenario(app: &TestApp) {
         decisions,
         rows as f64 / decisions as f64
     );
+    // Within 2×, give or take 5 ms: alone, a debug build answers in about 3 ms on two cores,
+    // where one scheduling delay behind the heavy resident's 320 requests a second is already
+    // a doubling that no history causes (a heavy resident with one earlier pass does the same).
+    // Before, the same run gave 116 ms beside against 2 ms alone.
     assert!(
-        loaded_p99 <= quiet_p99 * 2,
-        "p99 {:.1} ms beside the heavy resident, {:.1} ms alone: more than 2×",
+        loaded_p99 <= quiet_p99 * 2 + Duration::from_millis(5),
+        "p99 {:.1} ms beside the heavy resident, {:.1} ms alone: more than 2× (+5 ms)",
         ms(loaded_p99),
         ms(quiet_p99)
     );

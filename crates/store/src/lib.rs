@@ -37,12 +37,16 @@ mod checkins;
 mod issuance;
 mod jobs;
 mod loaners;
+mod location_days;
 mod migrate;
 mod monitoring;
 mod outbox;
 mod passes;
 mod regimes;
+mod registry;
 mod residents;
+mod revocations;
+mod seed;
 mod session_cache;
 mod sms_inbound;
 mod throttle;
@@ -59,13 +63,17 @@ pub use checkins::{AnswerOutcome, ChallengeRecord};
 pub use issuance::IssuanceReads;
 pub use jobs::OverdueLoaner;
 pub use loaners::{Loaner, LoanerError};
+pub use location_days::{DayRetention, HOLD_LIMIT, MIN_RAW};
 pub use monitoring::{
     CaseChange, CaseChangeError, CaseRecord, Device, FlagRecord, FlagStepError, IngestOutcome,
     NewCase, OfficerStep, SmsText,
 };
 pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
-pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, RevocationList};
+pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord};
+pub use registry::{RegistryImporter, RegistryRow, RowOutcome};
 pub use residents::{Profile, Resident, SmsIdentity};
+pub use revocations::{RevocationPage, Revoked};
+pub use seed::{SeedHolder, SeedPass};
 pub use sms_inbound::{InboundOutcome, InboundSms, SmsAction, SmsEffect, SmsLimits};
 pub use throttle::{Limit, Throttled};
 
@@ -144,6 +152,10 @@ pub struct Store {
     issuer: batch::Issuer,
     /// Sessions looked up in the last few seconds (`session_cache.rs`).
     sessions: std::sync::Arc<session_cache::SessionCache>,
+    /// The day partitions of location reports known to exist (PostgreSQL).
+    known_days: location_days::KnownDays,
+    /// The database URL, for connections of their own (the registry import's `COPY`).
+    url: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -182,6 +194,8 @@ impl Store {
             writer,
             issuer,
             sessions: Default::default(),
+            known_days: Default::default(),
+            url: url.into(),
         })
     }
 
@@ -201,6 +215,52 @@ impl Store {
                 within.as_millis()
             ))),
         }
+    }
+
+    /// The database's size in bytes: on SQLite the file's, after a checkpoint has moved the
+    /// write-ahead log into it; on PostgreSQL the database's. (For benchmarks' growth
+    /// figures.)
+    pub async fn database_size(&self) -> Result<u64> {
+        let bytes: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&self.writer)
+                    .await?;
+                sqlx::query_as::<_, (i64,)>(
+                    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                )
+                .fetch_one(&self.writer)
+                .await?
+                .0
+            }
+            Backend::Postgres => {
+                sqlx::query_as::<_, (i64,)>("SELECT pg_database_size(current_database())")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .0
+            }
+        };
+        Ok(bytes.max(0) as u64)
+    }
+
+    /// Runs one bounded `DELETE` (`$1` its bound, `$2` its most rows) in a write transaction
+    /// of its own; returns the rows deleted and how long the writer was held.
+    pub(crate) async fn delete_batch(
+        &self,
+        sql: &str,
+        bound: i64,
+        limit: i64,
+    ) -> Result<(u64, Duration)> {
+        let mut tx = self.write_tx().await?;
+        let held = std::time::Instant::now();
+        let deleted = sqlx::query(sql)
+            .bind(bound)
+            .bind(limit)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok((deleted, held.elapsed()))
     }
 
     /// Starts a write transaction (see the crate docs for why SQLite's is IMMEDIATE).
@@ -287,6 +347,24 @@ fn sqlite_pool(size: u32) -> AnyPoolOptions {
         })
 }
 
+/// `($1,$2,…),(…)` for a multi-row `VALUES` of `rows` rows of `columns` parameters each,
+/// numbered from `$1` row by row.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 1..=columns {
+            if c > 1 {
+                out.push(',');
+            }
+            out.push('$');
+            out.push_str(&(r * columns + c).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// The current time in Unix seconds as the store records it.
 pub(crate) fn secs(t: jiff::Timestamp) -> i64 {
     t.as_second()
@@ -307,4 +385,13 @@ fn key_hash(key: &str) -> i64 {
 
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_row_by_row() {
+        assert_eq!(super::placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
+        assert_eq!(super::placeholders(1, 1), "($1)");
+    }
 }

@@ -28,6 +28,10 @@ const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0005_limits.sql"),
     ),
     (
+        "0007_city_size",
+        include_str!("../migrations/sqlite/0007_city_size.sql"),
+    ),
+    (
         "0008_pass_reads",
         include_str!("../migrations/sqlite/0008_pass_reads.sql"),
     ),
@@ -52,6 +56,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0005_limits",
         include_str!("../migrations/postgres/0005_limits.sql"),
+    ),
+    (
+        "0007_city_size",
+        include_str!("../migrations/postgres/0007_city_size.sql"),
     ),
     (
         "0008_pass_reads",

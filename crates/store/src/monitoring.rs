@@ -39,6 +39,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::auth::hex;
+use crate::location_days::day_of;
 use crate::outbox::{self, SmsKind};
 use crate::{audit, new_id, secs, ts, Backend, Result, Store, StoreError};
 
@@ -818,6 +819,9 @@ impl Store {
         text: SmsText<'_>,
     ) -> Result<IngestOutcome> {
         let mut out = IngestOutcome::default();
+        // The days' partitions first (PostgreSQL): making one is not for inside the batch.
+        self.ensure_fix_days(fixes.iter().map(|f| day_of(secs(f.ts()))).collect())
+            .await?;
         let mut tx = self.write_tx().await?;
         // The case, and whether it has flags evaluation must reconcile with: most cases
         // have none, and then they need not be read. On SQLite the write transaction is
@@ -894,6 +898,16 @@ impl Store {
             out.accepted += query.execute(&mut *tx).await?.rows_affected() as u32;
         }
         out.duplicates = kept.len() as u32 - out.accepted;
+        if out.accepted > 0 {
+            // Counted as they arrive: retention may erase whole days before the case's purge.
+            sqlx::query(
+                "UPDATE monitoring_cases SET fixes_stored = fixes_stored + $1 WHERE id = $2",
+            )
+            .bind(i64::from(out.accepted))
+            .bind(&case.id)
+            .execute(&mut *tx)
+            .await?;
+        }
         // The window starts from the oldest report of the batch: when only some were new it
         // is a little wider than needed, which changes nothing (evaluation reads the store).
         let oldest = kept
@@ -956,8 +970,9 @@ impl Store {
 
     /// Retention: for every case closed at least `retention` before `now`, deletes its raw
     /// location reports, erases its photos (reference and check-in) and check-in locations and
-    /// its home (address and coordinates), keeping only how many reports there were; flags (map-free) and decisions stay. Returns how many cases were
-    /// purged.
+    /// its home (address and coordinates), keeping only how many reports there were; flags
+    /// (map-free) and decisions stay. Returns how many cases were purged. (Most of a case's
+    /// reports are gone by then: [`Store::retain_location_days`] erases whole days of them.)
     pub async fn purge_monitoring(&self, now: Timestamp, retention: SignedDuration) -> Result<u32> {
         let cutoff = now.checked_sub(retention).unwrap_or(now);
         let ids: Vec<(String,)> = sqlx::query_as(
@@ -970,7 +985,7 @@ impl Store {
         for (id,) in &ids {
             let mut tx = self.write_tx().await?;
             let (count,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM location_fixes WHERE case_id = $1")
+                sqlx::query_as("SELECT fixes_stored FROM monitoring_cases WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;

@@ -77,15 +77,6 @@ pub enum CancelOutcome {
     NotFound,
 }
 
-/// Revoked pass ids after a sequence number, for delta sync by verifiers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevocationList {
-    /// The latest sequence number; a verifier asks `since` it next time.
-    pub sequence: i64,
-    /// `(seq, pass id, pass valid until)`: an entry may be dropped once the pass has expired.
-    pub revoked: Vec<(i64, String, jiff::Timestamp)>,
-}
-
 pub(crate) const COLUMNS: &str =
     "id, resident_id, regime_id, purpose, short_code, token, valid_from, valid_until, issued_at, channel, fields, cancelled_at";
 
@@ -192,34 +183,6 @@ impl Store {
         tx.commit().await?;
         Ok(rows.len())
     }
-
-    /// Revocations after `since`. The counter row is locked by each revoking
-    /// transaction until it commits, so sequence numbers become visible in order
-    /// and a verifier that saw N never misses an entry below N.
-    pub async fn revocations_since(&self, since: i64) -> Result<RevocationList> {
-        let mut conn = self.pool.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let (sequence,): (i64,) =
-            sqlx::query_as("SELECT value FROM counters WHERE name = 'revocation'")
-                .fetch_one(&mut *tx)
-                .await?;
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT r.seq, r.pass_id, p.valid_until FROM revocations r JOIN passes p ON p.id = r.pass_id \
-             WHERE r.seq > $1 AND r.seq <= $2 ORDER BY r.seq",
-        )
-        .bind(since)
-        .bind(sequence)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(RevocationList {
-            sequence,
-            revoked: rows
-                .into_iter()
-                .map(|(s, id, until)| (s, id, ts(until)))
-                .collect(),
-        })
-    }
 }
 
 pub(crate) async fn revoke_in(
@@ -244,13 +207,15 @@ pub(crate) async fn revoke_in(
     )
     .fetch_one(&mut **tx)
     .await?;
+    // The pass's end goes with it: the published list holds only passes not yet expired.
     sqlx::query(
-        "INSERT INTO revocations (seq, pass_id, revoked_at, reason) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO revocations (seq, pass_id, revoked_at, reason, valid_until) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(seq)
     .bind(&pass.id)
     .bind(secs(now))
     .bind(reason)
+    .bind(secs(pass.valid_until))
     .execute(&mut **tx)
     .await?;
     if let Actor::Staff { username, .. } = actor {

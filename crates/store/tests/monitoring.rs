@@ -3,74 +3,13 @@
 //! worker races the test. On SQLite, and on PostgreSQL when `PROPUSK_TEST_DATABASE_URL` is set.
 
 use jiff::{SignedDuration, Timestamp};
-use propusk_core::domain::{GeoPoint, Line, Paragraph};
-use propusk_core::monitoring::case::{OfficerId, PatientSms, Sanction};
+use propusk_core::monitoring::case::{OfficerId, Sanction};
 use propusk_core::monitoring::geofence::{Fix, GeofenceConfig};
 use propusk_core::monitoring::FlagKind;
-use propusk_store::{Device, FlagStepError, NewCase, OfficerStep, SentVia, Store};
+use propusk_store::{FlagStepError, OfficerStep, SentVia};
 
-async fn stores() -> Vec<(Store, Option<(String, String)>)> {
-    let dir = std::env::temp_dir().join(format!("propusk-store-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut all = vec![(
-        Store::open(&format!("sqlite://{}", dir.join("db").display()))
-            .await
-            .unwrap(),
-        None,
-    )];
-    if let Ok(base) = std::env::var("PROPUSK_TEST_DATABASE_URL") {
-        if !base.is_empty() {
-            use sqlx::{Connection, Executor};
-            sqlx::any::install_default_drivers();
-            let name = format!("propusk_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
-            conn.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let (prefix, _) = base.rsplit_once('/').unwrap();
-            let url = format!("{prefix}/{name}");
-            all.push((Store::open(&url).await.unwrap(), Some((base.clone(), name))));
-        }
-    }
-    all
-}
-
-async fn drop_db(base: &str, name: &str) {
-    use sqlx::{Connection, Executor};
-    let mut conn = sqlx::AnyConnection::connect(base).await.unwrap();
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-}
-
-fn text(sms: &PatientSms, _tz: &str, _lang: &str) -> String {
-    format!("{sms:?}")
-}
-
-/// A two-week case at home (55.75, 37.61) opened at `now`, and its enrolled phone.
-async fn enrolled_case(store: &Store, phone: &str, radius_m: f64, now: Timestamp) -> Device {
-    let case = NewCase {
-        phone: phone.into(),
-        full_name: "Сидорова Анна Павловна".into(),
-        home_address: Line::required("Москва", 300).unwrap(),
-        home: GeoPoint::new(55.75, 37.61).unwrap(),
-        radius_m,
-        time_zone: "Europe/Moscow".into(),
-        lang: "ru".into(),
-        starts_at: now,
-        ends_at: now + SignedDuration::from_hours(24 * 14),
-    };
-    let code = format!("CODE{}", &phone[phone.len() - 4..]);
-    store
-        .create_case(&case, &code, "officer-a", now)
-        .await
-        .unwrap();
-    store
-        .enroll_device(&code, &format!("token-{phone}"), "own", None, now)
-        .await
-        .unwrap()
-        .unwrap()
-}
+mod common;
+use common::{drop_db, enrolled_case, stores, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flag_is_decided_only_after_its_sms_went_out() {
@@ -97,7 +36,7 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
         let officer = OfficerId::parse("officer-a").unwrap();
         let confirm = OfficerStep::Confirm {
             sanction: Sanction::Warning,
-            note: Paragraph::parse("left for 40 minutes", 100).unwrap(),
+            note: propusk_core::domain::Paragraph::parse("left for 40 minutes", 100).unwrap(),
         };
         let refused = store
             .decide_flag(&flag.id, &officer, &confirm, later, &text)

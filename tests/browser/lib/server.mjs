@@ -48,6 +48,14 @@ export class Server {
     throw new Error(`no sign-in code for ${phone} in the server log`);
   }
 
+  /** Runs SQL on the server's SQLite database with the `sqlite3` shell (WAL: the running server does not mind). */
+  sql(statement) {
+    const db = path.join(this.dataDir, 'propusk.db');
+    const result = spawnSync('sqlite3', ['-cmd', '.timeout 10000', db, statement], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`sqlite3 failed: ${result.stderr}`);
+    return result.stdout.trim();
+  }
+
   /** Runs the propusk binary against this server's data directory. */
   run(args, input) {
     const result = spawnSync(this.bin, args, { input, encoding: 'utf8' });

@@ -1,6 +1,7 @@
 pub mod backup;
 pub mod bench;
 pub mod edge;
+pub mod import;
 pub mod keys;
 pub mod monitoring;
 pub mod policy;

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 #[derive(Args, Debug, Default)]
 pub struct MonitoringArgs {
-    /// Days a closed quarantine case keeps its raw locations, home and photos before they
-    /// are erased (1–365) [default: 30].
+    /// Days raw locations are kept after the day they were reported (whole days, at least
+    /// 3), and a closed quarantine case its home and photos (1–365) [default: 30].
     #[arg(long, env = "PROPUSK_RETENTION_DAYS", value_name = "DAYS")]
     retention_days: Option<u32>,
     /// Local hours in which check-ins are asked and answered, within 07:00–22:00

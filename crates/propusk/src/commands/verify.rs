@@ -47,6 +47,9 @@ const BLOCK_PER_JOB: usize = 64 * BATCH;
 #[derive(Deserialize)]
 struct RevocationList {
     revoked: Vec<RevokedEntry>,
+    /// The cursor of the next page, when the list is served in pages.
+    #[serde(default)]
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -54,15 +57,31 @@ struct RevokedEntry {
     pass_id: String,
 }
 
+/// The revocation list from a file (one page as saved) or a URL (every page, following the
+/// `next` cursors).
 fn load_revocations(location: &str) -> Result<HashSet<PassId>> {
-    let text = read_file_or_url(location)?;
-    let list: RevocationList = serde_json::from_str(&text)
-        .with_context(|| format!("{location} is not a revocation list ({{\"sequence\": N, \"revoked\": [{{\"pass_id\": …}}]}})"))?;
-    list.revoked
-        .iter()
-        .map(|r| r.pass_id.parse::<PassId>().map_err(anyhow::Error::msg))
-        .collect::<Result<_>>()
-        .with_context(|| format!("in {location}"))
+    let mut revoked = HashSet::new();
+    let mut page = location.to_string();
+    loop {
+        let text = read_file_or_url(&page)?;
+        let list: RevocationList = serde_json::from_str(&text)
+            .with_context(|| format!("{page} is not a revocation list ({{\"sequence\": N, \"revoked\": [{{\"pass_id\": …}}]}})"))?;
+        for r in &list.revoked {
+            revoked.insert(
+                r.pass_id
+                    .parse::<PassId>()
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("in {page}"))?,
+            );
+        }
+        match list.next {
+            Some(next) if location.starts_with("http://") => {
+                let base = location.split('?').next().unwrap_or(location);
+                page = format!("{base}?next={next}");
+            }
+            _ => return Ok(revoked),
+        }
+    }
 }
 
 /// Runs the command; returns whether every token was valid.

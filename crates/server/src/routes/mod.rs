@@ -7,6 +7,7 @@ pub(crate) mod me;
 mod monitoring;
 pub(crate) mod passes;
 mod public;
+mod revocations;
 mod sms;
 mod verify;
 
@@ -24,6 +25,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(public::router())
+        .merge(revocations::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(passes::router())

@@ -1,13 +1,12 @@
-//! What anyone may read: health, metrics, the published keys and revocations,
-//! the regime in force, the API description.
+//! What anyone may read: health, metrics, the published keys, the regime in force,
+//! the API description. (The revocation list is `revocations`.)
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use propusk_core::policy::{MaxDuration, Regime};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
@@ -20,7 +19,6 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/.well-known/propusk/keys", get(keys))
-        .route("/api/v1/revocations", get(revocations))
         .route("/api/v1/regime", get(regime))
         .route("/api/v1/openapi.json", get(openapi))
 }
@@ -75,39 +73,6 @@ async fn keys(State(state): State<AppState>) -> Response {
         state.keys.jwks_json.clone(),
     )
         .into_response()
-}
-
-#[derive(Deserialize)]
-struct Since {
-    since: Option<String>,
-}
-
-async fn revocations(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-    Query(q): Query<Since>,
-) -> ApiResult<Json<Value>> {
-    let since = match q.since.as_deref() {
-        None | Some("") => 0,
-        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_since",
-                format!("Параметр since должен быть неотрицательным целым числом, получено «{s}»."),
-                format!("Parameter since must be a non-negative integer, got '{s}'."),
-            )
-            .lang(lang)
-        })?,
-    };
-    let list = state.store.revocations_since(since).await?;
-    let revoked: Vec<Value> = list
-        .revoked
-        .iter()
-        .map(
-            |(seq, id, until)| json!({"seq": seq, "pass_id": id, "valid_until": until.to_string()}),
-        )
-        .collect();
-    Ok(Json(json!({"sequence": list.sequence, "revoked": revoked})))
 }
 
 /// The regime as clients see it.

@@ -65,6 +65,7 @@ const ASSETS: &[Asset] = &[
     asset!("i18n.js", "text/javascript; charset=utf-8"),
     asset!("db.js", "text/javascript; charset=utf-8"),
     asset!("sync.js", "text/javascript; charset=utf-8"),
+    asset!("revocations.js", "text/javascript; charset=utf-8"),
     asset!("scanner.js", "text/javascript; charset=utf-8"),
     asset!("qr-worker.js", "text/javascript; charset=utf-8"),
     asset!("sw.js", "text/javascript; charset=utf-8"),
@@ -165,14 +166,16 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 }
 
 /// `If-None-Match` (RFC 9110, 13.1.2): `*` or a list of tags, weak comparison.
-fn etag_matches(if_none_match: &str, etag: &HeaderValue) -> bool {
+pub(crate) fn etag_matches(if_none_match: &str, etag: &HeaderValue) -> bool {
     let Ok(ours) = etag.to_str() else {
         return false;
     };
+    let opaque = |tag: &'_ str| tag.strip_prefix("W/").unwrap_or(tag).to_owned();
+    let ours = opaque(ours);
     if_none_match
         .split(',')
         .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
+        .any(|tag| tag == "*" || opaque(tag) == ours)
 }
 
 pub fn router() -> Router<AppState> {

@@ -18,6 +18,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use i18n::Texts;
+pub(crate) use inspector::etag_matches;
 pub use session::WebCtx;
 
 use crate::state::AppState;

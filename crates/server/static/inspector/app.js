@@ -11,7 +11,7 @@ import { importTrustList, verifyToken } from './verify.js';
 import { parseShortCode } from './shortcode.js';
 import { Scanner } from './scanner.js';
 import {
-  api, HttpError, STALE_AFTER_MS, syncAll, countCheck, reportChecks, pendingTotal,
+  api, HttpError, STALE_AFTER_MS, syncAll, countCheck, reportChecks, pendingTotal, loadRevoked,
 } from './sync.js';
 
 const SYNC_EVERY_MS = 5 * 60 * 1000;
@@ -20,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   session: null, // {token, role, username}
   trust: new Map(),
-  revoked: new Set(),
+  revoked: new Set(), // then loadRevoked(): {size, has(passIdHex) → Promise<boolean>}
   revocationsSyncedAt: null,
   regimes: {},
   screen: 'loading',
@@ -41,7 +41,7 @@ async function loadCachedLists() {
     }
   }
   const revocations = await db.get('revocations');
-  state.revoked = new Set(Object.keys(revocations?.ids ?? {}));
+  state.revoked = await loadRevoked();
   state.revocationsSyncedAt = revocations?.syncedAt ?? null;
   state.regimes = (await db.get('regimes'))?.byId ?? {};
 }
@@ -353,7 +353,7 @@ async function renderStatus() {
   setStatus(
     'status-revocations',
     revocations
-      ? t('revocationsLine', { count: Object.keys(revocations.ids).length, sequence: revocations.sequence, ago: ago(revocations.syncedAt) })
+      ? t('revocationsLine', { count: state.revoked.size, sequence: revocations.sequence, ago: ago(revocations.syncedAt) })
       : t('never'),
     isStale(revocations?.syncedAt),
   );
@@ -387,7 +387,10 @@ async function runSync() {
   }
   state.syncMessage = { key: 'syncing' };
   renderStatus();
-  const { trust, errors } = await syncAll();
+  const { trust, errors } = await syncAll(({ done, total }) => {
+    state.syncMessage = { key: 'syncingRevocations', params: { percent: total ? Math.floor((100 * done) / total) : 100 } };
+    renderStatus();
+  });
   if (trust) state.trust = trust;
   await loadCachedLists();
   state.syncMessage = errors.length

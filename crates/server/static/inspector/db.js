@@ -1,5 +1,6 @@
 // A tiny key-value store on IndexedDB: the session, the cached trust list,
-// revocation list and regime, the language, and the check counts not yet sent.
+// revocation list (its pages under keys of one prefix) and regime, the language,
+// and the check counts not yet sent.
 // IndexedDB survives restarts and, unlike localStorage, is reachable from the
 // service worker too.
 
@@ -46,6 +47,41 @@ export async function update(key, change) {
       store.put(next, key);
     };
     tx.oncomplete = () => resolve(next);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}
+
+const range = (prefix) => IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+
+/** Every [key, value] whose key starts with `prefix`, in key order. */
+export async function entries(prefix) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, 'readonly');
+    const store = tx.objectStore(STORE);
+    const keys = store.getAllKeys(range(prefix));
+    const values = store.getAll(range(prefix));
+    tx.oncomplete = () => resolve(keys.result.map((key, i) => [key, values.result[i]]));
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}
+
+/**
+ * Deletes every key starting with one of `clear` (prefixes), then each key of `remove`,
+ * then writes `put` ([key, value] pairs), all in one transaction: a sync's page and the
+ * sequence it brings the copy to are stored together or not at all.
+ */
+export async function write({ put = [], remove = [], clear = [] }) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, 'readwrite');
+    const store = tx.objectStore(STORE);
+    for (const prefix of clear) store.delete(range(prefix));
+    for (const key of remove) store.delete(key);
+    for (const [key, value] of put) store.put(value, key);
+    tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
   });

@@ -16,6 +16,7 @@ const SHELL = [
   'i18n.js',
   'db.js',
   'sync.js',
+  'revocations.js',
   'scanner.js',
   'qr-worker.js',
   'vendor/jsQR.js',

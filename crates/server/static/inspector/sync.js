@@ -2,12 +2,15 @@
 //
 // Cached in IndexedDB (db.js), all public data:
 //   'keys'        {jwks, fetchedAt}                    the trust list, /.well-known/propusk/keys
-//   'revocations' {sequence, ids: {hex: until}, syncedAt} delta-synced with ?since=sequence
+//   'revocations' {format: 2, sequence, count, syncedAt} where the revocation list's sync got to
+//   'rl:<seq>'    {keys, until}                        its compact pages (revocations.js), by the
+//                                                      sequence each ends at
 //   'regimes'     {byId: {id: regime}, fetchedAt}       purpose names, the time zone
 //   'checks'      {device: {verdict: n}, server: {…}}   counts not yet reported (no pass ids)
 
 import * as db from './db.js';
-import { importTrustList, normalizePassId } from './verify.js';
+import { importTrustList } from './verify.js';
+import { parsePage, prunePage, buildIndex, revokedSet } from './revocations.js';
 
 /** Lists older than this are shown as out of date. */
 export const STALE_AFTER_MS = 12 * 3600 * 1000;
@@ -50,22 +53,88 @@ export async function syncKeys() {
   return trust;
 }
 
-export async function syncRevocations() {
-  const current = (await db.get('revocations')) ?? { sequence: 0, ids: {}, syncedAt: null };
-  let body = await api(`/api/v1/revocations?since=${current.sequence}`);
-  let ids = { ...current.ids };
-  if (!Number.isInteger(body?.sequence) || body.sequence < current.sequence) {
-    // The server's numbering went back (a new database): take the whole list again.
-    body = await api('/api/v1/revocations?since=0');
-    ids = {};
+/** Stored pages are keyed by the sequence they end at, zero-padded so keys sort by it. */
+const PAGE = 'rl:';
+const pageKey = (sequence) => `${PAGE}${String(sequence).padStart(16, '0')}`;
+const EMPTY = { format: 2, sequence: 0, count: 0, syncedAt: null };
+
+async function fetchPage(query) {
+  // no-cache: the browser revalidates with the page's ETag (a 304 while nothing changed).
+  const response = await fetch(`/api/v1/revocations?${query}&format=compact`, { cache: 'no-cache' });
+  if (!response.ok) {
+    let detail = null;
+    try {
+      detail = (await response.json())?.detail;
+    } catch {
+      detail = null;
+    }
+    throw new HttpError(response.status, detail);
   }
-  for (const entry of body.revoked ?? []) {
-    const id = normalizePassId(entry.pass_id);
-    if (id) ids[id] = entry.valid_until ?? null;
+  return parsePage(await response.arrayBuffer());
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Syncs the revocation list page by page from where the last sync ended. Each page is
+ * stored with the sequence it brings the copy to, in one transaction, so an interrupted
+ * sync resumes with nothing missed or repeated. `onProgress({done, total})` follows the
+ * sequence numbers. Ended passes are pruned from the stored pages.
+ */
+export async function syncRevocations(onProgress = () => {}) {
+  let meta = await db.get('revocations');
+  // A copy from an earlier version of the app (a different layout) is replaced.
+  if (meta?.format !== 2) {
+    meta = { ...EMPTY };
+    await db.write({ put: [['revocations', meta]], clear: [PAGE] });
   }
-  const next = { sequence: body.sequence, ids, syncedAt: Date.now() };
-  await db.set('revocations', next);
-  return next;
+  let start = meta.sequence;
+  let query = `since=${start}`;
+  for (;;) {
+    const page = await fetchPage(query);
+    if (query.startsWith('since') && page.sequence < meta.sequence) {
+      // The server's numbering went back (a new database): take the whole list again.
+      meta = { ...EMPTY };
+      await db.write({ put: [['revocations', meta]], clear: [PAGE] });
+      start = 0;
+      query = 'since=0';
+      continue;
+    }
+    meta = { ...meta, sequence: page.sequence };
+    const puts = [['revocations', meta]];
+    if (page.until.length) puts.push([pageKey(page.sequence), { keys: page.keys, until: page.until }]);
+    await db.write({ put: puts });
+    onProgress({ done: page.sequence - start, total: page.latest - start });
+    if (!page.next) break;
+    query = `next=${page.next}`;
+  }
+  const count = await prune();
+  meta = { ...meta, count, syncedAt: Date.now() };
+  await db.set('revocations', meta);
+  return meta;
+}
+
+/** Drops ended passes from the stored pages; returns how many entries are left. */
+async function prune() {
+  const now = nowSec();
+  const put = [];
+  const remove = [];
+  let count = 0;
+  for (const [key, page] of await db.entries(PAGE)) {
+    const live = prunePage(page, now);
+    count += live.until.length;
+    if (live === page) continue;
+    if (live.until.length) put.push([key, { keys: live.keys, until: live.until }]);
+    else remove.push(key);
+  }
+  if (put.length || remove.length) await db.write({ put, remove });
+  return count;
+}
+
+/** The cached list as verifyToken wants it: {size, has(passIdHex) → Promise<boolean>}. */
+export async function loadRevoked() {
+  const pages = (await db.entries(PAGE)).map(([, page]) => page);
+  return revokedSet(buildIndex(pages, nowSec()));
 }
 
 export async function syncRegime() {
@@ -79,13 +148,14 @@ export async function syncRegime() {
 let running = null;
 
 /**
- * Refreshes all three lists (one run at a time). Resolves to {trust, errors}:
+ * Refreshes all three lists (one run at a time); `onProgress` follows the revocation
+ * list's pages. Resolves to {trust, errors}:
  * `trust` is the freshly imported trust list or null, `errors` the failures.
  */
-export function syncAll() {
+export function syncAll(onProgress) {
   running ??= (async () => {
     try {
-      const [keys, revocations, regime] = await Promise.allSettled([syncKeys(), syncRevocations(), syncRegime()]);
+      const [keys, revocations, regime] = await Promise.allSettled([syncKeys(), syncRevocations(onProgress), syncRegime()]);
       const errors = [keys, revocations, regime].filter((r) => r.status === 'rejected').map((r) => r.reason);
       return { trust: keys.status === 'fulfilled' ? keys.value : null, errors };
     } finally {

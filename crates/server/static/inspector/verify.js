@@ -609,7 +609,8 @@ export function normalizePassId(id) {
 
 /**
  * Verifies a QR text (section 7). `trust` comes from importTrustList; `revoked`
- * is a Set (or anything with has()) of normalized pass ids; `now` is Unix seconds.
+ * is a Set (or anything whose has() answers, or promises, whether it holds a
+ * normalized pass id); `now` is Unix seconds.
  * Returns {verdict, reason?, kid?, claims?}; never throws.
  */
 export async function verifyToken(text, trust, revoked, now) {
@@ -633,7 +634,7 @@ export async function verifyToken(text, trust, revoked, now) {
     return { verdict: 'malformed', reason: e instanceof Malformed ? e.message : `unreadable claims: ${e}`, kid: kidText };
   }
   const at = BigInt(Math.floor(now));
-  const verdict = revoked.has(normalizePassId(claims.passId))
+  const verdict = (await revoked.has(normalizePassId(claims.passId)))
     ? 'revoked'
     : at < BigInt(claims.nbf) ? 'not_yet_valid'
       : at >= BigInt(claims.exp) ? 'expired'

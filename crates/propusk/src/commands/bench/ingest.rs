@@ -68,10 +68,10 @@ pub(super) struct IngestArgs {
     batch: usize,
     /// Concurrent HTTP/1.1 keep-alive clients, each with one batch in flight.
     #[arg(long, default_value_t = 32)]
-    concurrency: usize,
+    pub(super) concurrency: usize,
     /// How long to measure, after the warm-up.
     #[arg(long, default_value_t = 10)]
-    duration_secs: u64,
+    pub(super) duration_secs: u64,
     /// Batches during this first period are sent but not counted.
     #[arg(long, default_value_t = 2)]
     warmup_secs: u64,
@@ -93,17 +93,31 @@ pub(super) struct IngestArgs {
     database_url: Option<String>,
     /// The in-process server's limit on requests in flight (past it: 503).
     #[arg(long, default_value_t = 1024)]
-    max_in_flight: usize,
+    pub(super) max_in_flight: usize,
     /// Keep the database the benchmark created (by default it is removed).
     #[arg(long)]
     keep_database: bool,
     /// Seed for homes and positions (the same seed gives the same phones).
     #[arg(long, default_value_t = 2020)]
-    seed: u64,
+    pub(super) seed: u64,
+    /// A day at city size instead ([`super::city_day`]): `--patients` phones reporting every
+    /// five minutes for `--duration-secs` of real time, with backlogs, over a database holding
+    /// their reports since midnight yesterday, whose erasure runs meanwhile.
+    #[arg(long)]
+    pub(super) city_day: bool,
+    /// Patients in the city-day mode.
+    #[arg(long, default_value_t = 70_000)]
+    pub(super) patients: usize,
+    /// Share of the city-day phones that come back with a backlog, in percent.
+    #[arg(long, default_value_t = 2.0)]
+    pub(super) backlog_percent: f64,
+    /// How many hours of reports a returning phone has buffered.
+    #[arg(long, default_value_t = 6)]
+    pub(super) backlog_hours: i64,
 }
 
 /// splitmix64: small, fast, good enough for noise.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -132,12 +146,12 @@ impl Rng {
 }
 
 /// One enrolled phone and where its track has got to.
-struct Phone {
-    token: String,
+pub(super) struct Phone {
+    pub(super) token: String,
     home_lat: f64,
     home_lon: f64,
     /// The earliest time (Unix seconds) of its next report.
-    next_ts: i64,
+    pub(super) next_ts: i64,
     rng: Rng,
     /// The last position and accuracy sent (phones repeat it when they have nothing new).
     last: Option<(f64, f64, f64)>,
@@ -198,7 +212,7 @@ impl Phone {
     }
 
     /// The next `n` reports as the API's JSON array.
-    fn next_batch(&mut self, n: usize, interval: i64) -> String {
+    pub(super) fn next_batch(&mut self, n: usize, interval: i64) -> String {
         let mut body = String::with_capacity(n * 90 + 2);
         body.push('[');
         for (i, (ts, lat, lon, acc)) in self.next_fixes(n, interval).into_iter().enumerate() {
@@ -376,12 +390,13 @@ async fn client_loop(client: reqwest::Client, plan: Arc<Plan>, seed: u64) -> Tal
 /// Each phone's reports from its enrollment up to `history_until` are stored as it would
 /// have uploaded them (one batch, evaluated at `history_until`), so that the measured
 /// batches find a full evaluation window of earlier reports, as they would in service.
-async fn prepare_phones(
+/// `history_until(i)` is where phone `i`'s stored reports end.
+pub(super) async fn prepare_phones(
     store: &Store,
     n: usize,
     seed: u64,
     enrolled_at: Timestamp,
-    history_until: Timestamp,
+    history_until: impl Fn(usize) -> Timestamp + Send + Sync + 'static,
     interval: i64,
 ) -> Result<(Vec<Phone>, u64)> {
     // A random block of numbers, so that runs against a reused database do not collide.
@@ -391,6 +406,7 @@ async fn prepare_phones(
     let store = store.clone();
     let made = set_up_in_parallel(n, move |i| {
         let store = store.clone();
+        let history_until = history_until(i);
         async move {
             let mut stored = 0u64;
             let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
@@ -485,7 +501,11 @@ pub(super) async fn ingest(args: IngestArgs) -> Result<()> {
         bail!("--database-url must be a postgres:// URL (a scratch database is created there)");
     }
     let database = ScratchDb::prepare(args.database_url.as_deref(), "bench").await?;
-    let result = measure(&args, &database).await;
+    let result = if args.city_day {
+        super::city_day::run(&args, &database).await
+    } else {
+        measure(&args, &database).await
+    };
     finish(database, args.keep_database, result).await
 }
 
@@ -507,7 +527,7 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
         args.devices,
         args.seed,
         enrolled_at,
-        history_until,
+        move |_| history_until,
         args.interval_secs,
     )
     .await?;

@@ -7,13 +7,22 @@
 //! - `propusk bench overload` ([`overload`]): issuance past capacity.
 //! - `propusk bench verify` ([`verify`]): offline token verification as `propusk verify -`
 //!   does it, one by one against in batches, and with `--jobs`.
+//!   `POST /api/v1/device/locations`; with `--city-day` ([`city_day`]) a day at city
+//!   size, open loop, with the day's retention.
+//! - `propusk bench revocations` ([`revocations`]): the revocation list's first and delta
+//!   sync, `GET /api/v1/revocations`, in bytes and seconds.
+//! - `propusk bench seed` ([`seed`]): not a measurement but the city-size database the
+//!   others run on (synthetic residents, passes and revocations), or a registry CSV.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
 
+mod city_day;
 mod ingest;
 mod issue;
 mod overload;
+mod revocations;
+mod seed;
 mod verify;
 
 use std::time::{Duration, Instant};
@@ -42,6 +51,13 @@ enum BenchCommand {
     /// Offline token verification (`propusk verify -`): one by one against in batches of
     /// 64, side by side, and on every core.
     Verify(verify::VerifyBenchArgs),
+    /// A city's database for the other benchmarks: synthetic residents through the registry
+    /// import, then signed passes and revocations (or the registry as CSV, with --csv).
+    Seed(seed::SeedArgs),
+    /// The revocation list an inspector's phone syncs after a city's day (900,000 live
+    /// revocations by default): a first sync and a delta sync, bytes and seconds, JSON and
+    /// compact, with and without gzip.
+    Revocations(revocations::RevocationsArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -56,6 +72,8 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Ingest(args) => ingest::ingest(args).await,
         BenchCommand::Overload(args) => overload::overload(args).await,
         BenchCommand::Verify(args) => verify::verify_bench(args),
+        BenchCommand::Seed(args) => seed::seed(args).await,
+        BenchCommand::Revocations(args) => revocations::revocations(args).await,
     }
 }
 

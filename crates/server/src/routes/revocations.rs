@@ -1,0 +1,375 @@
+//! `GET /api/v1/revocations`: the revocation list offline verifiers sync, page by page.
+//!
+//! A sync is a walk: the first request says where the reader's copy ends (`since`, 0 for
+//! none); the answer holds up to `limit` entries (default and most 10,000) and, when more
+//! remain, a `next` cursor for the following page. The walk is bounded by the newest
+//! revocation when it began (`latest`), so it ends even while revocations go on, and every
+//! page is gap-free (see `propusk_store::revocations`): after applying a page the reader
+//! stores its `sequence` and never misses an entry below it. Only revocations of passes not
+//! yet expired are listed.
+//!
+//! Two forms: JSON (the default), and with `format=compact` a binary one for phones — 12
+//! bytes an entry instead of about 100 (docs/token-format.md, "Compact revocation pages").
+//! Both are gzip-compressed when the client accepts it, and carry a weak `ETag`: a client
+//! polling with `If-None-Match` gets `304 Not Modified` while nothing was revoked.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use propusk_store::{RevocationPage, Revoked};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult};
+use crate::lang::{AskedLang, Lang};
+use crate::state::AppState;
+use crate::web::etag_matches;
+
+/// Entries a page holds unless the client asks for fewer; also the most it may ask for.
+pub const MAX_LIMIT: u32 = 10_000;
+/// The compact form's media type.
+pub const COMPACT_TYPE: &str = "application/vnd.propusk.revocations";
+/// The compact form's first four bytes.
+const COMPACT_MAGIC: &[u8; 4] = b"PRL1";
+/// Bodies shorter than this are sent as they are: gzip would not pay for its header.
+const GZIP_FROM: usize = 512;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/revocations", get(list))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    since: Option<String>,
+    next: Option<String>,
+    limit: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Compact,
+}
+
+/// Where the next page of a walk starts and where the walk ends: `AFTER.UPTO` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    after: i64,
+    upto: i64,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Option<Self> {
+        let (after, upto) = text.split_once('.')?;
+        let number = |s: &str| {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<i64>().ok())
+                .flatten()
+        };
+        Some(Self {
+            after: number(after)?,
+            upto: number(upto)?,
+        })
+    }
+
+    fn render(self) -> String {
+        format!("{}.{}", self.after, self.upto)
+    }
+}
+
+/// The request, checked: a walk from `after` to `upto`, `limit` entries a page.
+struct Walk {
+    after: i64,
+    upto: i64,
+    limit: u32,
+    format: Format,
+}
+
+fn bad(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, ru, en).lang(lang)
+}
+
+/// Checks the parameters against the newest revocation `latest`.
+fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
+    let limit = match q.limit.as_deref() {
+        None | Some("") => MAX_LIMIT,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "invalid_limit",
+                    format!("Параметр limit должен быть целым числом от 1 до {MAX_LIMIT}, получено «{s}»."),
+                    format!("Parameter limit must be an integer from 1 to {MAX_LIMIT}, got '{s}'."),
+                    lang,
+                )
+            })?,
+    };
+    let format = match q.format.as_deref() {
+        None | Some("") | Some("json") => Format::Json,
+        Some("compact") => Format::Compact,
+        Some(f) => {
+            return Err(bad(
+                "invalid_format",
+                format!("Параметр format может быть json или compact, получено «{f}»."),
+                format!("Parameter format must be json or compact, got '{f}'."),
+                lang,
+            ))
+        }
+    };
+    let since = q.since.as_deref().filter(|s| !s.is_empty());
+    let (after, upto) = match (since, q.next.as_deref()) {
+        (Some(_), Some(_)) => return Err(bad(
+            "since_with_next",
+            "Укажите либо since (начало синхронизации), либо next (следующая страница), но не оба."
+                .into(),
+            "Give either since (to start a sync) or next (for the next page), not both.".into(),
+            lang,
+        )),
+        (_, Some(next)) => {
+            let cursor = Cursor::parse(next)
+                .filter(|c| c.after < c.upto && c.upto <= latest)
+                .ok_or_else(|| {
+                    bad(
+                        "invalid_next",
+                        format!("Курсор next «{next}» не выдан этим сервером или устарел; начните синхронизацию заново с since."),
+                        format!("The next cursor '{next}' was not issued by this server or is out of range; start the sync again with since."),
+                        lang,
+                    )
+                })?;
+            (cursor.after, cursor.upto)
+        }
+        (Some(s), None) => {
+            let since = s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                bad(
+                    "invalid_since",
+                    format!(
+                        "Параметр since должен быть неотрицательным целым числом, получено «{s}»."
+                    ),
+                    format!("Parameter since must be a non-negative integer, got '{s}'."),
+                    lang,
+                )
+            })?;
+            (since, latest)
+        }
+        (None, None) => (0, latest),
+    };
+    Ok(Walk {
+        after,
+        upto,
+        limit,
+        format,
+    })
+}
+
+/// The JSON form of a page.
+#[derive(Serialize)]
+struct PageJson {
+    /// Store this after applying the page; start the next sync with `since` = it.
+    sequence: i64,
+    /// The newest revocation when the walk began: the walk ends there.
+    latest: i64,
+    /// The cursor of the next page, or null when this one ends the walk.
+    next: Option<String>,
+    revoked: Vec<EntryJson>,
+}
+
+#[derive(Serialize)]
+struct EntryJson {
+    seq: i64,
+    pass_id: String,
+    valid_until: String,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> ApiResult<Response> {
+    let latest = state.store.revocation_sequence().await?;
+    let walk = walk(&q, latest, lang)?;
+    // The page is fixed by (after, upto, limit, format) but for entries that expire.
+    let format_name = match walk.format {
+        Format::Json => "json",
+        Format::Compact => "compact",
+    };
+    let etag = HeaderValue::from_str(&format!(
+        "W/\"rl-{format_name}-{}-{}-{}\"",
+        walk.after, walk.upto, walk.limit
+    ))
+    .map_err(ApiError::internal)?;
+    let mut out = HeaderMap::new();
+    out.insert(header::ETAG, etag.clone());
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=30"),
+    );
+    out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| etag_matches(v, &etag));
+    if fresh {
+        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+    }
+
+    let page = state
+        .store
+        .revocation_page(walk.after, walk.upto, walk.limit, state.clock.now())
+        .await?;
+    let next = page.more.then(|| {
+        Cursor {
+            after: page.sequence,
+            upto: walk.upto,
+        }
+        .render()
+    });
+    let (content_type, body) = match walk.format {
+        Format::Json => ("application/json", json_page(page, walk.upto, next)?),
+        Format::Compact => (
+            COMPACT_TYPE,
+            compact_page(&page, walk.upto, next.as_deref()),
+        ),
+    };
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let body = if body.len() >= GZIP_FROM && accepts_gzip(&headers) {
+        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        // Compressing a full page takes milliseconds: off the request threads.
+        tokio::task::spawn_blocking(move || gzip(&body))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?
+    } else {
+        body
+    };
+    Ok((out, body).into_response())
+}
+
+fn json_page(page: RevocationPage, latest: i64, next: Option<String>) -> ApiResult<Vec<u8>> {
+    let json = PageJson {
+        sequence: page.sequence,
+        latest,
+        next,
+        revoked: page
+            .revoked
+            .into_iter()
+            .map(|r| EntryJson {
+                seq: r.seq,
+                valid_until: r.valid_until.to_string(),
+                pass_id: r.pass_id,
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&json).map_err(ApiError::internal)
+}
+
+/// The compact form (big-endian): `PRL1`, sequence (u64), latest (u64), the next cursor's
+/// length (u16) and ASCII text (empty on the last page), the entry count (u32), then per
+/// entry the first 8 bytes of SHA-256 over the pass id's 16 bytes and the pass's end in
+/// Unix seconds (u32).
+fn compact_page(page: &RevocationPage, latest: i64, next: Option<&str>) -> Vec<u8> {
+    let next = next.unwrap_or_default().as_bytes();
+    let mut out = Vec::with_capacity(30 + next.len() + 12 * page.revoked.len());
+    out.extend_from_slice(COMPACT_MAGIC);
+    out.extend_from_slice(&(page.sequence as u64).to_be_bytes());
+    out.extend_from_slice(&(latest as u64).to_be_bytes());
+    out.extend_from_slice(&(next.len() as u16).to_be_bytes());
+    out.extend_from_slice(next);
+    out.extend_from_slice(&(page.revoked.len() as u32).to_be_bytes());
+    for entry in &page.revoked {
+        out.extend_from_slice(&compact_key(entry));
+        let until = u32::try_from(entry.valid_until.as_second()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&until.to_be_bytes());
+    }
+    out
+}
+
+/// The first 8 bytes of SHA-256 over the pass id's 16 bytes (the id as stored is UUID text;
+/// one that is not would be a corrupt row, hashed as its text so it is never dropped).
+fn compact_key(entry: &Revoked) -> [u8; 8] {
+    let digest = match uuid::Uuid::parse_str(&entry.pass_id) {
+        Ok(id) => Sha256::digest(id.as_bytes()),
+        Err(_) => Sha256::digest(entry.pass_id.as_bytes()),
+    };
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&digest[..8]);
+    key
+}
+
+/// Whether `Accept-Encoding` allows gzip (RFC 9110, 12.5.3: a listed coding or `*`, with a
+/// non-zero weight).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !zero
+        })
+}
+
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 2),
+        flate2::Compression::new(6),
+    );
+    encoder.write_all(body)?;
+    encoder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_anything_else() {
+        let c = Cursor {
+            after: 10,
+            upto: 42,
+        };
+        assert_eq!(Cursor::parse(&c.render()), Some(c));
+        for bad in [
+            "",
+            ".",
+            "1.",
+            ".2",
+            "1.2.3",
+            "-1.5",
+            "+1.5",
+            "a.b",
+            "1_0.20",
+            "99999999999999999999.1",
+        ] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn gzip_is_taken_when_offered_with_a_weight() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip"));
+        assert!(with("br, gzip;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("br, deflate"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+}
