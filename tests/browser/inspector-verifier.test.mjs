@@ -18,7 +18,7 @@ import { buildCorpus, base45Decode, base45Encode } from './lib/corpus.mjs';
 const require = createRequire(import.meta.url);
 const verify = await importAppModule('verify.js');
 const { parseShortCode } = await importAppModule('shortcode.js');
-const { STRINGS } = await importAppModule('i18n.js');
+const { STRINGS } = await importAppModule('strings.js');
 const revocations = await importAppModule('revocations.js');
 
 // ---------------------------------------------------------------- the worked example of the format doc

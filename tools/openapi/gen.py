@@ -650,6 +650,12 @@ schemas["CaseCreated"] = obj({
     "id": UUID,
     "enrollment_code": {"type": "string", "pattern": "^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$",
                         "description": "Shown once: the patient's phone enrolls with it, once."},
+    "enrollment_url": {"type": "string", "format": "uri",
+                       "examples": ["https://propusk.example/patient/app/#code=ABCD-EFGH-JKLM"],
+                       "description": "The link (and QR code) that opens the patient's app at "
+                                      "`/patient/app/` with the code filled in. The code is in the URL "
+                                      "*fragment*, which a browser never sends to a server: it reaches no "
+                                      "server log and no Referer header."},
 })
 schemas["FlagKind"] = {"type": "string", "enum": ["left_home", "no_signal", "missed_checkin"],
                        "description": "What was seen. `no_signal` (silence) can never carry a sanction."}
@@ -675,11 +681,18 @@ schemas["Flag"] = obj({
     "ongoing": {"type": "boolean"},
     "evidence": {"type": "object", "description": "Map-free evidence tagged by `kind`: for `left_home` "
                  "counts of fixes by class, distances from home and accuracies (min/median/max), the last fix "
-                 "at home before and first after, and a thinned track of (time, distance, accuracy, class); "
-                 "for `no_signal` the last report before and first after the silence. Never coordinates."},
+                 "at home before and first after, a thinned track of (time, distance, accuracy, class), and "
+                 "`confirmed_by_checkin` (the check-in answer that placed the patient far from home during the "
+                 "run, which makes it a departure at once; null otherwise); for `no_signal` the last report "
+                 "before and first after the silence. Never coordinates."},
     "sanction": nullable(S("Sanction")),
     "awaits_officer": {"type": "boolean"},
-    "history": {"type": "array", "items": S("FlagEvent")},
+    "history": {"type": "array", "items": S("FlagEvent"),
+                "description": "Every step; on the patient's own flags without the officers' ids."},
+    "checkins": {"type": "array", "items": S("Checkin"),
+                 "description": "For `left_home`: the questions the service asked at once during the run "
+                                "(immediate check-ins), answered or not. An unanswered one is never a flag "
+                                "by itself and never a sanction."},
 }, required=["id", "case_id", "kind", "state", "from", "to", "ongoing", "evidence", "sanction"])
 schemas["Case"] = obj({
     "id": UUID,
@@ -691,9 +704,22 @@ schemas["Case"] = obj({
     "monitoring_since": nullable({**DT, "description": "When the first device enrolled."}),
     "created_by": {"type": "string"},
     "ended_at": nullable(DT), "closed_at": nullable(DT),
+    "last_report_at": nullable({**DT, "description": "The newest location report's time (null before "
+                                "the first, and after retention)."}),
+    "reports_received": {"type": "integer", "minimum": 0,
+                         "description": "Location reports received, those erased after retention included."},
+    "app_last_seen_at": nullable({**DT, "description": "When an app of the case last called the API "
+                                  "(noted at most every 30 s): an open app uploads a fix every minute."}),
     "flags": {"type": "array", "items": S("Flag")},
 }, required=["id", "status", "flags"])
 schemas["FlagList"] = obj({"flags": {"type": "array", "items": S("Flag")}})
+schemas["Queue"] = obj({
+    "flags": {"type": "array", "items": S("Flag")},
+    "unanswered_checkins": {"type": "array", "items": {"allOf": [S("Checkin"), obj({"case_id": UUID})]},
+                            "description": "Questions asked at once in the last 24 hours and left unanswered "
+                                           "past their deadline, for active cases with no `left_home` flag over "
+                                           "their run: shown to the officer, never a flag, nothing to decide."},
+})
 schemas["Decision"] = obj({
     "decision": {"type": "string", "enum": ["dismiss", "confirm"]},
     "sanction": S("Sanction"),
@@ -701,7 +727,9 @@ schemas["Decision"] = obj({
 }, required=["decision"])
 schemas["AppealDecision"] = obj({"upheld": {"type": "boolean", "description": "true lifts the sanction."},
                                  "note": {"type": "string", "description": "Why (required)."}})
-schemas["Appeal"] = obj({"statement": {"type": "string", "description": "The patient's explanation (required)."}})
+schemas["Appeal"] = obj({"statement": {"type": "string", "maxLength": 2000,
+                                       "description": "The patient's explanation (required, at most 2000 "
+                                                      "characters)."}})
 schemas["Fix"] = obj({"ts": {**DT, "description": "When the phone took the fix."},
                       "lat": {"type": "number", "minimum": -90, "maximum": 90},
                       "lon": {"type": "number", "minimum": -180, "maximum": 180},
@@ -712,6 +740,9 @@ schemas["IngestResult"] = obj({
     "duplicates": {"type": "integer", "minimum": 0, "description": "Already stored (a retried batch)."},
     "ignored": {"type": "integer", "minimum": 0,
                 "description": "Outside the monitored period (before enrollment, after the end)."},
+    "open_challenges": {"type": "integer", "minimum": 0,
+                        "description": "Check-ins open now: the app fetches and shows them at once (one may "
+                                       "have been asked because of these reports)."},
 })
 case_id_param = {"name": "id", "in": "path", "required": True, "description": "Case id.", "schema": UUID}
 flag_id_param = {"name": "id", "in": "path", "required": True, "description": "Flag id.", "schema": UUID}
@@ -756,7 +787,7 @@ paths["/api/v1/cases/{id}/close"] = {"parameters": [case_id_param], "post": op(
 paths["/api/v1/flags/queue"] = {"get": op(
     "flagQueue", "Flags awaiting an officer", ["monitoring"],
     {"200": ok("Oldest first: flags awaiting a first decision or an appeal, and new ones whose SMS is "
-               "still queued.", S("FlagList"))},
+               "still queued; and the questions left unanswered.", S("Queue"))},
     bearer("health"), desc=HEALTH + " Audited.")}
 paths["/api/v1/flags/{id}"] = {"parameters": [flag_id_param], "get": op(
     "getFlag", "One flag with its evidence and history", ["monitoring"],
@@ -777,13 +808,53 @@ paths["/api/v1/flags/{id}/appeal-decision"] = {"parameters": [flag_id_param], "p
      "422": problem("`reason_required`.", ["reason_required"], 422)},
     bearer("health"), desc=HEALTH + ", not the officer who confirmed. Audited.",
     body=json_body(S("AppealDecision")))}
+RETIRED = problem("`device_retired`: the device no longer takes part in monitoring — its case was ended "
+                  "or closed or is past its end, or the loaner phone was returned, wiped or lost. The app "
+                  "erases everything it holds (its database, caches and service worker).", ["device_retired"], 410)
+DEVICE_ERRORS = {"401": R("Unauthorized"), "410": RETIRED}
+schemas["Hours"] = obj({"from": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "examples": ["09:00"]},
+                        "to": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "examples": ["21:00"]}},
+                       desc="Local hours on the case's clocks; never outside 07:00–22:00.")
+paths["/api/v1/device/terms"] = {"get": op(
+    "deviceTerms", "What the consent screen tells a patient", ["monitoring"],
+    {"200": ok("The service's monitoring settings a patient agrees to.", obj({
+        "retention_days": {"type": "integer", "minimum": 1, "maximum": 365,
+                           "description": "Raw locations and photos are erased this long after the case closes."},
+        "checkin_hours": S("Hours"),
+        "checkins_per_day": {"type": "integer", "minimum": 0, "maximum": 6},
+        "checkin_deadline_mins": {"type": "integer", "minimum": 5, "maximum": 60},
+        "report_every_secs": {"type": "integer", "minimum": 30, "maximum": 600},
+    }))},
+    PUBLIC, auth=False, desc=role_note("public") + " Read before enrollment, so that nothing is collected "
+    "before the patient agrees.")}
+paths["/api/v1/device/config"] = {"get": op(
+    "deviceConfig", "What the app is told about its case", ["monitoring"],
+    {"200": ok("The app's settings and its case's dates.", obj({
+        "report_every_secs": {"type": "integer", "minimum": 30, "maximum": 600,
+                              "description": "Keep a location fix this often while the app is open."},
+        "checkin_hours": S("Hours"),
+        "case_ends_at": DT,
+        "loaner_due_at": {**DT, "description": "Only on a lent phone: when it is due back."},
+        "lang": {"type": "string", "enum": ["ru", "en"], "description": "The case's language."},
+        "time_zone": {"type": "string", "description": "The case's clocks (IANA name)."},
+        "kind": {"type": "string", "enum": ["own", "loaner"]},
+        "server_time": {**DT, "description": "The service's clock: the app stamps reports with the "
+                                              "phone's clock corrected to it."},
+    }, required=["report_every_secs", "checkin_hours", "case_ends_at", "lang", "time_zone", "kind",
+                 "server_time"])), **DEVICE_ERRORS},
+    DEVICE, auth=False, desc=role_note("an enrolled device") + " The call notes the app as seen (the "
+    "officer sees whether it is open).")}
 paths["/api/v1/device/enroll"] = {"post": op(
-    "enrollDevice", "Enroll the patient's phone with the one-time code", ["monitoring"],
-    {"201": ok("Enrolled; keep the token on the device.",
-               obj({"device_token": {"type": "string"}, "case_id": UUID})),
+    "enrollDevice", "Enroll a phone with its one-time code", ["monitoring"],
+    {"201": ok("Enrolled; keep the token on the device (never in a URL).",
+               obj({"device_token": {"type": "string"}, "case_id": UUID,
+                    "kind": {"type": "string", "enum": ["own", "loaner"]}})),
      "404": problem("`enrollment_code_not_found`: wrong, used, or the case is over.",
-                    ["enrollment_code_not_found"], 404)},
-    PUBLIC, auth=False, desc=role_note("public, with the code") + " Any case and separators are accepted.",
+                    ["enrollment_code_not_found"], 404),
+     "422": problem("`invalid_field`: far longer than a code; `invalid_photo`.", ["invalid_field",
+                    "invalid_photo"], 422)},
+    PUBLIC, auth=False, desc=role_note("public, with the code") + " The case's enrollment code (the "
+    "patient's own phone) or a lent phone's loaner key (`kind: loaner`). Any case and separators are accepted.",
     body=json_body(obj({"enrollment_code": {"type": "string"},
                         "reference_photo": {"type": "string", "contentEncoding": "base64",
                                             "description": "Optional photo taken in the app (JPEG or PNG, "
@@ -792,7 +863,7 @@ paths["/api/v1/device/enroll"] = {"post": op(
 paths["/api/v1/device/locations"] = {"post": op(
     "uploadLocations", "Upload a batch of location reports", ["monitoring"],
     {"202": ok("Stored and evaluated.", S("IngestResult")),
-     "401": R("Unauthorized"),
+     **DEVICE_ERRORS,
      "422": problem("The batch is refused as a whole; `index` names the report at fault: `fix_in_future` "
                     "(more than 5 minutes ahead: a wrong clock), `fix_too_old` (over 48 hours late), "
                     "`invalid_fix` (coordinates or accuracy), `invalid_field` (time), `invalid_batch` "
@@ -800,36 +871,59 @@ paths["/api/v1/device/locations"] = {"post": op(
                                               "invalid_batch"], 422, {"index": {"type": "integer"}})},
     DEVICE, auth=False,
     desc=role_note("an enrolled device") + " Idempotent: a report is keyed by device and time (whole "
-         "seconds), so a retried batch is not counted twice. Evaluation uses report times.",
+         "seconds), so a retried batch is not counted twice. Evaluation uses report times. In check-in "
+         "hours, a fresh confident fix that first places the phone far from home makes the service ask the "
+         "patient at once (an immediate check-in, announced by SMS; never a flag by itself).",
     body=json_body({"type": "array", "items": S("Fix")}))}
 paths["/api/v1/device/flags"] = {"get": op(
     "deviceFlags", "The patient's own flags", ["monitoring"],
-    {"200": ok("Without the officers' ids.", S("FlagList")), "401": R("Unauthorized")},
+    {"200": ok("With the officers' notes, without their ids.", S("FlagList")), **DEVICE_ERRORS},
     DEVICE, auth=False, desc=role_note("an enrolled device"))}
 paths["/api/v1/device/flags/{id}/appeal"] = {"parameters": [flag_id_param], "post": op(
     "appealFlag", "Appeal a confirmed sanction", ["monitoring"],
-    {"200": ok("Appealed; a different officer decides.", S("Flag")), "401": R("Unauthorized"),
-     "404": FLAG_NF, "409": step_conflict, "422": problem("`reason_required`.", ["reason_required"], 422)},
+    {"200": ok("Appealed; a different officer decides.", S("Flag")), **DEVICE_ERRORS,
+     "404": FLAG_NF, "409": step_conflict,
+     "422": problem("`reason_required`; `invalid_field` (`field`: `statement`): over 2000 characters.",
+                    ["reason_required", "invalid_field"], 422)},
     DEVICE, auth=False, desc=role_note("an enrolled device, for its own case"), body=json_body(S("Appeal")))}
 CHALLENGE_NF = problem("`challenge_not_found`: no such check-in for this device, or not shown yet.",
                        ["challenge_not_found"], 404)
 PHOTO_NF = problem("`photo_not_found`: none was taken, or it was erased after retention.", ["photo_not_found"], 404)
 INVALID_PHOTO = problem("`invalid_photo`: not a base64 JPEG or PNG of at most 1 MB; `invalid_fix`: the location.",
                         ["invalid_photo", "invalid_fix"], 422)
-schemas["OpenChallenge"] = obj({"id": UUID, "issued_at": DT,
-                                "deadline": {**DT, "description": "Answer before this (20 minutes by default)."}})
+schemas["AskedFor"] = obj({
+    "ts": {**DT, "description": "When the phone took the fix that raised the question."},
+    "distance_m": {"type": "integer", "minimum": 0, "description": "How far from home it was."},
+    "accuracy_m": {"type": "number", "minimum": 0, "description": "Its reported accuracy."},
+}, desc="For an immediate check-in: the fix that raised it, map-free.")
+schemas["CheckinKind"] = {"type": "string", "enum": ["scheduled", "immediate"],
+                          "description": "`scheduled`: drawn at random in the day's hours; `immediate`: asked at "
+                                         "once when a confident fix first placed the phone far from home (never "
+                                         "a flag by itself; an answer from home ends the suspicion, one from "
+                                         "far away confirms the departure)."}
+schemas["OpenChallenge"] = obj({"id": UUID, "kind": S("CheckinKind"), "issued_at": DT,
+                                "deadline": {**DT, "description": "Answer before this (20 minutes by default)."},
+                                "asked_for": nullable(S("AskedFor"))})
 schemas["CheckinAnswer"] = obj({"photo": {"type": "string", "contentEncoding": "base64",
                                           "description": "Taken in the app: JPEG or PNG, at most 1 MB."},
                                 "lat": {"type": "number", "minimum": -90, "maximum": 90},
                                 "lon": {"type": "number", "minimum": -180, "maximum": 180},
-                                "accuracy_m": {"type": "number", "minimum": 0}})
+                                "accuracy_m": {"type": "number", "minimum": 0},
+                                "taken_at": {**DT, "description": "When the photo and the fix were taken; now if "
+                                             "absent. An answer taken offline is sent later with it: it is on time "
+                                             "when this is before the deadline."}},
+                               required=["photo", "lat", "lon", "accuracy_m"])
 schemas["Checkin"] = obj({
-    "id": UUID, "issued_at": DT, "deadline": DT, "answered_at": nullable(DT),
+    "id": UUID, "kind": S("CheckinKind"), "asked_for": nullable(S("AskedFor")),
+    "issued_at": DT, "deadline": DT,
+    "answered_at": nullable({**DT, "description": "When the answer was taken."}),
+    "received_at": nullable({**DT, "description": "When the answer arrived (later when taken offline)."}),
     "late": nullable({"type": "boolean"}), "has_photo": {"type": "boolean"},
     "distance_m": nullable({"type": "integer", "minimum": 0,
                             "description": "Distance from home of the answer's location (map-free)."}),
     "accuracy_m": nullable({"type": "number"}),
-    "flag_id": nullable({**UUID, "description": "The `missed_checkin` flag raised for it."}),
+    "flag_id": nullable({**UUID, "description": "The `missed_checkin` flag raised for it (never for an "
+                         "immediate check-in)."}),
     "face_match": obj({
         "result": {"type": "string", "enum": ["not_assessed", "similar", "different"]},
         "score": {"type": "number", "minimum": 0, "maximum": 1,
@@ -838,27 +932,33 @@ schemas["Checkin"] = obj({
                "configured (none is by default): the officer compares the photos side by side."},
     }, required=["result", "by"], desc="An automatic face matcher's opinion, advisory only; "
        "present when the check-in has a photo."),
-}, required=["id", "issued_at", "deadline", "answered_at", "late", "has_photo", "distance_m",
-             "accuracy_m", "flag_id"])
+}, required=["id", "kind", "asked_for", "issued_at", "deadline", "answered_at", "received_at", "late",
+             "has_photo", "distance_m", "accuracy_m", "flag_id"])
 PHOTO = {"200": {"description": "The photo.", "content": {"image/jpeg": {}, "image/png": {}}}}
 paths["/api/v1/device/challenges"] = {"get": op(
     "openChallenges", "Check-ins to answer now", ["monitoring"],
     {"200": ok("Shown and not yet answered or past their deadline; the schedule ahead is never shown.",
-               obj({"challenges": {"type": "array", "items": S("OpenChallenge")}})),
-     "401": R("Unauthorized")},
+               obj({"challenges": {"type": "array", "items": S("OpenChallenge")}})), **DEVICE_ERRORS},
     DEVICE, auth=False,
     desc=role_note("an enrolled device") + " Challenges come only within daytime hours (09:00–21:00 on the "
          "case's clocks by default, never at night), at most three a day.")}
 paths["/api/v1/device/challenges/{id}"] = {"parameters": [{**flag_id_param, "description": "Check-in id."}],
                                            "post": op(
     "answerChallenge", "Answer a check-in with a photo and the location", ["monitoring"],
-    {"200": ok("Recorded; `late` when after the deadline.",
-               obj({"id": UUID, "answered_at": DT, "late": {"type": "boolean"}})),
-     "401": R("Unauthorized"), "404": CHALLENGE_NF,
+    {"200": ok("Recorded; `late` when taken after the deadline.",
+               obj({"id": UUID, "answered_at": {**DT, "description": "When it was taken."},
+                    "late": {"type": "boolean"}})),
+     **DEVICE_ERRORS, "404": CHALLENGE_NF,
      "409": problem("`already_answered`: the first answer stands.", ["already_answered"], 409),
-     "422": INVALID_PHOTO},
-    DEVICE, auth=False, desc=role_note("an enrolled device") + " An unanswered check-in becomes a "
-         "`missed_checkin` flag for an officer, never a fine.", body=json_body(S("CheckinAnswer")))}
+     "422": problem("`invalid_photo`; `invalid_fix`: the location; `answer_in_future`: `taken_at` more than "
+                    "5 minutes ahead (a wrong clock); `answer_before_checkin`: taken before the check-in was "
+                    "shown; `invalid_field`: `taken_at` is not RFC 3339.",
+                    ["invalid_photo", "invalid_fix", "answer_in_future", "answer_before_checkin",
+                     "invalid_field"], 422)},
+    DEVICE, auth=False, desc=role_note("an enrolled device") + " An unanswered scheduled check-in becomes "
+         "a `missed_checkin` flag for an officer, never a fine; an unanswered immediate one is never a flag. "
+         "The answer's location is evidence like a report: far from home it confirms a departure at once.",
+    body=json_body(S("CheckinAnswer")))}
 paths["/api/v1/cases/{id}/checkins"] = {"parameters": [case_id_param], "get": op(
     "caseCheckins", "A case's check-ins so far", ["monitoring"],
     {"200": ok("Oldest first.", obj({"checkins": {"type": "array", "items": S("Checkin")}})), "404": CASE_NF},
@@ -902,15 +1002,21 @@ paths["/api/v1/loaners/overdue"] = {"get": op(
     {"200": ok("Longest overdue first.", S("LoanerList"))}, bearer("health"), desc=HEALTH)}
 paths["/api/v1/loaners/{serial}/lend"] = {"parameters": [serial_param], "post": op(
     "lendLoaner", "Lend a phone (in stock or wiped) to a case", ["monitoring"],
-    {"200": ok("On loan; `device_token` is put on the phone — the only thing it holds about the patient.",
-               {"allOf": [S("Loaner"), obj({"device_token": {"type": "string"}})]}),
+    {"200": ok("On loan, with the one-time key the phone enrolls with (shown once; `POST "
+               "/api/v1/device/enroll`): the device token it then gets is the only thing it holds about the "
+               "patient.",
+               {"allOf": [S("Loaner"), obj({
+                   "loaner_key": {"type": "string", "pattern": "^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$"},
+                   "enrollment_url": {"type": "string", "format": "uri", "description": "The app's link with "
+                                      "the key in the URL fragment (and the QR code on the officer's page)."}})]}),
      "404": LOANER_NF,
      "409": problem("`loaner_state_conflict`, or `case_status_conflict`: the case is unknown or over.",
                     ["loaner_state_conflict", "case_status_conflict"], 409)},
     bearer("health"), desc=HEALTH + " Due at the case's end. Audited.", body=json_body(obj({"case_id": UUID})))}
 paths["/api/v1/loaners/{serial}/return"] = {"parameters": [serial_param], "post": op(
     "returnLoaner", "Record a phone's return with its checklist", ["monitoring"],
-    {"200": ok("Returned; its device token no longer works.", S("Loaner")), "404": LOANER_NF,
+    {"200": ok("Returned; its device token is refused as `device_retired` (the app erases itself) and an "
+               "unused key dies.", S("Loaner")), "404": LOANER_NF,
      "409": loaner_conflict},
     bearer("health"), desc=HEALTH + " Audited.", body=checklist_body)}
 paths["/api/v1/loaners/{serial}/wipe"] = {"parameters": [serial_param], "post": op(

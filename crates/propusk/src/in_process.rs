@@ -23,12 +23,13 @@ pub async fn open_store(database: &ScratchDb) -> Result<Store> {
 
 /// Starts the service on 127.0.0.1:0 over `store` with a fresh signing key, the built-in
 /// regimes and SMS to the log. `max_in_flight`: the limit on requests in flight (past it:
-/// 503); `None` keeps the configuration's default.
+/// 503); `monitoring`: the monitoring settings; `None` keeps the defaults.
 pub async fn start_server(
     store: &Store,
     database: &ScratchDb,
     clock: Clock,
     max_in_flight: Option<usize>,
+    monitoring: Option<propusk_server::monitoring::MonitoringSettings>,
 ) -> Result<Application> {
     let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
     let keys = propusk_server::state::Keys::new(key, vec![]);
@@ -52,6 +53,9 @@ pub async fn start_server(
         max_connections_per_client: 100_000,
         ..propusk_server::edge::EdgeSettings::default()
     });
+    if let Some(settings) = monitoring {
+        state.monitoring = std::sync::Arc::new(settings);
+    }
     Application::start(state, &config).await
 }
 

@@ -52,22 +52,40 @@ impl Served {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start propusk serve");
+        // The reader lives as long as the server: a closed pipe would fail its next print.
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        let base = stdout
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.trim()
-                    .strip_prefix("residents:")
-                    .map(|url| url.trim().trim_end_matches('/').to_string())
-            })
-            .expect("serve prints its address");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if let Some(url) = line.trim().strip_prefix("residents:") {
+                    let _ = tx.send(url.trim().trim_end_matches('/').to_string());
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "serve printed no address; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            });
         Self {
             child,
             base,
             log,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// The end of the server's log, for a failure's message.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let start = log.len().saturating_sub(4000);
+        let start = (start..log.len())
+            .find(|&i| log.is_char_boundary(i))
+            .unwrap_or(0);
+        log[start..].to_string()
     }
 
     fn pid(&self) -> u32 {
@@ -496,7 +514,10 @@ async fn memory_stays_bounded_under_bombs_and_sign_in_floods() {
     let statuses: Vec<u16> = futures_util::future::join_all(uploads)
         .await
         .into_iter()
-        .map(|r| r.unwrap().status().as_u16())
+        .map(|r| match r {
+            Ok(r) => r.status().as_u16(),
+            Err(e) => panic!("{e}; the server's log:\n{}", served.log_tail()),
+        })
         .collect();
     // The bombs are refused from their header; a picture within the budget is decoded and
     // enrolls (once: the code is then spent; the client follows the redirect to the

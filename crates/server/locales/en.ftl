@@ -333,7 +333,7 @@ loaner-case-not-active = The case is unknown or no longer monitored.
 loaner-case-missing = Choose the case the phone is lent for.
 loaner-wipe-incomplete = The wipe is not complete: not ticked — { $missing }.
 loaner-lent-title = Phone { $serial } lent
-loaner-lent-text = Device key (shown once): { $token } — enter it on the lent phone at /patient, under "A phone lent by an officer".
+loaner-lent-text = Hand the phone to the patient and connect it with the key below (shown once): scan the QR code with the lent phone's camera, or open the link on it.
 
 ## The patient's pages (/patient)
 patient-enroll-title = Connect your phone
@@ -389,3 +389,28 @@ checkin-closed-title = Check-in closed
 checkin-closed-text = This check-in was answered already or its time is up.
 checkin-already-answered = This check-in was answered already; the first answer stands.
 photo-gone = No photo: there was none, or it was erased after retention.
+
+## The Social Monitoring app on the officer's pages (issue 11)
+enroll-qr-alt = QR code of the connection link: point the patient's phone camera at it
+enroll-qr-hint = Or open this link on the patient's phone: the app connects by itself (the code in the link never reaches a server):
+case-ago = { $time } ({ $ago } ago)
+case-no-reports = no reports yet
+case-app-open = open (last contact { $ago } ago)
+case-app-closed = closed; last contact { $seen }
+case-app-never = never connected
+case-last-report = Last report
+case-reports = Reports received
+case-app = App
+checkin-asked-for = Asked at once: at { $time } the phone showed { $place }
+checkin-asked-at = Shown { $time }
+checkin-asked-deadline = deadline { $time }
+checkin-why = Why
+checkin-scheduled = scheduled
+ev-confirmed-by-checkin = Confirmed by a check-in answer
+flag-asked-title = Questions to the patient while away
+flag-asked-lead = When the phone first showed a place far from home, the patient was asked for a photo at once. An unanswered question is not a flag and not a violation.
+queue-unanswered-title = Unanswered questions
+queue-unanswered-lead = The phone showed a place far from home and the patient did not answer the question (last 24 hours). This is not a flag or a violation: nothing to decide, but you may call the patient.
+queue-unanswered-none = No unanswered questions.
+patient-app-link = On a phone with a modern browser the app is easier: it sends reports and takes check-ins by itself.
+patient-app-open = Open the app

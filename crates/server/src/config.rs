@@ -15,6 +15,9 @@ pub struct Config {
     pub max_in_flight: usize,
     /// Set when a TLS-terminating proxy is in front (enables HSTS and secure cookies).
     pub behind_tls: bool,
+    /// The URL patients' phones reach the service at (`https://propusk.example`), for links
+    /// in SMS and QR codes; none: `http://` and the bound address.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +40,7 @@ impl Config {
             sms: GatewayConfig::Log,
             max_in_flight: 1024,
             behind_tls: false,
+            public_url: None,
         }
     }
 }

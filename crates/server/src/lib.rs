@@ -49,11 +49,20 @@ pub struct Application {
 
 impl Application {
     /// Binds `config.listen`, starts serving and the background jobs.
-    pub async fn start(state: AppState, config: &Config) -> anyhow::Result<Self> {
+    pub async fn start(mut state: AppState, config: &Config) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
+        if state.test_clock && !addr.ip().is_loopback() {
+            anyhow::bail!("the test clock may only be served on a loopback address, not {addr}");
+        }
+        let public = config
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'));
+        state.public_url =
+            Arc::from(public.map_or_else(|| format!("http://{addr}"), str::to_string));
         let (shutdown, stop) = watch::channel(false);
         let app = routes::router(state.clone());
         let server = tokio::spawn(edge::listener::serve(

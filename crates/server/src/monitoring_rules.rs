@@ -1,8 +1,9 @@
 //! The rules the monitoring API (`/api/v1`) and the officer's and patient's pages
 //! (`/health`, `/patient`) must apply alike, kept in one place: what a case's period,
-//! address and time zone may be, how one-time enrollment codes are made and read, what a
-//! loaner phone's serial may be and how a phone moves (with the checklist a wipe needs), which
-//! photos are taken, and the officers' reads that the audit log must show.
+//! address and time zone may be, how one-time enrollment codes (and loaner keys, made the
+//! same way) are made, read and linked to, what a loaner phone's serial may be and how a
+//! phone moves (with the checklist a wipe needs), which photos are taken, and the officers'
+//! reads that the audit log must show.
 
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::{Line, Paragraph, TextError};
@@ -80,6 +81,13 @@ pub fn enrollment_code() -> String {
         .map(|c| c.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// The link that opens the patient's app on the enrollment screen with `code` filled in.
+/// The code travels in the URL *fragment*, which a browser never sends to a server, so a
+/// one-time code reaches no server log and no Referer header.
+pub fn enrollment_link(app_url: &str, code: &str) -> String {
+    format!("{app_url}#code={code}")
 }
 
 /// The code as typed: any case, any separators.

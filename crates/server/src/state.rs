@@ -41,6 +41,12 @@ pub struct AppState {
     pub staff_login: Arc<crate::limits::StaffLogin>,
     /// This node's name in the periodic jobs' records (random at each start).
     pub node: Arc<str>,
+    /// The address the service is reached at from outside (links in SMS, QR codes), without
+    /// a trailing slash: the configured public URL, or `http://` and the bound address.
+    pub public_url: Arc<str>,
+    /// Whether tests may move this service's clock over HTTP (`propusk serve --test-clock`,
+    /// loopback only; see `routes::test_clock`).
+    pub test_clock: bool,
 }
 
 /// The signing key and the published set.
@@ -94,7 +100,14 @@ impl AppState {
             sign_in: Arc::default(),
             staff_login: Arc::default(),
             node: uuid::Uuid::new_v4().to_string().into(),
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            test_clock: false,
         }
+    }
+
+    /// The patient's app, as linked from SMS and QR codes: `{public_url}/patient/app/`.
+    pub fn app_url(&self) -> String {
+        format!("{}/patient/app/", self.public_url)
     }
 
     /// The regimes as they stand now (a snapshot; loading a new regime swaps it).

@@ -11,100 +11,14 @@ use jiff::{SignedDuration, Timestamp};
 use propusk_store::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::monitoring::{
+    b64, case, case_request, enroll, fix, flags_of, open_case, open_case_with, photo, upload, HOME,
+    JPEG,
+};
 use support::{phone, problem, TestApp};
-
-const HOME: (f64, f64) = (55.7575, 37.6130);
-
-/// A report `north_m` metres north of home (and `east_m` east) with this accuracy.
-fn fix(at: Timestamp, north_m: f64, east_m: f64, accuracy_m: f64) -> Value {
-    let lat = HOME.0 + north_m / 111_320.0;
-    let lon = HOME.1 + east_m / (111_320.0 * HOME.0.to_radians().cos());
-    json!({"ts": at.to_string(), "lat": lat, "lon": lon, "accuracy_m": accuracy_m})
-}
 
 fn mins(n: i64) -> SignedDuration {
     SignedDuration::from_mins(n)
-}
-
-/// A case opened by `officer` for `patient_phone`, starting now for two weeks.
-async fn open_case(app: &TestApp, officer: &str, patient_phone: &str) -> (String, String) {
-    open_case_with(app, officer, patient_phone, json!({})).await
-}
-
-/// The same, with some fields of the request replaced by those of `extra`.
-async fn open_case_with(
-    app: &TestApp,
-    officer: &str,
-    patient_phone: &str,
-    extra: Value,
-) -> (String, String) {
-    let r = app
-        .post(
-            "/api/v1/cases",
-            Some(officer),
-            case_request(app, patient_phone, extra),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
-    (
-        body["id"].as_str().unwrap().to_string(),
-        body["enrollment_code"].as_str().unwrap().to_string(),
-    )
-}
-
-fn case_request(app: &TestApp, patient_phone: &str, extra: Value) -> Value {
-    let now = app.state.clock.now();
-    let mut body = json!({
-        "phone": patient_phone,
-        "full_name": "Сидорова Анна Павловна",
-        "home": {"address": "Москва, ул. Тверская, д. 1", "lat": HOME.0, "lon": HOME.1},
-        "radius_m": 50,
-        "starts_at": now.to_string(),
-        "ends_at": (now + SignedDuration::from_hours(14 * 24)).to_string(),
-    });
-    for (k, v) in extra.as_object().into_iter().flatten() {
-        body[k] = v.clone();
-    }
-    body
-}
-
-async fn enroll(app: &TestApp, code: &str) -> String {
-    let r = app
-        .post(
-            "/api/v1/device/enroll",
-            None,
-            json!({"enrollment_code": code.to_lowercase()}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["device_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn upload(app: &TestApp, device: &str, fixes: &[Value]) -> Value {
-    let r = app
-        .post("/api/v1/device/locations", Some(device), json!(fixes))
-        .await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    r.json().await.unwrap()
-}
-
-async fn case(app: &TestApp, officer: &str, id: &str) -> Value {
-    let r = app.get(&format!("/api/v1/cases/{id}"), Some(officer)).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
-}
-
-fn flags_of<'a>(case: &'a Value, kind: &str) -> Vec<&'a Value> {
-    case["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["kind"] == kind)
-        .collect()
 }
 
 /// Waits until the flag's SMS has gone out and it awaits an officer.
@@ -234,6 +148,9 @@ async fn cases_and_enrollment_scenario(app: &TestApp) {
         )
         .await;
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "ended");
+    // Monitoring is over: the phone's token is refused as retired, so the app erases itself.
+    let r = app.get("/api/v1/device/config", Some(&device)).await;
+    problem(r, StatusCode::GONE, "device_retired").await;
     let r = app
         .post(
             &format!("/api/v1/cases/{id}/close"),
@@ -246,6 +163,14 @@ async fn cases_and_enrollment_scenario(app: &TestApp) {
         .post(
             "/api/v1/device/locations",
             Some(&device),
+            json!([fix(app.state.clock.now(), 0.0, 0.0, 10.0)]),
+        )
+        .await;
+    problem(r, StatusCode::GONE, "device_retired").await;
+    let r = app
+        .post(
+            "/api/v1/device/locations",
+            Some("not-a-token"),
             json!([fix(app.state.clock.now(), 0.0, 0.0, 10.0)]),
         )
         .await;
@@ -747,21 +672,6 @@ async fn dump_values(db: &mut sqlx::AnyConnection) -> Vec<Cell> {
     cells
 }
 
-/// How every stored photo begins: the server re-encodes what it gets as a plain JFIF JPEG.
-const JPEG: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
-];
-
-/// A small camera picture.
-fn photo() -> Vec<u8> {
-    support::browser::jpeg(64, 48)
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 /// Moves the server's clock to `t`.
 fn move_to(app: &TestApp, t: Timestamp) {
     let delta = t.duration_since(app.state.clock.now()).as_secs();
@@ -935,7 +845,8 @@ async fn loaner_scenario(app: &TestApp) {
         .await;
     problem(r, StatusCode::CONFLICT, "loaner_exists").await;
 
-    // Lent to the case: the phone gets a device token and nothing else; due at the case's end.
+    // Lent to the case, due at the case's end, with a one-time key the phone enrolls with
+    // (as a link for the app too); the device token it gets is all it holds.
     let r = app
         .post(
             "/api/v1/loaners/SN-0001/lend",
@@ -951,7 +862,39 @@ async fn loaner_scenario(app: &TestApp) {
         case(app, &officer, &id).await["ends_at"],
         "due at the case's end"
     );
-    let token = lent["device_token"].as_str().unwrap().to_string();
+    assert!(lent.get("device_token").is_none());
+    let key = lent["loaner_key"].as_str().unwrap().to_string();
+    assert_eq!(
+        lent["enrollment_url"],
+        format!("{}/patient/app/#code={key}", app.base)
+    );
+    let r = app
+        .post(
+            "/api/v1/device/enroll",
+            None,
+            json!({"enrollment_code": key}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let enrolled: Value = r.json().await.unwrap();
+    assert_eq!(enrolled["kind"], "loaner");
+    let token = enrolled["device_token"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            "/api/v1/device/enroll",
+            None,
+            json!({"enrollment_code": key}),
+        )
+        .await;
+    problem(r, StatusCode::NOT_FOUND, "enrollment_code_not_found").await;
+    let config: Value = app
+        .get("/api/v1/device/config", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["kind"], "loaner");
+    assert_eq!(config["loaner_due_at"], lent["due_at"]);
     let t = app.state.clock.now();
     upload(app, &token, &[fix(t, 0.0, 0.0, 10.0)]).await;
     let r = app
@@ -997,7 +940,7 @@ async fn loaner_scenario(app: &TestApp) {
             json!([fix(app.state.clock.now(), 0.0, 0.0, 10.0)]),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    problem(r, StatusCode::GONE, "device_retired").await;
     let r = app
         .post(
             "/api/v1/loaners/SN-0001/wipe",

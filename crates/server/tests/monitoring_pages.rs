@@ -668,7 +668,8 @@ async fn loaner_scenario(app: &TestApp) {
     );
     assert_no_inline_script(&list.body);
 
-    // Lending needs a case; the device key is shown once and connects the phone.
+    // Lending needs a case; the one-time key is shown once (with the app's link and a QR
+    // code) and connects the phone, once.
     let page = b
         .post("/health/loaners/SN-0001/lend", &[("case_id", "")])
         .await;
@@ -677,8 +678,14 @@ async fn loaner_scenario(app: &TestApp) {
         .post("/health/loaners/SN-0001/lend", &[("case_id", &case_id)])
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let (_, rest) = page.body.split_once("(показан один раз): ").unwrap();
-    let key = rest.split(' ').next().unwrap().to_string();
+    let (_, rest) = page.body.split_once("id=\"enrollment-code\">").unwrap();
+    let key = rest.split('<').next().unwrap().to_string();
+    assert!(page.body.contains(&format!("/patient/app/#code={key}")));
+    assert!(
+        page.body.contains("src=\"data:image/svg+xml;base64,"),
+        "the QR code"
+    );
+    assert_no_inline_script(&page.body);
     let mut p = Browser::new(app);
     p.get("/patient").await;
     let wrong = p.post("/patient/device-key", &[("key", "guessed")]).await;
@@ -686,6 +693,14 @@ async fn loaner_scenario(app: &TestApp) {
     let page = p.post("/patient/device-key", &[("key", &key)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert!(p.get("/patient").await.body.contains("Мой карантин"));
+    let mut again = Browser::new(app);
+    again.get("/patient").await;
+    let used = again.post("/patient/device-key", &[("key", &key)]).await;
+    assert_eq!(
+        used.status,
+        StatusCode::NOT_FOUND,
+        "a key connects one phone"
+    );
 
     // Return with a checklist; a wipe with an item missing is refused; then done.
     let page = b

@@ -30,7 +30,59 @@ fn sanction(lang: Lang, s: &Sanction) -> String {
     }
 }
 
-/// The text of one patient SMS.
+/// The text of one patient SMS; a check-in's links to it in the app at `app_url`
+/// (`https://…/patient/app/`).
+pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &str) -> String {
+    match (sms, lang) {
+        (
+            PatientSms::CheckinOpen {
+                challenge,
+                deadline,
+                asked: false,
+            },
+            Lang::Ru,
+        ) => format!(
+            "Карантин: проверка. Сделайте фото в приложении до {}: {app_url}#checkin={challenge}",
+            moment(lang, tz, *deadline)
+        ),
+        (
+            PatientSms::CheckinOpen {
+                challenge,
+                deadline,
+                asked: false,
+            },
+            Lang::En,
+        ) => format!(
+            "Quarantine: a check-in. Take a photo in the app by {}: {app_url}#checkin={challenge}",
+            moment(lang, tz, *deadline)
+        ),
+        (
+            PatientSms::CheckinOpen {
+                challenge,
+                deadline,
+                asked: true,
+            },
+            Lang::Ru,
+        ) => format!(
+            "Карантин: телефон показал место далеко от дома. Если вы дома, сделайте фото в приложении до {}: {app_url}#checkin={challenge} Это не штраф.",
+            moment(lang, tz, *deadline)
+        ),
+        (
+            PatientSms::CheckinOpen {
+                challenge,
+                deadline,
+                asked: true,
+            },
+            Lang::En,
+        ) => format!(
+            "Quarantine: your phone showed a place far from home. If you are home, take a photo in the app by {}: {app_url}#checkin={challenge} This is not a fine.",
+            moment(lang, tz, *deadline)
+        ),
+        _ => patient(lang, tz, sms),
+    }
+}
+
+/// The text of one patient SMS (a check-in's without its link: see [`patient_with_app`]).
 pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
     match (sms, lang) {
         (
@@ -135,6 +187,14 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             what(lang, *kind),
             sanction(lang, s)
         ),
+        (PatientSms::CheckinOpen { deadline, .. }, Lang::Ru) => format!(
+            "Карантин: проверка. Сделайте фото в приложении: Пациент, до {}.",
+            moment(lang, tz, *deadline)
+        ),
+        (PatientSms::CheckinOpen { deadline, .. }, Lang::En) => format!(
+            "Quarantine: a check-in. Take a photo in the app: Patient, by {}.",
+            moment(lang, tz, *deadline)
+        ),
     }
 }
 
@@ -177,6 +237,29 @@ mod tests {
         assert!(text.contains("15.04 10:00-10:40"), "{text}");
         assert!(text.contains("не штраф"));
         assert!(patient(Lang::En, &tz, &sms).contains("not a fine"));
+    }
+
+    #[test]
+    fn a_checkin_links_to_the_app_and_a_question_is_not_a_fine() {
+        let tz = TimeZone::get("Europe/Moscow").unwrap();
+        let sms = PatientSms::CheckinOpen {
+            challenge: "c-1".into(),
+            deadline: "2020-04-15T07:20:00Z".parse().unwrap(),
+            asked: true,
+        };
+        let app = "https://propusk.example/patient/app/";
+        let text = patient_with_app(Lang::Ru, &tz, &sms, app);
+        assert!(text.contains("15.04 10:20"), "{text}");
+        assert!(
+            text.contains("https://propusk.example/patient/app/#checkin=c-1"),
+            "{text}"
+        );
+        assert!(text.contains("не штраф"), "{text}");
+        let text = patient_with_app(Lang::En, &tz, &sms, app);
+        assert!(
+            text.contains("#checkin=c-1") && text.contains("not a fine"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod backup;
 mod batch;
 pub mod case_lists;
 mod checkins;
+mod devices;
 mod issuance;
 mod jobs;
 mod loaners;
@@ -59,14 +60,17 @@ use sqlx::{Any, AnyPool, Transaction};
 pub use audit::AuditEntry;
 pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
 pub use backup::{inspect_backup, BackupReport};
-pub use checkins::{AnswerOutcome, ChallengeRecord};
+pub use checkins::{
+    AnswerOutcome, AskedFor, ChallengeKind, ChallengeRecord, CheckinAnswer, UnansweredAsk,
+};
+pub use devices::{CaseActivity, DeviceCase, DeviceLookup, SEEN_EVERY};
 pub use issuance::IssuanceReads;
 pub use jobs::OverdueLoaner;
 pub use loaners::{Loaner, LoanerError};
 pub use location_days::{DayRetention, HOLD_LIMIT, MIN_RAW};
 pub use monitoring::{
-    CaseChange, CaseChangeError, CaseRecord, Device, FlagRecord, FlagStepError, IngestOutcome,
-    NewCase, OfficerStep, SmsText,
+    Asking, CaseChange, CaseChangeError, CaseRecord, Device, DeviceKind, FlagRecord, FlagStepError,
+    IngestOutcome, NewCase, OfficerStep, SmsText,
 };
 pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord};

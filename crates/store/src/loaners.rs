@@ -1,17 +1,19 @@
 //! Loaner phones for patients without a phone of their own: an inventory moving
 //! `in_stock` → `on_loan` → `returned` → `wiped` (lendable again), or `lost`.
 //!
-//! Lending enrolls the phone to the case as a `loaner` device and hands back its token: the
-//! only thing the phone holds. The loan is due at the case's end; returning revokes the
-//! token, and the phone is lent again only after a wipe recorded with its checklist. Every
-//! step is in the audit log.
+//! Lending gives the phone a one-time loaner key (only its hash is kept) with which it
+//! enrolls to the case as a `loaner` device, as a patient's own phone does with the case's
+//! enrollment code; the device token it then gets is the only thing the phone holds. The loan
+//! is due at the case's end; returning (or wiping, or losing) the phone revokes the token and
+//! any unused key, and the phone is lent again only after a wipe recorded with its checklist.
+//! Every step is in the audit log.
 
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::monitoring::{sha256_hex, Device};
-use crate::{audit, new_id, secs, ts, Backend, Result, Store, StoreError};
+use crate::monitoring::sha256_hex;
+use crate::{audit, secs, ts, Backend, Result, Store, StoreError};
 
 /// A loaner phone.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,50 +150,37 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// Lends a phone in stock (or wiped) to an active case: enrolls it as the case's
-    /// `loaner` device with `device_token`, due at the case's end.
+    /// Lends a phone in stock (or wiped) to an active case, due at the case's end, with the
+    /// one-time `key` it enrolls with (only its hash is kept; the phone becomes the case's
+    /// `loaner` device when it enrolls).
     pub async fn lend_loaner(
         &self,
         serial: &str,
         case_id: &str,
-        device_token: &str,
+        key: &str,
         staff: &str,
         now: Timestamp,
-    ) -> Result<(Loaner, Device), LoanerError> {
+    ) -> Result<Loaner, LoanerError> {
         let mut tx = self.write_tx().await?;
         let (loaner, _) = self.locked_loaner(&mut tx, serial).await?;
         if !matches!(loaner.state.as_str(), "in_stock" | "wiped") {
             return Err(LoanerError::WrongState(loaner.state));
         }
         let case: Option<(i64,)> = sqlx::query_as(
-            "UPDATE monitoring_cases SET monitoring_since = COALESCE(monitoring_since, $2) \
-             WHERE id = $1 AND status = 'active' AND ends_at > $2 RETURNING ends_at",
+            "SELECT ends_at FROM monitoring_cases WHERE id = $1 AND status = 'active' AND ends_at > $2",
         )
         .bind(case_id)
         .bind(secs(now))
         .fetch_optional(&mut *tx)
         .await?;
         let (due,) = case.ok_or(LoanerError::CaseNotActive)?;
-        let device = Device {
-            id: new_id(),
-            case_id: case_id.to_string(),
-        };
         sqlx::query(
-            "INSERT INTO monitoring_devices (id, case_id, token_hash, kind, enrolled_at) \
-             VALUES ($1, $2, $3, 'loaner', $4)",
-        )
-        .bind(&device.id)
-        .bind(case_id)
-        .bind(sha256_hex(device_token))
-        .bind(secs(now))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE monitoring_loaners SET state = 'on_loan', case_id = $1, device_id = $2, \
-             lent_at = $3, due_at = $4, returned_at = NULL, updated_at = $3 WHERE serial = $5",
+            "UPDATE monitoring_loaners SET state = 'on_loan', case_id = $1, device_id = NULL, \
+             key_hash = $2, lent_at = $3, due_at = $4, returned_at = NULL, updated_at = $3 \
+             WHERE serial = $5",
         )
         .bind(case_id)
-        .bind(&device.id)
+        .bind(sha256_hex(key))
         .bind(secs(now))
         .bind(due)
         .bind(serial)
@@ -208,11 +197,11 @@ impl Store {
         .await?;
         let loaner = Self::loaner_in(&mut tx, serial).await?;
         tx.commit().await?;
-        Ok((loaner, device))
+        Ok(loaner)
     }
 
     /// Records a step that moves a loaner from one of `from` to `to`, with a checklist;
-    /// revokes its device token when it leaves the patient.
+    /// revokes its device token (and an unused key) when it leaves the patient.
     pub async fn move_loaner(
         &self,
         serial: &str,
@@ -234,7 +223,7 @@ impl Store {
         };
         sqlx::query(&format!(
             "UPDATE monitoring_loaners SET state = $1, checklist = COALESCE($2, checklist), \
-             updated_at = $4{column} WHERE serial = $3"
+             key_hash = NULL, updated_at = $4{column} WHERE serial = $3"
         ))
         .bind(to)
         .bind(checklist.map(|c| c.to_string()))

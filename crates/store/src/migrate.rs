@@ -28,6 +28,10 @@ const SQLITE: &[(&str, &str)] = &[
         include_str!("../migrations/sqlite/0005_limits.sql"),
     ),
     (
+        "0006_monitoring_app",
+        include_str!("../migrations/sqlite/0006_monitoring_app.sql"),
+    ),
+    (
         "0007_city_size",
         include_str!("../migrations/sqlite/0007_city_size.sql"),
     ),
@@ -56,6 +60,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0005_limits",
         include_str!("../migrations/postgres/0005_limits.sql"),
+    ),
+    (
+        "0006_monitoring_app",
+        include_str!("../migrations/postgres/0006_monitoring_app.sql"),
     ),
     (
         "0007_city_size",

@@ -24,14 +24,16 @@
 //! - **The patient is told before anyone decides.** The flag leaves `open` for `notified`
 //!   only when the outbox records its SMS as sent ([`sms_sent_in`]).
 
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::{GeoPoint, Line, Paragraph};
+use propusk_core::monitoring::asking::{candidate, decide, AskConfig};
 use propusk_core::monitoring::case::{
     Actor, Event, FlagCase, OfficerId, PatientSms, Sanction, TransitionError,
 };
 use propusk_core::monitoring::checkins::CheckinConfig;
 use propusk_core::monitoring::geofence::{
-    context_start, evaluate, opens_away, Fix, Geofence, GeofenceConfig,
+    context_start, evaluate_with_answers, opens_away, Fix, Geofence, GeofenceConfig,
 };
 use propusk_core::monitoring::{is_news, reconcile, Flag, FlagKind, KnownFlag, Reconciled};
 use sha2::{Digest, Sha256};
@@ -125,10 +127,39 @@ pub struct FlagRecord {
 pub struct Device {
     pub id: String,
     pub case_id: String,
+    pub kind: DeviceKind,
+}
+
+/// Whose phone a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// The patient's own phone, enrolled with the case's one-time code.
+    Own,
+    /// A phone of the health department, lent for the quarantine and enrolled with its
+    /// one-time loaner key.
+    Loaner,
+}
+
+impl DeviceKind {
+    /// The stored name: `own` or `loaner`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Own => "own",
+            Self::Loaner => "loaner",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Result<Self> {
+        match s {
+            "own" => Ok(Self::Own),
+            "loaner" => Ok(Self::Loaner),
+            other => Err(corrupt("device kind", other)),
+        }
+    }
 }
 
 /// What a batch of reports did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestOutcome {
     /// New reports stored.
     pub accepted: u32,
@@ -139,6 +170,10 @@ pub struct IngestOutcome {
     pub ignored: u32,
     /// New flags raised.
     pub raised: u32,
+    /// The immediate check-in asked because of these reports, if one was.
+    pub asked: Option<String>,
+    /// Check-ins open now (the app shows them at once).
+    pub open_challenges: u32,
 }
 
 /// A change to a case.
@@ -199,7 +234,7 @@ pub(crate) fn sha256_hex(s: &str) -> String {
     hex(&Sha256::digest(s.as_bytes()))
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -395,9 +430,27 @@ type KnownRow = (String, String, i64, i64, i64);
 /// The condition that selects a case's flags [`evaluate_in`] reconciles with.
 const ROLLING_FLAGS: &str = "kind IN ('left_home', 'no_signal')";
 
+/// What the store needs to ask the patient when in doubt (the core's `asking`).
+#[derive(Debug, Clone, Copy)]
+pub struct Asking<'a> {
+    /// The check-in hours and the time to answer.
+    pub checkins: &'a CheckinConfig,
+    /// Whether, and how eagerly, to ask.
+    pub ask: &'a AskConfig,
+}
+
+/// What an evaluation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Evaluated {
+    /// New flags raised.
+    raised: u32,
+    /// The immediate check-in asked, if one was.
+    asked: Option<String>,
+}
+
 /// Evaluates a case's reports at `now` over the window starting an hour before `window_from`
 /// and stores what comes of it. Returns how many flags were raised.
-async fn evaluate_in(
+pub(crate) async fn evaluate_in(
     tx: &mut Transaction<'static, Any>,
     case: &CaseRecord,
     window_from: Timestamp,
@@ -405,11 +458,15 @@ async fn evaluate_in(
     cfg: &GeofenceConfig,
     text: SmsText<'_>,
 ) -> Result<u32> {
-    evaluate_known_in(tx, case, None, window_from, now, cfg, text).await
+    let done = evaluate_known_in(tx, case, None, window_from, now, cfg, None, text).await?;
+    Ok(done.raised)
 }
 
 /// [`evaluate_in`], told whether the case has any flags to reconcile with (`Some(false)`
-/// saves reading them; ingest learns it with the case).
+/// saves reading them; ingest learns it with the case), and, with `asking`, asking the
+/// patient at once when a fresh fix is far from home (uploads only: the question is about
+/// where the phone is now).
+#[allow(clippy::too_many_arguments)]
 async fn evaluate_known_in(
     tx: &mut Transaction<'static, Any>,
     case: &CaseRecord,
@@ -417,15 +474,17 @@ async fn evaluate_known_in(
     window_from: Timestamp,
     now: Timestamp,
     cfg: &GeofenceConfig,
+    asking: Option<Asking<'_>>,
     text: SmsText<'_>,
-) -> Result<u32> {
+) -> Result<Evaluated> {
+    let mut done = Evaluated::default();
     let (Some(since), Some(home)) = (case.monitoring_since, case.home) else {
-        return Ok(0);
+        return Ok(done);
     };
     let start = since.max(case.starts_at);
     let until = now.min(case.ends_at);
     if until <= start {
-        return Ok(0);
+        return Ok(done);
     }
     let fence = Geofence::new(home, case.radius_m).map_err(|e| corrupt("case radius", e))?;
     let known_rows: Vec<KnownRow> = if has_flags == Some(false) {
@@ -514,14 +573,36 @@ async fn evaluate_known_in(
             evaluation_start = evaluation_start.min(start.max(f.ts()));
         }
     }
-    let fresh = evaluate(&fence, &fixes, evaluation_start, until, cfg);
-    let mut raised = 0;
+    let answers = crate::checkins::answers_in(tx, &case.id, evaluation_start, until).await?;
+    let fresh = evaluate_with_answers(&fence, &fixes, &answers, evaluation_start, until, cfg);
+    let active = case.status == "active" && now < case.ends_at;
+    let may_ask =
+        asking.filter(|a| active && candidate(&fence, &fixes, &answers, now, cfg, a.ask).is_some());
+    if let Some(asking) = may_ask {
+        let asked = crate::checkins::asked_in(tx, &case.id, now).await?;
+        let tz = TimeZone::get(&case.time_zone).map_err(|e| corrupt("case time zone", e))?;
+        let ask = decide(
+            &fence,
+            &fixes,
+            &answers,
+            &fresh,
+            &asked,
+            now,
+            &tz,
+            asking.checkins,
+            cfg,
+            asking.ask,
+        );
+        if let Some(ask) = ask {
+            done.asked = crate::checkins::ask_in(tx, case, home, &ask, now, text).await?;
+        }
+    }
     for step in reconcile(&known, fresh) {
         match step {
             Reconciled::New(flag) if !is_news(&flag, window_from, newest_before) => {}
             Reconciled::New(flag) => {
                 raise_in(tx, case, &flag, now, text).await?;
-                raised += 1;
+                done.raised += 1;
             }
             Reconciled::Update { key, flag } => {
                 still_ongoing.retain(|k| *k != key);
@@ -552,7 +633,7 @@ async fn evaluate_known_in(
             .execute(&mut **tx)
             .await?;
     }
-    Ok(raised)
+    Ok(done)
 }
 
 /// The outbox sent message `outbox_id`: if it was a flag's first SMS, the flag is now
@@ -738,84 +819,18 @@ impl Store {
         Ok(case)
     }
 
-    /// Whether `enrollment_code` would enroll a device now (a cheap read, so that nothing
-    /// costly — decoding a photo — is done for a wrong code; [`Store::enroll_device`] checks
-    /// again when it spends the code).
-    pub async fn enrollment_code_live(
-        &self,
-        enrollment_code: &str,
-        now: Timestamp,
-    ) -> Result<bool> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM monitoring_cases WHERE enrollment_code_hash = $1 AND status = 'active' AND ends_at > $2",
-        )
-        .bind(sha256_hex(enrollment_code))
-        .bind(secs(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-
-    /// Uses a one-time enrollment code: the device gets `device_token` (only its hash is
-    /// kept) and the code is spent. None when the code is unknown, used, or its case is over.
-    pub async fn enroll_device(
-        &self,
-        enrollment_code: &str,
-        device_token: &str,
-        kind: &str,
-        reference_photo: Option<&[u8]>,
-        now: Timestamp,
-    ) -> Result<Option<Device>> {
-        let mut tx = self.write_tx().await?;
-        let case: Option<(String,)> = sqlx::query_as(
-            "UPDATE monitoring_cases SET enrollment_code_hash = NULL, \
-             monitoring_since = COALESCE(monitoring_since, $2) \
-             WHERE enrollment_code_hash = $1 AND status = 'active' AND ends_at > $2 RETURNING id",
-        )
-        .bind(sha256_hex(enrollment_code))
-        .bind(secs(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((case_id,)) = case else {
-            return Ok(None);
-        };
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO monitoring_devices (id, case_id, token_hash, kind, enrolled_at, reference_photo) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(&case_id)
-        .bind(sha256_hex(device_token))
-        .bind(kind)
-        .bind(secs(now))
-        .bind(reference_photo.map(<[u8]>::to_vec))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(Device { id, case_id }))
-    }
-
-    /// The device a bearer token belongs to, unless revoked.
-    pub async fn device(&self, token: &str) -> Result<Option<Device>> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, case_id FROM monitoring_devices WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(sha256_hex(token))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id, case_id)| Device { id, case_id }))
-    }
-
     /// Stores a batch of reports (times in whole seconds; a report already stored for this
     /// device and second is a duplicate) and, if any is new, evaluates the case in the same
     /// transaction. The caller has checked each report's time against `now`.
+    /// With `asking`, a fresh fix far from home may make the service ask the patient at once
+    /// (the core's `asking`). The device is noted as seen.
     pub async fn ingest_fixes(
         &self,
         device: &Device,
         fixes: &[Fix],
         now: Timestamp,
         cfg: &GeofenceConfig,
+        asking: Option<Asking<'_>>,
         text: SmsText<'_>,
     ) -> Result<IngestOutcome> {
         let mut out = IngestOutcome::default();
@@ -823,6 +838,7 @@ impl Store {
         self.ensure_fix_days(fixes.iter().map(|f| day_of(secs(f.ts()))).collect())
             .await?;
         let mut tx = self.write_tx().await?;
+        crate::devices::touch_in(&mut tx, &device.id, now).await?;
         // The case, and whether it has flags evaluation must reconcile with: most cases
         // have none, and then they need not be read. On SQLite the write transaction is
         // exclusive, so both come from one statement. On PostgreSQL the flags are read in
@@ -916,17 +932,28 @@ impl Store {
             .min()
             .filter(|_| out.accepted > 0);
         if let Some(oldest) = oldest {
-            out.raised =
-                evaluate_known_in(&mut tx, &case, has_flags, oldest, now, cfg, text).await?;
+            let done = evaluate_known_in(&mut tx, &case, has_flags, oldest, now, cfg, asking, text)
+                .await?;
+            out.raised = done.raised;
+            out.asked = done.asked;
         }
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM monitoring_challenges WHERE case_id = $1 AND issued_at <= $2 \
+             AND deadline > $2 AND answered_at IS NULL",
+        )
+        .bind(&case.id)
+        .bind(secs(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        out.open_challenges = u32::try_from(open).unwrap_or(u32::MAX);
         tx.commit().await?;
         Ok(out)
     }
 
     /// Evaluates every monitored case at `now` (the periodic job): this is how silence
     /// becomes a `no_signal` flag when no report arrives to trigger an evaluation. It also
-    /// draws the check-in challenges of each case's today and tomorrow (once per day) and
-    /// judges those whose deadline has passed. Cases
+    /// draws the check-in challenges of each case's today and tomorrow (once per day),
+    /// announces by SMS those shown by now, and judges those whose deadline has passed. Cases
     /// are evaluated for two days past their end, while late reports may still come.
     /// Returns how many flags were raised.
     pub async fn sweep_monitoring(
@@ -962,6 +989,7 @@ impl Store {
                 .unwrap_or(case.starts_at);
             raised += evaluate_in(&mut tx, &case, from, now, cfg, text).await?;
             crate::checkins::schedule_in(&mut tx, &case, now, checkins).await?;
+            crate::checkins::announce_in(&mut tx, &case, now, text).await?;
             raised += crate::checkins::judge_in(&mut tx, &case, now, text).await?;
             tx.commit().await?;
         }

@@ -38,6 +38,7 @@ async fn report_days(store: &Store, device: &Device, from: Timestamp, days: i64)
                 &fixes,
                 last + SignedDuration::from_secs(60),
                 &GeofenceConfig::default(),
+                None,
                 &text,
             )
             .await
@@ -161,7 +162,14 @@ async fn whole_days_past_retention_are_erased_and_each_case_keeps_its_count() {
         assert_eq!((again.partitions_dropped, again.rows_deleted), (0, 0));
         let fix = Fix::from_parts(now - SignedDuration::from_mins(1), 55.75, 37.61, 10.0).unwrap();
         let out = store
-            .ingest_fixes(&devices[0], &[fix], now, &GeofenceConfig::default(), &text)
+            .ingest_fixes(
+                &devices[0],
+                &[fix],
+                now,
+                &GeofenceConfig::default(),
+                None,
+                &text,
+            )
             .await
             .unwrap();
         assert_eq!(out.accepted, 1);

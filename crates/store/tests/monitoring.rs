@@ -26,7 +26,14 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
             .collect();
         let later = now + SignedDuration::from_mins(41);
         let out = store
-            .ingest_fixes(&device, &fixes, later, &GeofenceConfig::default(), &text)
+            .ingest_fixes(
+                &device,
+                &fixes,
+                later,
+                &GeofenceConfig::default(),
+                None,
+                &text,
+            )
             .await
             .unwrap();
         assert_eq!(out.raised, 1);
@@ -98,6 +105,7 @@ async fn a_window_sliding_past_a_runs_context_raises_nothing() {
                     &[fix],
                     at + SignedDuration::from_secs(30),
                     &GeofenceConfig::default(),
+                    None,
                     &text,
                 )
                 .await

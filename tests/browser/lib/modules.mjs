@@ -1,5 +1,5 @@
 // Imports one of the inspector app's self-contained ES modules (verify.js,
-// shortcode.js, i18n.js) into Node, for tests that need no browser. The app's
+// shortcode.js, strings.js) into Node, for tests that need no browser. The app's
 // folder has no package.json saying "type": "module", so the file is imported
 // through a copy named .mjs.
 import fs from 'node:fs';

@@ -1,6 +1,6 @@
-// Renders the inspector app's PNG icons from its SVG with Debian's Chromium:
-//   node tools/render-icons.mjs
-// Writes crates/server/static/inspector/icons/icon-{192,512}.png and
+// Renders an app's PNG icons from its SVG with Debian's Chromium:
+//   node tools/render-icons.mjs [inspector|patient-app]     (default: inspector)
+// Writes crates/server/static/APP/icons/icon-{192,512}.png and
 // icon-maskable-512.png (full-bleed background, the mark inside the 80 % safe zone).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const icons = path.resolve(here, '../../../crates/server/static/inspector/icons');
+const app = process.argv[2] ?? 'inspector';
+const icons = path.resolve(here, '../../../crates/server/static', app, 'icons');
 const svg = fs.readFileSync(path.join(icons, 'icon.svg'), 'utf8');
 const maskable = svg
   .replace('rx="96" ', '')

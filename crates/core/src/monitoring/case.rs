@@ -393,6 +393,15 @@ pub enum PatientSms {
         /// The sanction.
         sanction: Sanction,
     },
+    /// A check-in is open: answer it in the app before the deadline (the SMS links to it).
+    CheckinOpen {
+        /// The check-in's id.
+        challenge: String,
+        /// The end of the time to answer.
+        deadline: Timestamp,
+        /// Asked at once because a fix placed the phone far from home (not drawn at random).
+        asked: bool,
+    },
 }
 
 /// A flag's life so far: its kind, its state, and the events that led there.

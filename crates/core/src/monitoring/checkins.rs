@@ -288,8 +288,9 @@ pub enum CheckinOutcome {
     Pending,
     /// Answered in time (the photo still goes to an officer to compare).
     Answered,
-    /// Not answered in time: a `missed_checkin` flag for an officer to look at.
-    Missed(Flag),
+    /// Not answered in time: a `missed_checkin` flag for an officer to look at (boxed: a
+    /// flag's evidence is large, and most outcomes carry none).
+    Missed(Box<Flag>),
 }
 
 /// The evidence for a `missed_checkin` flag.
@@ -318,7 +319,7 @@ pub fn judge(
     match answered_at {
         Some(a) if a < challenge.deadline => CheckinOutcome::Answered,
         _ if now < challenge.deadline => CheckinOutcome::Pending,
-        _ => CheckinOutcome::Missed(Flag {
+        _ => CheckinOutcome::Missed(Box::new(Flag {
             from: challenge.issued_at,
             to: challenge.deadline,
             ongoing: false,
@@ -328,7 +329,7 @@ pub fn judge(
                 answered_at,
                 last_report_before: last_report_before.filter(|&t| t < challenge.deadline),
             }),
-        }),
+        })),
     }
 }
 

@@ -68,6 +68,21 @@
 //!    person was away before and after, so the run goes on across the gap. Two unrelated
 //!    multipath jumps rarely land on the same spot.
 //!
+//! 8. **A check-in answer far from home is a departure.** Besides the phone's own reports,
+//!    [`evaluate_with_answers`] takes the locations the patient's check-in answers carried
+//!    (a fresh fix taken with the photo). They are reports like any other — one at home ends a
+//!    run (rule 6), which is how an answer from home ends a suspicion — except that one
+//!    *far* from home ([`GeofenceConfig::far_m`], beyond anything indoor multipath does, with
+//!    a usable accuracy) confirms a departure: the patient, asked, stood there with the
+//!    phone. It is never an out-and-back outlier (rule 5), and the run it belongs to is a
+//!    departure at once, whatever its length. It is not above rule 5b, though: a place no one
+//!    could have reached from home so soon stays a source error even in an answer, because an
+//!    access point that moved with its owner gives the answer's fix its position too (on the
+//!    independent generator's traces, letting answers override rule 5b flagged eight compliant
+//!    patients whose homes hear such an access point). A real trip with nothing recorded on the
+//!    way — the case asking is for — took its time and is no teleport.
+//!    The same notion of far decides when the service asks at all (`super::asking`).
+//!
 //! Evaluation uses report times, not upload times: phones buffer while offline and upload up
 //! to two days late. Reports stamped in the future by more than
 //! [`GeofenceConfig::max_clock_skew`] (a wrong phone clock) are ignored.
@@ -296,6 +311,13 @@ pub struct GeofenceConfig {
     /// hundred metres; a fix kilometres off is a real trip or a source error, which rule 5b
     /// catches.
     pub beyond_multipath_m: f64,
+    /// A confident fix (usable accuracy, clearly outside) whose distance from home, less its
+    /// accuracy, is at least this is *far*: beyond where indoor multipath puts a phone lying
+    /// at home, so the service asks the patient at once (`super::asking`), and a check-in
+    /// answer that far confirms a departure (rule 8), metres. Default 600: reflections move a
+    /// fix by tens to a few hundred metres (up to about 460 m in the core's model, 500 m in
+    /// the independent generator's, the flat itself up to 70 m from the home point).
+    pub far_m: f64,
     /// A gap in usable reports longer than this ends a run, so evidence must be continuous.
     /// Default 30 minutes.
     pub max_run_gap: SignedDuration,
@@ -338,6 +360,7 @@ impl Default for GeofenceConfig {
             two_fix_duration: SignedDuration::from_mins(12),
             max_stay_gap: SignedDuration::from_mins(11),
             beyond_multipath_m: 1_000.0,
+            far_m: 600.0,
             max_run_gap: SignedDuration::from_mins(30),
             max_bridged_gap: SignedDuration::from_hours(2),
             same_place_m: 50.0,
@@ -421,6 +444,11 @@ pub struct TrackEvidence {
     /// The reports from `from` to `to`, evenly thinned to at most
     /// [`GeofenceConfig::track_points`].
     pub track: Vec<TrackPoint>,
+    /// The check-in answer that placed the patient far from home during the run, which makes
+    /// it a confirmed departure (rule 8); none when the reports alone showed it. (Absent in
+    /// evidence stored before rule 8 existed.)
+    #[serde(default)]
+    pub confirmed_by_checkin: Option<TrackPoint>,
 }
 
 /// The evidence for a `no_signal` flag.
@@ -442,6 +470,8 @@ struct Obs {
     accuracy: f64,
     distance: f64,
     class: FixClass,
+    /// Whether it came with a check-in answer (rule 8) rather than as a report.
+    answer: bool,
 }
 
 impl Obs {
@@ -456,6 +486,11 @@ impl Obs {
 
     fn same_report(&self, other: &Obs) -> bool {
         self.point == other.point && self.raw_accuracy == other.raw_accuracy
+    }
+
+    /// Rule 8: a check-in answer clearly outside and far from home.
+    fn confirms(&self, cfg: &GeofenceConfig) -> bool {
+        self.answer && self.class == FixClass::Outside && self.distance - self.accuracy >= cfg.far_m
     }
 }
 
@@ -478,6 +513,27 @@ fn classify(f: &Fix, fence: &Geofence, cfg: &GeofenceConfig) -> FixClass {
     } else {
         FixClass::Edge
     }
+}
+
+/// Whether a fix, on its own, places the phone at home: inside or on the edge (rules 1–2),
+/// or a coarse fix that still places it in its building (rule 3).
+pub fn places_home(f: &Fix, fence: &Geofence, cfg: &GeofenceConfig) -> bool {
+    let radius = fence.radius_m.max(cfg.min_effective_radius_m);
+    match classify(f, fence, cfg) {
+        FixClass::Inside | FixClass::Edge => true,
+        FixClass::Coarse => {
+            f.accuracy_m <= cfg.max_anchor_accuracy_m && distance_m(fence.home, f.point) <= radius
+        }
+        _ => false,
+    }
+}
+
+/// Whether a fix, on its own, is confident and far from home ([`GeofenceConfig::far_m`]):
+/// clearly outside with a usable accuracy, beyond where indoor multipath puts a phone.
+pub fn is_far(f: &Fix, fence: &Geofence, cfg: &GeofenceConfig) -> bool {
+    let accuracy = f.accuracy_m.max(cfg.accuracy_floor_m);
+    classify(f, fence, cfg) == FixClass::Outside
+        && distance_m(fence.home, f.point) - accuracy >= cfg.far_m
 }
 
 /// Where a window of `fixes` (sorted by time) must start so that [`evaluate`] sees how the
@@ -532,14 +588,29 @@ pub fn evaluate(
     now: Timestamp,
     cfg: &GeofenceConfig,
 ) -> Vec<Flag> {
+    evaluate_with_answers(fence, fixes, &[], monitoring_start, now, cfg)
+}
+
+/// [`evaluate`], with the locations of the patient's check-in answers as well (rule 8):
+/// `answers` are the fixes taken with them, each at the moment it was taken.
+pub fn evaluate_with_answers(
+    fence: &Geofence,
+    fixes: &[Fix],
+    answers: &[Fix],
+    monitoring_start: Timestamp,
+    now: Timestamp,
+    cfg: &GeofenceConfig,
+) -> Vec<Flag> {
     let radius = fence.radius_m.max(cfg.min_effective_radius_m);
     let latest = now
         .checked_add(cfg.max_clock_skew)
         .unwrap_or(Timestamp::MAX);
-    let mut obs: Vec<Obs> = fixes
-        .iter()
-        .filter(|f| f.ts >= monitoring_start && f.ts <= latest)
-        .map(|f| {
+    let reports = fixes.iter().map(|f| (f, false));
+    let answered = answers.iter().map(|f| (f, true));
+    let mut obs: Vec<Obs> = reports
+        .chain(answered)
+        .filter(|(f, _)| f.ts >= monitoring_start && f.ts <= latest)
+        .map(|(f, answer)| {
             let distance = distance_m(fence.home, f.point);
             let accuracy = f.accuracy_m.max(cfg.accuracy_floor_m);
             let class = classify(f, fence, cfg);
@@ -550,6 +621,7 @@ pub fn evaluate(
                 accuracy,
                 distance,
                 class,
+                answer,
             }
         })
         .collect();
@@ -559,8 +631,12 @@ pub fn evaluate(
             .then(a.point.lat().total_cmp(&b.point.lat()))
             .then(a.point.lon().total_cmp(&b.point.lon()))
     });
-    // A retried upload: the same report twice is one report.
-    obs.dedup_by(|b, a| a.ts == b.ts && a.same_report(b));
+    // A retried upload: the same report twice is one report (an answer's fix stays one).
+    obs.dedup_by(|b, a| {
+        let same = a.ts == b.ts && a.same_report(b);
+        a.answer |= same && b.answer;
+        same
+    });
     for i in 1..obs.len() {
         if obs[i].same_report(&obs[i - 1]) {
             obs[i].class = FixClass::Repeat;
@@ -588,6 +664,7 @@ fn mark_outliers(obs: &mut [Obs], cfg: &GeofenceConfig) {
         separation / secs > cfg.max_speed_mps
     };
     let outliers: Vec<usize> = (0..idx.len())
+        .filter(|&k| !obs[idx[k]].confirms(cfg))
         .filter(|&k| {
             let this = &obs[idx[k]];
             let prev = k.checked_sub(1).map(|p| &obs[idx[p]]);
@@ -708,6 +785,8 @@ struct Run {
     /// Whether a fix outside was clearly farther than the first (see
     /// [`GeofenceConfig::receding_m`]).
     receded: bool,
+    /// The first check-in answer that confirms the run (rule 8).
+    confirmed: Option<usize>,
 }
 
 /// The longest time between two consecutive reports, of any kind.
@@ -735,7 +814,9 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
             && span >= cfg.two_fix_duration
             && longest_gap(&obs[run.first_outside..=run.last_outside]) <= cfg.max_stay_gap
             && (same_place(first, last, cfg) || (far(first) && far(last)));
-        let persistent = (enough && (run.receded || span >= cfg.min_outside_duration)) || stay;
+        let persistent = (enough && (run.receded || span >= cfg.min_outside_duration))
+            || stay
+            || run.confirmed.is_some();
         if persistent {
             flags.push(departure_flag(obs, &run, radius, ongoing, cfg));
         }
@@ -770,6 +851,7 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
                 r.last_outside = i;
                 r.outside += 1;
                 r.last_seen = o.ts;
+                r.confirmed = r.confirmed.or(o.confirms(cfg).then_some(i));
             }
             (FixClass::Outside, None) => {
                 run = Some(Run {
@@ -778,6 +860,7 @@ fn departures(obs: &[Obs], radius: f64, now: Timestamp, cfg: &GeofenceConfig) ->
                     outside: 1,
                     last_seen: o.ts,
                     receded: false,
+                    confirmed: o.confirms(cfg).then_some(i),
                 });
             }
             (FixClass::Edge, Some(r)) => {
@@ -854,6 +937,7 @@ fn departure_flag(
                 .find(inside)
                 .map(Obs::track_point),
             track: thin(span, cfg.track_points),
+            confirmed_by_checkin: run.confirmed.map(|i| obs[i].track_point()),
         }),
     }
 }

@@ -21,6 +21,10 @@
 //! - **No check-in at night** ([`checkins`]). Challenges are drawn only inside daytime hours
 //!   that themselves cannot reach into the night, in the case's own time zone, across
 //!   daylight-saving changes, with the deadline inside the hours too.
+//! - **A question is never a sanction** ([`asking`]). When a confident fix first places the
+//!   phone far from home, in daytime, the patient is asked at once: an answer from home ends
+//!   the suspicion, one from far away confirms the departure, and no answer is shown to the
+//!   officer but is never a flag by itself.
 //! - **No automatic punishment** ([`case`]). Software raises flags; a sanction exists only as
 //!   part of a health officer's recorded decision, the patient is told by SMS of every flag
 //!   and every decision, and an appeal is decided by a different officer.
@@ -31,6 +35,7 @@
 //! scores the evaluator against them; the `propusk simulate monitoring` command reuses its
 //! generators against the real API.
 
+pub mod asking;
 pub mod case;
 pub mod checkins;
 pub mod face;

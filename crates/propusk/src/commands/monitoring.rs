@@ -1,5 +1,6 @@
 //! The quarantine-monitoring settings of `propusk serve`: how long a closed case keeps its
-//! raw data, and when check-ins may be asked. Layered like every setting: the `[monitoring]`
+//! raw data, when check-ins may be asked (and whether to ask at once when in doubt), and how
+//! often the patient's app keeps a fix. Layered like every setting: the `[monitoring]`
 //! table of the configuration file, then `PROPUSK_*` variables, then flags.
 
 use anyhow::{bail, Context, Result};
@@ -7,7 +8,7 @@ use clap::Args;
 use jiff::civil::Time;
 use jiff::SignedDuration;
 use propusk_core::monitoring::checkins::{CheckinConfig, DaytimeHours};
-use propusk_server::monitoring::{MonitoringSettings, DEFAULT_RETENTION};
+use propusk_server::monitoring::{MonitoringSettings, DEFAULT_RETENTION, REPORT_EVERY_RANGE};
 use serde::Deserialize;
 
 #[derive(Args, Debug, Default)]
@@ -26,6 +27,14 @@ pub struct MonitoringArgs {
     /// Minutes a patient has to answer a check-in (5–60) [default: 20].
     #[arg(long, env = "PROPUSK_CHECKIN_DEADLINE_MINS", value_name = "MINUTES")]
     checkin_deadline_mins: Option<i64>,
+    /// Ask the patient at once, in check-in hours, when a confident fix first places the
+    /// phone far from home [default: true].
+    #[arg(long, env = "PROPUSK_ASK_WHEN_IN_DOUBT", value_name = "BOOL")]
+    ask_when_in_doubt: Option<bool>,
+    /// How often the patient's app keeps a location fix while open, seconds (30–600)
+    /// [default: 60].
+    #[arg(long, env = "PROPUSK_REPORT_EVERY_SECS", value_name = "SECONDS")]
+    report_every_secs: Option<i64>,
 }
 
 /// The `[monitoring]` table of the configuration file. Every key is optional.
@@ -36,6 +45,8 @@ pub struct MonitoringFileConfig {
     checkin_hours: Option<String>,
     checkins_per_day: Option<u8>,
     checkin_deadline_mins: Option<i64>,
+    ask_when_in_doubt: Option<bool>,
+    report_every_secs: Option<i64>,
 }
 
 const MAX_RETENTION_DAYS: u32 = 365;
@@ -69,9 +80,28 @@ impl MonitoringArgs {
             base.min_gap(),
         )
         .context("monitoring check-in settings")?;
+        let (min, max) = REPORT_EVERY_RANGE;
+        let report_every = match self.report_every_secs.or(file.report_every_secs) {
+            None => defaults.report_every,
+            Some(secs) if (min.as_secs()..=max.as_secs()).contains(&secs) => {
+                SignedDuration::from_secs(secs)
+            }
+            Some(secs) => bail!(
+                "the app's report cadence of {secs} s is out of range; expected {} to {} seconds",
+                min.as_secs(),
+                max.as_secs()
+            ),
+        };
+        let mut asking = defaults.asking.clone();
+        asking.enabled = self
+            .ask_when_in_doubt
+            .or(file.ask_when_in_doubt)
+            .unwrap_or(asking.enabled);
         Ok(MonitoringSettings {
             retention,
             checkins,
+            asking,
+            report_every,
             ..defaults
         })
     }
@@ -138,6 +168,29 @@ mod tests {
         .resolve(None)
         .unwrap_err();
         assert!(format!("{e:#}").contains("deadline"), "{e:#}");
+    }
+
+    #[test]
+    fn asking_and_the_cadence_are_set_and_checked() {
+        let file: MonitoringFileConfig =
+            toml::from_str("ask_when_in_doubt = false\nreport_every_secs = 120").unwrap();
+        let s = MonitoringArgs::default().resolve(Some(file)).unwrap();
+        assert!(!s.asking.enabled);
+        assert_eq!(s.report_every, SignedDuration::from_secs(120));
+        let e = MonitoringArgs {
+            report_every_secs: Some(5),
+            ..MonitoringArgs::default()
+        }
+        .resolve(None)
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("30 to 600"), "{e:#}");
+        assert!(
+            MonitoringArgs::default()
+                .resolve(None)
+                .unwrap()
+                .asking
+                .enabled
+        );
     }
 
     #[test]

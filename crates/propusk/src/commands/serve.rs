@@ -42,6 +42,14 @@ pub struct ServeArgs {
     /// Requests served at once before new ones get 503 [default: 1024].
     #[arg(long, env = "PROPUSK_MAX_IN_FLIGHT")]
     max_in_flight: Option<usize>,
+    /// The URL phones reach the service at, for links in SMS and QR codes
+    /// (https://propusk.example) [default: http:// and the address listened on].
+    #[arg(long, env = "PROPUSK_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// For browser tests only: lets a test move the service's clock forward over HTTP
+    /// (`POST /_test/clock`). Refused unless listening on a loopback address.
+    #[arg(long)]
+    test_clock: bool,
     #[command(flatten)]
     sms: super::sms::SmsArgs,
     #[command(flatten)]
@@ -69,6 +77,7 @@ pub struct FileConfig {
     policy: Vec<PathBuf>,
     max_in_flight: Option<usize>,
     behind_tls: Option<bool>,
+    public_url: Option<String>,
     sms: Option<super::sms::SmsFileConfig>,
     monitoring: Option<super::monitoring::MonitoringFileConfig>,
     edge: Option<super::edge::EdgeFileConfig>,
@@ -162,6 +171,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .or(file.max_in_flight)
         .unwrap_or(config.max_in_flight);
     config.behind_tls = file.behind_tls.unwrap_or(false);
+    config.public_url = match args.public_url.or(file.public_url) {
+        Some(url) => Some(public_url(&url)?),
+        None => None,
+    };
+    if args.test_clock {
+        test_clock_allowed(&config.listen)?;
+        tracing::warn!("the test clock is on: anyone on this machine may move the service's clock");
+    }
     let (gateway, sms_settings) = args.sms.resolve(file.sms)?;
     config.sms = gateway;
     let monitoring = args.monitoring.resolve(file.monitoring)?;
@@ -189,6 +206,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         config.max_in_flight,
     );
     state.sms = std::sync::Arc::new(sms_settings);
+    state.test_clock = args.test_clock;
     state.monitoring = std::sync::Arc::new(monitoring);
     state.edge = std::sync::Arc::new(edge.edge);
     state.sign_in = std::sync::Arc::new(edge.sign_in);
@@ -213,6 +231,33 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     app.stop().await
+}
+
+/// The public URL as configured: http or https, a host, no query or fragment; without a
+/// trailing slash.
+fn public_url(url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.contains(['?', '#', ' ']) => Ok(trimmed.into()),
+        _ => anyhow::bail!(
+            "public URL {url:?}: expected http:// or https:// and a host, e.g. https://propusk.example"
+        ),
+    }
+}
+
+/// `--test-clock` only on a loopback address: it lets anyone who can reach the service move
+/// its clock.
+fn test_clock_allowed(listen: &str) -> Result<()> {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.ip().is_loopback() => Ok(()),
+        _ => anyhow::bail!(
+            "--test-clock is for tests on this machine only: listen on a loopback address \
+             such as 127.0.0.1:0, not {listen}"
+        ),
+    }
 }
 
 async fn shutdown_signal() {
@@ -248,5 +293,26 @@ mod tests {
         args.monitoring.resolve(file.monitoring).unwrap();
         let edge = args.edge.resolve(file.edge, file.limits).unwrap();
         assert!(edge.edge.is_trusted_proxy("10.0.0.5".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_test_clock_is_loopback_only() {
+        assert!(test_clock_allowed("127.0.0.1:0").is_ok());
+        assert!(test_clock_allowed("[::1]:8080").is_ok());
+        for listen in ["0.0.0.0:8080", "10.0.0.5:80", "localhost:8080", "[::]:80"] {
+            let e = test_clock_allowed(listen).unwrap_err();
+            assert!(format!("{e}").contains("loopback"), "{listen}: {e}");
+        }
+    }
+
+    #[test]
+    fn public_urls_are_checked() {
+        assert_eq!(
+            public_url("https://propusk.example/").unwrap(),
+            "https://propusk.example"
+        );
+        assert!(public_url("propusk.example").is_err());
+        assert!(public_url("https://").is_err());
+        assert!(public_url("https://x.example/?a#b").is_err());
     }
 }

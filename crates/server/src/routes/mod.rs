@@ -3,12 +3,14 @@
 mod admin;
 mod auth;
 mod body;
+mod device;
 pub(crate) mod me;
 mod monitoring;
 pub(crate) mod passes;
 mod public;
 mod revocations;
 mod sms;
+mod test_clock;
 mod verify;
 
 use axum::middleware;
@@ -18,12 +20,18 @@ pub use auth::{
     code_text as otp_text, new_otp_code, open_session, otp_messages, staff_sign_in_refused,
 };
 pub use body::Body;
+pub(crate) use monitoring::UNANSWERED_FOR;
 
 use crate::overload;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
+    let test_clock = match state.test_clock {
+        true => test_clock::router(),
+        false => Router::new(),
+    };
     Router::new()
+        .merge(test_clock)
         .merge(public::router())
         .merge(revocations::router())
         .merge(auth::router())
@@ -33,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(sms::router())
         .merge(monitoring::router())
+        .merge(device::router())
         .merge(crate::web::router())
         .fallback(public::not_found)
         // Bodies are bounded per route where they are read, before the overload slot.

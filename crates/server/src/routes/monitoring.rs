@@ -1,9 +1,9 @@
-//! Quarantine monitoring over HTTP: cases for health officers, enrollment and location
-//! reports for the patient's device, the officers' queue and decisions, and appeals.
+//! Quarantine monitoring over HTTP for health officers: cases, the queue and decisions,
+//! appeals, check-ins and their photos, and loaner phones. The patient's device speaks
+//! `routes::device`.
 //!
-//! Two kinds of caller: staff with role `health` (a session token), and a patient's device
-//! (the bearer token it got at enrollment; it is not a session and opens nothing else).
-//! Every staff read of a case and every decision is in the audit log (the store writes it).
+//! The caller is staff with role `health` (a session token). Every staff read of a case and
+//! every decision is in the audit log (the store writes it).
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -15,19 +15,20 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::case::{OfficerId, Sanction, TransitionError};
-use propusk_core::monitoring::geofence::{Fix, Geofence};
+use propusk_core::monitoring::geofence::Geofence;
+use propusk_core::monitoring::FlagKind;
 use propusk_store::{
-    AnswerOutcome, CaseChange, CaseChangeError, CaseRecord, ChallengeRecord, FlagRecord,
-    FlagStepError, Loaner, LoanerError, NewCase, OfficerStep, Role,
+    CaseChange, CaseChangeError, CaseRecord, ChallengeRecord, FlagRecord, FlagStepError, Loaner,
+    LoanerError, NewCase, OfficerStep, Role,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Body;
-use crate::auth::{new_token, Staff};
+use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::lang::{AskedLang, Lang};
-use crate::monitoring::{geofence_config, sms_text};
+use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use propusk_core::monitoring::face::FaceComparison;
@@ -43,12 +44,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/flags/{id}", get(show_flag))
         .route("/api/v1/flags/{id}/decision", post(decide))
         .route("/api/v1/flags/{id}/appeal-decision", post(decide_appeal))
-        .route("/api/v1/device/enroll", post(enroll))
-        .route("/api/v1/device/locations", post(locations))
-        .route("/api/v1/device/flags", get(device_flags))
-        .route("/api/v1/device/flags/{id}/appeal", post(appeal))
-        .route("/api/v1/device/challenges", get(open_challenges))
-        .route("/api/v1/device/challenges/{id}", post(answer_challenge))
         .route("/api/v1/cases/{id}/checkins", get(case_checkins))
         .route("/api/v1/cases/{id}/reference-photo", get(reference_photo))
         .route("/api/v1/checkins/{id}/photo", get(checkin_photo))
@@ -60,18 +55,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/loaners/{serial}/lost", post(lose_loaner))
 }
 
-/// Reports may arrive this late (devices buffer while offline).
-const MAX_LATE: SignedDuration = SignedDuration::from_hours(48);
-/// …and stamped at most this far ahead (a phone clock slightly fast).
-const MAX_AHEAD: SignedDuration = SignedDuration::from_mins(5);
-/// The most reports in one batch (two days at one a minute, with room).
-const MAX_BATCH: usize = 5000;
-
-fn unprocessable(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
+pub(super) fn unprocessable(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, ru, en).lang(lang)
 }
 
-fn parse_time(s: &str, field: &'static str, lang: Lang) -> ApiResult<Timestamp> {
+pub(super) fn parse_time(s: &str, field: &'static str, lang: Lang) -> ApiResult<Timestamp> {
     propusk_core::domain::parse_instant(s).map_err(|e| {
         ApiError::localized(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,7 +107,7 @@ fn flag_not_found(lang: Lang) -> ApiError {
     .lang(lang)
 }
 
-fn flag_json(flag: &FlagRecord) -> Value {
+pub(super) fn flag_json(flag: &FlagRecord) -> Value {
     json!({
         "id": flag.id,
         "case_id": flag.case_id,
@@ -133,6 +121,39 @@ fn flag_json(flag: &FlagRecord) -> Value {
         "awaits_officer": flag.awaits_officer,
         "history": flag.history,
     })
+}
+
+/// The questions asked at once during a `left_home` flag's run (immediate check-ins: when,
+/// what raised them, whether and from how far they were answered); empty for other kinds.
+pub(super) async fn asks_json(
+    state: &AppState,
+    flag: &FlagRecord,
+    home: Option<GeoPoint>,
+) -> ApiResult<Value> {
+    if flag.kind != FlagKind::LeftHome {
+        return Ok(json!([]));
+    }
+    let asks = state
+        .store
+        .asks_during(&flag.case_id, flag.from, flag.to)
+        .await?;
+    Ok(asks.iter().map(|c| challenge_json(c, home)).collect())
+}
+
+/// A flag as an officer reads it, with the questions asked during it.
+async fn officer_flag(
+    state: &AppState,
+    flag: &FlagRecord,
+    home: Option<GeoPoint>,
+) -> ApiResult<Value> {
+    let mut v = flag_json(flag);
+    v["checkins"] = asks_json(state, flag, home).await?;
+    Ok(v)
+}
+
+/// The home of a flag's case (none once erased after retention, or for an unknown case).
+async fn home_of(state: &AppState, case_id: &str) -> ApiResult<Option<GeoPoint>> {
+    Ok(state.store.case(case_id).await?.and_then(|c| c.home))
 }
 
 fn case_json(case: &CaseRecord) -> Value {
@@ -157,6 +178,16 @@ fn case_json(case: &CaseRecord) -> Value {
         "purged_at": case.purged_at.map(|t| t.to_string()),
         "purged_fixes": case.purged_fixes,
     })
+}
+
+/// [`case_json`] with what its phones have sent so far.
+async fn case_with_activity(state: &AppState, case: &CaseRecord) -> ApiResult<Value> {
+    let activity = state.store.case_activity(&case.id).await?;
+    let mut body = case_json(case);
+    body["last_report_at"] = json!(activity.last_report_at.map(|t| t.to_string()));
+    body["reports_received"] = json!(activity.reports_received);
+    body["app_last_seen_at"] = json!(activity.app_last_seen_at.map(|t| t.to_string()));
+    Ok(body)
 }
 
 #[derive(Deserialize)]
@@ -297,9 +328,10 @@ async fn create_case(
             state.clock.now(),
         )
         .await?;
+    let enrollment_url = rules::enrollment_link(&state.app_url(), &code);
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "enrollment_code": code})),
+        Json(json!({"id": id, "enrollment_code": code, "enrollment_url": enrollment_url})),
     )
         .into_response())
 }
@@ -315,8 +347,12 @@ async fn show_case(
         .read_case(&id, officer.as_str(), state.clock.now())
         .await?
         .ok_or_else(|| case_not_found(lang))?;
-    let mut body = case_json(&case);
-    body["flags"] = flags.iter().map(flag_json).collect();
+    let mut body = case_with_activity(&state, &case).await?;
+    let mut list = Vec::with_capacity(flags.len());
+    for flag in &flags {
+        list.push(officer_flag(&state, flag, case.home).await?);
+    }
+    body["flags"] = json!(list);
     Ok(Json(body))
 }
 
@@ -390,13 +426,31 @@ async fn close_case(
     change(&state, lang, &officer, &id, CaseChange::Close).await
 }
 
+/// How far back the queue shows questions no one answered.
+pub(crate) const UNANSWERED_FOR: SignedDuration = SignedDuration::from_hours(24);
+
 async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiResult<Json<Value>> {
-    let flags = state
+    let now = state.clock.now();
+    let flags = state.store.officer_queue(officer.as_str(), now).await?;
+    let mut list = Vec::with_capacity(flags.len());
+    for flag in &flags {
+        let home = home_of(&state, &flag.case_id).await?;
+        list.push(officer_flag(&state, flag, home).await?);
+    }
+    let since = now.checked_sub(UNANSWERED_FOR).unwrap_or(now);
+    let unanswered: Vec<Value> = state
         .store
-        .officer_queue(officer.as_str(), state.clock.now())
-        .await?;
+        .unanswered_asks(since, now)
+        .await?
+        .iter()
+        .map(|u| {
+            let mut v = challenge_json(&u.challenge, None);
+            v["case_id"] = json!(u.challenge.case_id);
+            v
+        })
+        .collect();
     Ok(Json(
-        json!({"flags": flags.iter().map(flag_json).collect::<Vec<_>>()}),
+        json!({"flags": list, "unanswered_checkins": unanswered}),
     ))
 }
 
@@ -409,10 +463,11 @@ async fn show_flag(
     let flag = rules::read_flag(&state.store, officer.as_str(), &id, state.clock.now())
         .await?
         .ok_or_else(|| flag_not_found(lang))?;
-    Ok(Json(flag_json(&flag)))
+    let home = home_of(&state, &flag.case_id).await?;
+    Ok(Json(officer_flag(&state, &flag, home).await?))
 }
 
-fn step_error(e: FlagStepError, lang: Lang) -> ApiError {
+pub(super) fn step_error(e: FlagStepError, lang: Lang) -> ApiError {
     let refused = match e {
         FlagStepError::NotFound => return flag_not_found(lang),
         FlagStepError::Store(e) => return e.into(),
@@ -482,9 +537,10 @@ async fn decide_step(
     id: &str,
     step: OfficerStep,
 ) -> ApiResult<Json<Value>> {
+    let app_url = state.app_url();
     let flag = state
         .store
-        .decide_flag(id, officer, &step, state.clock.now(), &sms_text)
+        .decide_flag(id, officer, &step, state.clock.now(), &sms_texts(&app_url))
         .await
         .map_err(|e| step_error(e, lang))?;
     state.outbox_wakeup.notify_one();
@@ -556,268 +612,18 @@ async fn decide_appeal(
     decide_step(&state, lang, &officer, &id, step).await
 }
 
-/// An enrolled device, by its bearer token.
-pub struct Device(pub propusk_store::Device);
-
-impl FromRequestParts<AppState> for Device {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let lang = crate::lang::asked(parts);
-        let unauthorized = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Нужен токен устройства (Authorization: Bearer …), выданный при подключении по коду.",
-                "A device token is required (Authorization: Bearer …), as issued at enrollment.",
-            )
-            .lang(lang)
-        };
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(unauthorized)?;
-        let device = state.store.device(token).await?.ok_or_else(unauthorized)?;
-        Ok(Self(device))
-    }
-}
-
-#[derive(Deserialize)]
-struct EnrollInput {
-    enrollment_code: String,
-    /// A photo taken in the app at enrollment (base64 JPEG or PNG), for officers to compare
-    /// check-in photos with.
-    reference_photo: Option<String>,
-}
-
-/// The most a photo may weigh (a phone's camera picture, scaled down by the app).
-/// (Its base64 form must also fit the 2 MB limit on a request body.)
-const MAX_PHOTO: usize = 1024 * 1024;
-
-/// A photo sent as base64 JPEG or PNG, ready to store: within the size and pixel budgets,
-/// re-encoded so that it keeps no metadata (see [`crate::photo`]).
-async fn photo_from_api(
-    state: &AppState,
-    b64: &str,
-    field: &'static str,
-    lang: Lang,
-) -> ApiResult<Vec<u8>> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()
-        .filter(|b| b.len() <= MAX_PHOTO)
-        .ok_or_else(|| {
-            unprocessable(
-                "invalid_photo",
-                "Фото должно быть JPEG или PNG в base64, не больше 1 МБ.".into(),
-                "The photo must be a base64 JPEG or PNG of at most 1 MB.".into(),
-                lang,
-            )
-            .with("field", field)
-        })?;
-    crate::photo::normalize_upload(&state.photos, &bytes)
-        .await
-        .map_err(|e| photo_error(&e, field, lang))
-}
-
-fn photo_error(e: &crate::photo::PhotoError, field: &'static str, lang: Lang) -> ApiError {
-    let (status, code) = match e {
-        crate::photo::PhotoError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "photo_busy"),
-        _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo"),
-    };
-    let error = ApiError::localized(status, code, e.localized())
-        .with("field", field)
-        .lang(lang);
-    match e {
-        crate::photo::PhotoError::Busy => error.retry_after(30),
-        _ => error,
-    }
-}
-
-fn enrollment_code_unknown(lang: Lang) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "enrollment_code_not_found",
-        "Код подключения не найден: он неверен, уже использован или карантин окончен.",
-        "Enrollment code not found: it is wrong, already used, or the quarantine is over.",
-    )
-    .lang(lang)
-}
-
-async fn enroll(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-    Body(input): Body<EnrollInput>,
-) -> ApiResult<Response> {
-    let code = rules::normalize_code(&input.enrollment_code);
-    let now = state.clock.now();
-    // The code first: no photo is decoded for a wrong code.
-    if !state.store.enrollment_code_live(&code, now).await? {
-        return Err(enrollment_code_unknown(lang));
-    }
-    let photo = match input.reference_photo.as_deref() {
-        Some(p) => Some(photo_from_api(&state, p, "reference_photo", lang).await?),
-        None => None,
-    };
-    let token = new_token();
-    let device = state
-        .store
-        .enroll_device(&code, &token, "own", photo.as_deref(), now)
-        .await?
-        .ok_or_else(|| enrollment_code_unknown(lang))?;
-    tracing::info!(device = %device.id, case = %device.case_id, "device enrolled");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"device_token": token, "case_id": device.case_id})),
-    )
-        .into_response())
-}
-
-/// One report as a device sends it; checked here so the answer can say which one is wrong.
-#[derive(Deserialize)]
-struct FixInput {
-    ts: String,
-    lat: f64,
-    lon: f64,
-    accuracy_m: f64,
-}
-
-fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Vec<Fix>> {
-    if batch.is_empty() || batch.len() > MAX_BATCH {
-        return Err(unprocessable(
-            "invalid_batch",
-            format!(
-                "В пакете {} отметок; нужно от 1 до {MAX_BATCH}.",
-                batch.len()
-            ),
-            format!(
-                "The batch has {} reports; expected 1 to {MAX_BATCH}.",
-                batch.len()
-            ),
-            lang,
-        ));
-    }
-    let earliest = now.checked_sub(MAX_LATE).unwrap_or(now);
-    let latest = now.checked_add(MAX_AHEAD).unwrap_or(now);
-    batch
-        .into_iter()
-        .enumerate()
-        .map(|(index, f)| {
-            let at = |e: ApiError| e.with("index", index);
-            let ts = parse_time(&f.ts, "ts", lang).map_err(at)?;
-            if ts > latest {
-                return Err(at(unprocessable(
-                    "fix_in_future",
-                    format!("Отметка №{index} датирована будущим ({ts}); проверьте часы телефона."),
-                    format!(
-                        "Report #{index} is dated in the future ({ts}); check the phone's clock."
-                    ),
-                    lang,
-                )
-                .with("field", "ts")));
-            }
-            if ts < earliest {
-                return Err(at(unprocessable(
-                    "fix_too_old",
-                    format!("Отметка №{index} ({ts}) старше 48 часов и не принимается."),
-                    format!(
-                        "Report #{index} ({ts}) is more than 48 hours old and is not accepted."
-                    ),
-                    lang,
-                )
-                .with("field", "ts")));
-            }
-            Fix::from_parts(ts, f.lat, f.lon, f.accuracy_m).map_err(|e| {
-                at(unprocessable(
-                    "invalid_fix",
-                    format!("Отметка №{index} неверна: {e}"),
-                    format!("Report #{index} is invalid: {e}"),
-                    lang,
-                ))
-            })
-        })
-        .collect()
-}
-
-async fn locations(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-    Device(device): Device,
-    Body(batch): Body<Vec<FixInput>>,
-) -> ApiResult<Response> {
-    let now = state.clock.now();
-    let fixes = parse_batch(batch, now, lang)?;
-    let out = state
-        .store
-        .ingest_fixes(&device, &fixes, now, &geofence_config(), &sms_text)
-        .await?;
-    if out.raised > 0 {
-        state.outbox_wakeup.notify_one();
-    }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "accepted": out.accepted,
-            "duplicates": out.duplicates,
-            "ignored": out.ignored,
-        })),
-    )
-        .into_response())
-}
-
-async fn device_flags(
-    State(state): State<AppState>,
-    Device(device): Device,
-) -> ApiResult<Json<Value>> {
-    // The patient sees each flag, its evidence and where it stands; the officers' ids in the
-    // history are staff data and stay out.
-    let flags = state.store.case_flags(&device.case_id).await?;
-    let flags: Vec<Value> = flags
-        .iter()
-        .map(|f| {
-            let mut v = flag_json(f);
-            if let Some(map) = v.as_object_mut() {
-                map.remove("history");
-            }
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "flags": flags })))
-}
-
-#[derive(Deserialize)]
-struct AppealInput {
-    statement: String,
-}
-
-async fn appeal(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-    Device(device): Device,
-    Path(id): Path<String>,
-    Body(input): Body<AppealInput>,
-) -> ApiResult<Json<Value>> {
-    let statement =
-        rules::statement(&input.statement).map_err(|e| text_error(&e, "statement", lang))?;
-    let flag = state
-        .store
-        .appeal_flag(&device, &id, &statement, state.clock.now())
-        .await
-        .map_err(|e| step_error(e, lang))?;
-    Ok(Json(flag_json(&flag)))
-}
-
-fn challenge_json(c: &ChallengeRecord, home: Option<GeoPoint>) -> Value {
+/// A check-in as its officer sees it: times, and how far from home and how sure the answer was.
+pub(super) fn challenge_json(c: &ChallengeRecord, home: Option<GeoPoint>) -> Value {
     json!({
         "id": c.id,
+        "kind": c.kind.as_str(),
+        // What raised an immediate check-in: when, how far from home, how sure.
+        "asked_for": c.asked_for.map(|a| json!({
+            "ts": a.ts.to_string(),
+            "distance_m": a.distance_m.round() as u64,
+            "accuracy_m": a.accuracy_m,
+        })),
+        "received_at": c.received_at.map(|t| t.to_string()),
         "issued_at": c.issued_at.to_string(),
         "deadline": c.deadline.to_string(),
         "answered_at": c.answered_at.map(|t| t.to_string()),
@@ -828,72 +634,6 @@ fn challenge_json(c: &ChallengeRecord, home: Option<GeoPoint>) -> Value {
         "accuracy_m": c.accuracy_m,
         "flag_id": c.flag_id,
     })
-}
-
-async fn open_challenges(
-    State(state): State<AppState>,
-    Device(device): Device,
-) -> ApiResult<Json<Value>> {
-    let open = state
-        .store
-        .open_challenges(&device, state.clock.now())
-        .await?;
-    let list: Vec<Value> = open
-        .iter()
-        .map(|c| json!({"id": c.id, "issued_at": c.issued_at.to_string(), "deadline": c.deadline.to_string()}))
-        .collect();
-    Ok(Json(json!({ "challenges": list })))
-}
-
-#[derive(Deserialize)]
-struct AnswerInput {
-    /// base64 JPEG or PNG taken in the app.
-    photo: String,
-    lat: f64,
-    lon: f64,
-    accuracy_m: f64,
-}
-
-async fn answer_challenge(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-    Device(device): Device,
-    Path(id): Path<String>,
-    Body(input): Body<AnswerInput>,
-) -> ApiResult<Json<Value>> {
-    let photo = photo_from_api(&state, &input.photo, "photo", lang).await?;
-    let now = state.clock.now();
-    let fix = Fix::from_parts(now, input.lat, input.lon, input.accuracy_m).map_err(|e| {
-        unprocessable(
-            "invalid_fix",
-            format!("Местоположение неверно: {e}"),
-            format!("The location is invalid: {e}"),
-            lang,
-        )
-    })?;
-    match state
-        .store
-        .answer_challenge(&device, &id, &photo, &fix, now)
-        .await?
-    {
-        AnswerOutcome::Answered { late } => Ok(Json(json!({
-            "id": id, "answered_at": now.to_string(), "late": late,
-        }))),
-        AnswerOutcome::AlreadyAnswered => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_answered",
-            "На эту проверку уже ответили; засчитан первый ответ.",
-            "This check-in was answered already; the first answer stands.",
-        )
-        .lang(lang)),
-        AnswerOutcome::NotFound => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "challenge_not_found",
-            "Проверка не найдена.",
-            "Check-in not found.",
-        )
-        .lang(lang)),
-    }
 }
 
 async fn case_checkins(
@@ -1107,22 +847,23 @@ async fn lend_loaner(
     Path(serial): Path<String>,
     Body(input): Body<LendInput>,
 ) -> ApiResult<Json<Value>> {
-    let token = new_token();
-    let (loaner, _) = state
+    let key = rules::enrollment_code();
+    let loaner = state
         .store
         .lend_loaner(
             &serial,
             &input.case_id,
-            &token,
+            &rules::normalize_code(&key),
             officer.as_str(),
             state.clock.now(),
         )
         .await
         .map_err(|e| loaner_error(e, lang))?;
-    // The token goes onto the phone when it is handed out; it is the only thing the phone
-    // holds about the patient.
+    // The phone enrolls with the key when it is handed out (shown once; the store keeps its
+    // hash), and then holds only the device token it gets.
     let mut body = loaner_json(&loaner);
-    body["device_token"] = json!(token);
+    body["loaner_key"] = json!(key);
+    body["enrollment_url"] = json!(rules::enrollment_link(&state.app_url(), &key));
     Ok(Json(body))
 }
 

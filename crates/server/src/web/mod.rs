@@ -7,6 +7,8 @@ mod health;
 mod i18n;
 mod inspector;
 mod patient;
+mod patient_app;
+mod pwa;
 mod resident;
 mod session;
 
@@ -18,7 +20,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub use i18n::Texts;
-pub(crate) use inspector::etag_matches;
+pub(crate) use pwa::etag_matches;
 pub use session::WebCtx;
 
 use crate::state::AppState;
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(inspector::router())
         .merge(health::router())
         .merge(patient::router())
+        .merge(patient_app::router())
         .route(
             "/static/site.css",
             get(|| {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod monitoring;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -128,7 +129,7 @@ impl TestApp {
         Self::spawn_tuned(backend, max_in_flight, |_| {}).await
     }
 
-    /// A server whose settings `tune` changes before it starts.
+    /// A server whose state `tune` adjusts before it starts (settings, the test clock).
     pub async fn spawn_tuned(
         backend: &Backend,
         max_in_flight: usize,
@@ -181,7 +182,7 @@ impl TestApp {
         Self {
             base: format!("http://{}", app.addr()),
             client: Client::new(),
-            state,
+            state: app.state().clone(),
             backend,
             database_url,
             app,
@@ -223,6 +224,13 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.request(Method::GET, path, token, None).await
+    }
+
+    /// A GET that must answer 200, as JSON.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let r = self.get(path, token).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.expect("a JSON answer")
     }
 
     /// The last sign-in code the log gateway wrote for `phone`.

@@ -11,13 +11,14 @@ use propusk_store::{Device, NewCase, Store};
 /// A fresh empty database URL on every configured backend, with the PostgreSQL server's
 /// base URL and the database's name (to drop it afterwards).
 pub async fn fresh_urls() -> Vec<(String, Option<(String, String)>)> {
+    // Tests may connect with `sqlx::AnyConnection` before a store is opened.
+    sqlx::any::install_default_drivers();
     let dir = std::env::temp_dir().join(format!("propusk-store-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut all = vec![(format!("sqlite://{}", dir.join("db").display()), None)];
     if let Ok(base) = std::env::var("PROPUSK_TEST_DATABASE_URL") {
         if !base.is_empty() {
             use sqlx::{Connection, Executor};
-            sqlx::any::install_default_drivers();
             let name = format!("propusk_test_{}", uuid::Uuid::new_v4().simple());
             let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
             conn.execute(format!("CREATE DATABASE {name}").as_str())
@@ -70,7 +71,7 @@ pub async fn enrolled_case(store: &Store, phone: &str, radius_m: f64, now: Times
         .await
         .unwrap();
     store
-        .enroll_device(&code, &format!("token-{phone}"), "own", None, now)
+        .enroll_device(&code, &format!("token-{phone}"), None, now)
         .await
         .unwrap()
         .unwrap()

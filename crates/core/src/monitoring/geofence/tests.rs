@@ -305,6 +305,7 @@ fn the_newest_fix_is_held_back_while_it_contradicts_the_last() {
             accuracy: f.accuracy_m().max(10.0),
             distance: distance_m(home(), f.point()),
             class: FixClass::Inside,
+            answer: false,
         })
         .collect();
     classified.last_mut().unwrap().class = FixClass::Outside;
@@ -704,4 +705,69 @@ fn a_window_that_slid_past_a_runs_context_finds_no_news() {
         at(109.0),
         Some(at(84.0))
     ));
+}
+
+fn evaluate_answered(fixes: &[Fix], answers: &[Fix], now_minute: f64) -> Vec<Flag> {
+    evaluate_with_answers(
+        &fence(),
+        fixes,
+        answers,
+        t0(),
+        at(now_minute),
+        &GeofenceConfig::default(),
+    )
+}
+
+#[test]
+fn a_checkin_answer_far_away_confirms_a_departure_at_once() {
+    // Home, then nothing on the way, then a confident fix 2 km away ten minutes later: a
+    // believable trip, but one fix at one place is not yet a departure (rule 6 waits).
+    let mut fixes = at_home(0.0, 10.0, 2.0);
+    fixes.push(fix(18.0, 2000.0, 15.0));
+    assert!(of_kind(&evaluate_at(&fixes, 18.5), FlagKind::LeftHome).is_empty());
+    // The patient, asked, answers from there three minutes later: a departure, at once.
+    let answer = fix(21.0, 2010.0, 8.0);
+    let flags = evaluate_answered(&fixes, &[answer], 21.5);
+    let left = of_kind(&flags, FlagKind::LeftHome);
+    assert_eq!(left.len(), 1, "{flags:?}");
+    assert_eq!(left[0].from, at(18.0));
+    let e = track(left[0]);
+    assert_eq!(e.outside, 2);
+    assert_eq!(e.confirmed_by_checkin.map(|p| p.ts), Some(at(21.0)));
+    // The same answer arriving as a plain report confirms nothing.
+    let mut reported = fixes.clone();
+    reported.push(answer);
+    assert!(of_kind(&evaluate_at(&reported, 21.5), FlagKind::LeftHome).is_empty());
+}
+
+#[test]
+fn an_answer_at_a_place_no_one_could_reach_so_soon_confirms_nothing() {
+    // A moved access point: 2 km away a minute after a fix at home (rule 5b), and the answer
+    // taken at home gets the same false position from it.
+    let mut fixes = at_home(0.0, 10.0, 2.0);
+    fixes.push(fix(9.0, 2000.0, 30.0));
+    let answer = fix(12.0, 2005.0, 30.0);
+    let flags = evaluate_answered(&fixes, &[answer], 12.5);
+    assert!(of_kind(&flags, FlagKind::LeftHome).is_empty(), "{flags:?}");
+}
+
+#[test]
+fn a_checkin_answer_from_home_ends_the_run_and_one_nearby_confirms_nothing() {
+    let mut fixes = at_home(0.0, 10.0, 2.0);
+    fixes.push(fix(10.0, 2000.0, 15.0));
+    fixes.push(fix(20.0, 2000.0, 15.0));
+    // Answered from home between the two far fixes: no run lasts.
+    let home_answer = fix(14.0, 12.0, 15.0);
+    assert!(of_kind(
+        &evaluate_answered(&fixes, &[home_answer], 21.0),
+        FlagKind::LeftHome
+    )
+    .is_empty());
+    // An answer 400 m away (multipath range) is an ordinary fix outside: no confirmation.
+    let near = at_home(0.0, 10.0, 2.0);
+    let flags = evaluate_answered(&near, &[fix(12.0, 400.0, 8.0)], 13.0);
+    assert!(of_kind(&flags, FlagKind::LeftHome).is_empty(), "{flags:?}");
+    // A coarse answer far away is not confident enough either.
+    let flags = evaluate_answered(&near, &[fix(12.0, 3000.0, 800.0)], 13.0);
+    assert!(of_kind(&flags, FlagKind::LeftHome).is_empty(), "{flags:?}");
 }

@@ -38,17 +38,31 @@
 //! counts as falsely flagged if a `left_home` flag appeared at *any* evaluation, even one
 //! later reports would have withdrawn — the SMS would already have gone.
 //!
+//! # Asking when in doubt
+//!
+//! With [`ReplayConfig::asking`] the replay also asks as the service does
+//! ([`crate::monitoring::asking`]) and the patients answer as [`AnswerModel`] says: compliant
+//! ones from home, half the violators asked while away from where they are, the others not
+//! at all. Each answer is evaluated when it arrives. Besides the figures above it reports the
+//! time until an officer sees a suspected departure — its flag, or a question about it left
+//! unanswered past its deadline — and how many questions were asked, of compliant patients
+//! too.
+//!
 //! Generation ([`generate_patient`]) and scoring are independent of each other and of the
 //! evaluator, so `propusk simulate monitoring` can post the same reports to a running
 //! server, and another generator's traces can be scored the same way.
 
+mod answers;
 mod generate;
 mod score;
 
+pub use answers::{answer, AnswerModel};
 pub use generate::{
     displace, generate_patient, Departure, NoiseModel, PatientDay, Report, Scenario,
 };
-pub use score::{replay, score, Outcome, QualityReport, ReplayConfig};
+pub use score::{
+    replay, score, seen_by_officer, AskedAbout, AskingModel, Outcome, QualityReport, ReplayConfig,
+};
 
 /// Generates and scores a whole scenario.
 pub fn run(scenario: &Scenario, cfg: &ReplayConfig) -> QualityReport {

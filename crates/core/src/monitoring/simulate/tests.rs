@@ -148,7 +148,10 @@ fn scoring_counts_what_it_says() {
         |violator, departures: Vec<(bool, Option<SignedDuration>)>, false_flags| Outcome {
             index: 0,
             violator,
+            seen: departures.iter().map(|d| d.1).collect(),
             departures,
+            questions: 0,
+            answered: 0,
             false_flags,
             phone_died: false,
             no_signal_flags: 0,
@@ -180,4 +183,52 @@ fn scoring_counts_what_it_says() {
     assert_eq!(r.detection_rate(), 0.75);
     assert!(!r.meets_acceptance());
     assert!(r.to_string().contains("3 of 4 observable"));
+}
+
+/// Asking when in doubt (issue 11) on the simulator: the same patients with and without the
+/// service's questions. Departures are seen sooner, no more compliant patient-days are
+/// flagged, and compliant patients are rarely asked at all.
+#[test]
+fn asking_when_in_doubt_sees_departures_sooner_without_more_false_flags() {
+    let scenario = Scenario {
+        patients: 600,
+        violator_share: 0.3,
+        ..Scenario::default()
+    };
+    let before = run(&scenario, &ReplayConfig::default());
+    let asking = ReplayConfig {
+        asking: Some(AskingModel::default()),
+        ..ReplayConfig::default()
+    };
+    let after = run(&scenario, &asking);
+    println!("without asking:\n{before}\n\nwith asking:\n{after}");
+    assert_eq!(before.questions, 0);
+    assert!(after.questions > 0, "{after}");
+    assert!(
+        after.compliant_days_flagged <= before.compliant_days_flagged,
+        "{after}"
+    );
+    assert!(after.false_flag_rate() <= 0.001, "{after}");
+    assert!(after.detection_rate() >= before.detection_rate(), "{after}");
+    let (b, a) = (
+        before.median_time_to_officer.unwrap(),
+        after.median_time_to_officer.unwrap(),
+    );
+    assert!(
+        a <= b,
+        "median time until an officer sees it: {a:#} with asking, {b:#} without"
+    );
+    let (b90, a90) = (
+        before.p90_time_to_officer.unwrap(),
+        after.p90_time_to_officer.unwrap(),
+    );
+    assert!(
+        a90 < b90,
+        "90th percentile: {a90:#} with asking, {b90:#} without"
+    );
+    // Few compliant patients are asked anything (multipath stays within the far threshold).
+    assert!(
+        after.compliant_days_asked * 20 <= after.compliant_days,
+        "{after}"
+    );
 }

@@ -430,7 +430,7 @@ pub(super) async fn prepare_phones(
                 .await?;
             let token = propusk_server::auth::new_token();
             let device = store
-                .enroll_device(&code, &token, "own", None, enrolled_at)
+                .enroll_device(&code, &token, None, enrolled_at)
                 .await?
                 .context("the enrollment code was not taken")?;
             let mut phone = Phone {
@@ -458,7 +458,8 @@ pub(super) async fn prepare_phones(
                         &fixes,
                         history_until,
                         &propusk_server::monitoring::geofence_config(),
-                        &propusk_server::monitoring::sms_text,
+                        None,
+                        &propusk_server::monitoring::sms_texts("http://127.0.0.1/patient/app/"),
                     )
                     .await?;
                 if out.accepted as usize != fixes.len() {
@@ -533,8 +534,14 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
     .await?;
     let setup_time = setup_started.elapsed();
 
-    let app = in_process::start_server(&store, database, Clock::system(), Some(args.max_in_flight))
-        .await?;
+    let app = in_process::start_server(
+        &store,
+        database,
+        Clock::system(),
+        Some(args.max_in_flight),
+        None,
+    )
+    .await?;
     let base = format!("http://{}", app.addr());
 
     let room =

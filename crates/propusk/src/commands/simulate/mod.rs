@@ -20,12 +20,21 @@
 //! are also replayed by the core alone ([`replay`]), and both reports are printed, so any
 //! difference between the API path and the core-only simulation is visible.
 //!
+//! Asking when in doubt (issue 11) is on, as in service: a phone whose upload says check-ins
+//! are open fetches them, and the simulated patient answers each question the service asks
+//! as the core's [`AnswerModel`] says, posting the answer when it is taken ([`questions`]).
+//! Scheduled check-ins are off (they are drawn at random and judged apart from departures).
+//! `--no-asking` runs the service without it, for the figures before. The simulated day
+//! starts just after midnight on Moscow's clocks, so that the check-in hours fall where the
+//! core's replay puts them.
+//!
 //! With `--traces FILE` the patient-days come from a file instead of the core's generator
 //! (another generator's traces, see [`traces`] and `tests/monitoring-traces/`): homes, radii,
 //! reports, upload times and the true departures are read from it, each day moved to start
 //! at the simulated start, and then posted and scored exactly as above. `--json` prints the
 //! figures and every patient's outcome as one JSON object instead of the text report.
 
+mod questions;
 mod traces;
 
 use std::collections::BTreeMap;
@@ -36,8 +45,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use jiff::{SignedDuration, Timestamp};
+use propusk_core::monitoring::checkins::CheckinConfig;
 use propusk_core::monitoring::simulate::{
-    generate_patient, replay, score, Outcome, PatientDay, QualityReport, ReplayConfig, Scenario,
+    generate_patient, replay, score, seen_by_officer, AnswerModel, AskingModel, Outcome,
+    PatientDay, QualityReport, ReplayConfig, Scenario,
 };
 use propusk_server::Clock;
 use propusk_store::Role;
@@ -103,6 +114,37 @@ struct MonitoringArgs {
     /// same figures in seconds (for tuning; the acceptance is measured through the API).
     #[arg(long, conflicts_with_all = ["database_url", "concurrency", "tick_secs", "sweep_every_mins"])]
     core_only: bool,
+    /// Run without asking when in doubt (the service never asks; the figures before issue 11).
+    #[arg(long)]
+    no_asking: bool,
+}
+
+impl MonitoringArgs {
+    /// How patients answer the service's questions.
+    fn answers(&self) -> AnswerModel {
+        AnswerModel {
+            seed: self.seed,
+            ..AnswerModel::default()
+        }
+    }
+
+    /// The core's replay, asking as the service does unless `--no-asking`.
+    fn replay_config(&self) -> ReplayConfig {
+        ReplayConfig {
+            asking: (!self.no_asking).then(|| AskingModel {
+                answers: self.answers(),
+                ..AskingModel::default()
+            }),
+            ..ReplayConfig::default()
+        }
+    }
+}
+
+/// The next midnight after `t` on Moscow's clocks.
+fn next_moscow_midnight(t: Timestamp) -> Result<Timestamp> {
+    let tz = jiff::tz::TimeZone::get("Europe/Moscow")?;
+    let tomorrow = t.to_zoned(tz.clone()).date().tomorrow()?;
+    Ok(tomorrow.to_zoned(tz)?.timestamp())
 }
 
 pub async fn run(args: SimulateArgs) -> Result<()> {
@@ -166,6 +208,8 @@ struct Posted {
     ignored: u64,
     /// Reports older than 48 h when their upload arrived, refused by the server and dropped.
     too_old: u64,
+    /// The server said check-ins are open.
+    open_challenges: bool,
 }
 
 /// Posts one phone's batch; on `fix_too_old` drops what is older than 48 h and retries.
@@ -186,6 +230,7 @@ async fn post_batch(
                 posted.accepted += body["accepted"].as_u64().unwrap_or(0);
                 posted.duplicates += body["duplicates"].as_u64().unwrap_or(0);
                 posted.ignored += body["ignored"].as_u64().unwrap_or(0);
+                posted.open_challenges = body["open_challenges"].as_u64().unwrap_or(0) > 0;
                 return Ok(posted);
             }
             422 if body["code"] == "fix_too_old" => {
@@ -251,8 +296,14 @@ fn parse_flags(case: &Value) -> Result<Vec<SeenFlag>> {
     Ok(out)
 }
 
-/// The outcome of one patient-day as the server flagged it, in the core's terms.
-fn outcome_from_api(day: &PatientDay, flags: &[SeenFlag], day_end: Timestamp) -> Outcome {
+/// The outcome of one patient-day as the server flagged it (and asked about it), in the
+/// core's terms.
+fn outcome_from_api(
+    day: &PatientDay,
+    flags: &[SeenFlag],
+    asked: &[questions::ApiQuestion],
+    day_end: Timestamp,
+) -> Outcome {
     let mut first: Vec<Option<SignedDuration>> = vec![None; day.departures.len()];
     let mut false_flags = 0;
     for f in flags.iter().filter(|f| f.kind == "left_home") {
@@ -273,9 +324,13 @@ fn outcome_from_api(day: &PatientDay, flags: &[SeenFlag], day_end: Timestamp) ->
             false_flags += 1;
         }
     }
+    use propusk_core::monitoring::simulate::AskedAbout;
     Outcome {
         index: day.index,
         violator: day.violator,
+        seen: seen_by_officer(day, &first, asked),
+        questions: asked.len(),
+        answered: asked.iter().filter(|q| q.answered()).count(),
         departures: day
             .departures
             .iter()
@@ -320,7 +375,19 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         propusk_store::Backend::Postgres => "PostgreSQL",
     };
     let clock = Clock::system();
-    let app = in_process::start_server(&store, &database, clock.clone(), None).await?;
+    // The day starts just after midnight in Moscow (the cases' clocks): check-in hours fall
+    // where the core's replay puts them.
+    advance_to(&clock, next_moscow_midnight(clock.now())?);
+    let mut settings = propusk_server::monitoring::MonitoringSettings::default();
+    settings.checkins = CheckinConfig::new(
+        settings.checkins.hours(),
+        0,
+        settings.checkins.deadline(),
+        settings.checkins.min_gap(),
+    )?;
+    settings.asking.enabled = !args.no_asking;
+    let app =
+        in_process::start_server(&store, &database, clock.clone(), None, Some(settings)).await?;
     let base = format!("http://{}", app.addr());
     let client = in_process::http_client(args.concurrency, std::time::Duration::from_secs(120))?;
 
@@ -444,6 +511,8 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
             schedule.entry(t).or_default().push((i, fixes));
         }
     }
+    let mut questions = questions::Questions::new(phones.len());
+    let answers = args.answers();
     let last_tick = schedule.keys().next_back().copied().unwrap_or(0);
     let sweep_every = args.sweep_every_mins * 60 / args.tick_secs.min(args.sweep_every_mins * 60);
     let sweep_every = sweep_every.max(1);
@@ -453,14 +522,22 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
     let mut posted = Posted::default();
     let mut sweeps = 0u64;
     let sim_started = Instant::now();
-    for t in 1..=last_tick {
+    let mut t = 0;
+    while t < last_tick || questions.due.keys().next_back().is_some_and(|&k| k > t) {
+        t += 1;
         let batches = schedule.remove(&t);
+        let due = questions.due.remove(&t);
         let is_sweep = t % sweep_every == 0;
-        if batches.is_none() && !is_sweep {
+        if batches.is_none() && due.is_none() && !is_sweep {
             continue;
         }
         let now = day_start + tick * t as i32;
         advance_to(&clock, now);
+        // Answers taken within this tick go first, as the core's replay evaluates them
+        // before the uploads that arrive after them.
+        for a in due.into_iter().flatten() {
+            questions::post(&client, &base, &phones[a.phone].token, &a).await?;
+        }
         if let Some(batches) = batches {
             let mut tasks = tokio::task::JoinSet::new();
             for (i, fixes) in batches {
@@ -469,16 +546,27 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
                 tasks.spawn(async move {
                     let out = post_batch(client, url, token, fixes, now).await;
                     drop(permit);
-                    out
+                    out.map(|p| (i, p))
                 });
             }
+            let mut asked = Vec::new();
             while let Some(done) = tasks.join_next().await {
-                let p = done.context("a posting task")??;
+                let (i, p) = done.context("a posting task")??;
                 posted.requests += p.requests;
                 posted.accepted += p.accepted;
                 posted.duplicates += p.duplicates;
                 posted.ignored += p.ignored;
                 posted.too_old += p.too_old;
+                if p.open_challenges {
+                    asked.push(i);
+                }
+            }
+            asked.sort_unstable();
+            for i in asked {
+                let phone = (i, phones[i].token.as_str());
+                questions
+                    .fetch(&client, &base, phone, &days[i], &answers, tick_of)
+                    .await?;
             }
         }
         if is_sweep {
@@ -502,13 +590,14 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
             bail!("GET {url}: {status} {body}");
         }
         let flags = parse_flags(&body)?;
-        api_outcomes.push(outcome_from_api(day, &flags, day_end));
+        let asked = questions::read(&client, &base, &officer_token, &phone.case_id).await?;
+        api_outcomes.push(outcome_from_api(day, &flags, &asked, day_end));
         api_flags.push(flags);
     }
     let api_report = score(&api_outcomes);
 
     // The same patients replayed by the core alone.
-    let cfg = ReplayConfig::default();
+    let cfg = args.replay_config();
     let core_outcomes: Vec<Outcome> = days.iter().map(|d| replay(d, day_start, &cfg)).collect();
     let core_report = score(&core_outcomes);
 
@@ -562,6 +651,7 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
             "seed": if args.traces.is_none() { Some(args.seed) } else { None },
             "backend": backend,
             "database": database_shown,
+            "asking": !args.no_asking,
             "tick_secs": args.tick_secs,
             "sweep_every_mins": args.sweep_every_mins,
             "simulated_hours": sim_end.duration_since(day_start).as_secs_f64() / 3600.0,
@@ -600,6 +690,14 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         }
     );
     println!("  scenario:     {source}");
+    println!(
+        "  asking:       {}",
+        if args.no_asking {
+            "off (--no-asking): the service never asks"
+        } else {
+            "on: immediate check-ins when a fresh confident fix is far from home, answered as the core's AnswerModel says"
+        }
+    );
     println!(
         "  server:       in this process on {base}, {backend} ({}), its own Clock moved by the simulator",
         database_shown
@@ -659,7 +757,7 @@ fn core_only(args: &MonitoringArgs, traced: Option<&[traces::TraceDay]>, share: 
             .map(|i| generate_patient(&scenario, i))
             .collect(),
     };
-    let cfg = ReplayConfig::default();
+    let cfg = args.replay_config();
     let outcomes: Vec<Outcome> = days.iter().map(|d| replay(d, day_start, &cfg)).collect();
     for o in &outcomes {
         let missed = o
@@ -715,6 +813,12 @@ fn report_json(r: &QualityReport) -> Value {
         "dead_phone_days_with_no_signal": r.dead_phone_days_with_no_signal,
         "no_signal_days": r.no_signal_days,
         "reports": r.reports,
+        "median_time_to_officer_min": minutes(r.median_time_to_officer),
+        "p90_time_to_officer_min": minutes(r.p90_time_to_officer),
+        "questions": r.questions,
+        "questions_answered": r.questions_answered,
+        "questions_to_compliant": r.questions_to_compliant,
+        "compliant_days_asked": r.compliant_days_asked,
         "meets_acceptance": r.meets_acceptance(),
     })
 }
@@ -726,6 +830,9 @@ fn outcome_json(o: &Outcome) -> Value {
             "observable": observable,
             "time_to_flag_s": t.map(|t| t.as_secs_f64()),
         })).collect::<Vec<_>>(),
+        "time_to_officer_s": o.seen.iter().map(|t| t.map(|t| t.as_secs_f64())).collect::<Vec<_>>(),
+        "questions": o.questions,
+        "answered": o.answered,
         "false_flags": o.false_flags,
         "no_signal_flags": o.no_signal_flags,
     })

@@ -9,14 +9,18 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
+use propusk_core::domain::{FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::geofence::Geofence;
+use propusk_core::monitoring::FlagKind;
 use propusk_store::case_lists::CaseSummary;
-use propusk_store::{CaseChange, CaseChangeError, CaseRecord, NewCase};
+use propusk_store::{CaseActivity, CaseChange, CaseChangeError, CaseRecord, NewCase};
 use serde::Deserialize;
 
-use super::evidence::{flag_view, FlagView};
-use super::page::{forged, local_time, not_found, number, period, render, see_other, Errors};
+use super::evidence::{checkin_rows, flag_view, CheckinRow, FlagView};
+use super::page::{
+    duration, enrollment_page, forged, local_time, not_found, number, period, render, see_other,
+    Errors,
+};
 use super::Officer;
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
@@ -271,18 +275,6 @@ fn parse_case(form: &CaseForm, t: Texts, now: Timestamp) -> Result<NewCase, Erro
     }
 }
 
-#[derive(Template)]
-#[template(path = "health/case_created.html")]
-struct CreatedPage {
-    t: Texts,
-    csrf: String,
-    signed_in: bool,
-    path: String,
-    id: String,
-    full_name: String,
-    code: String,
-}
-
 pub async fn create(
     State(state): State<AppState>,
     ctx: WebCtx,
@@ -308,28 +300,11 @@ pub async fn create(
         Err(e) => return ApiError::internal(e).into_response(),
     };
     // The code is shown on this answer only (the store keeps its hash): no redirect.
-    let html = CreatedPage {
-        t,
-        csrf: ctx.csrf.clone(),
-        signed_in: false,
-        path: format!("/health/cases/{id}"),
-        id,
-        full_name: case.full_name,
-        code,
-    }
-    .render();
-    render(ctx, StatusCode::CREATED, html)
-}
-
-/// A check-in as the officer compares it: times, how far from home and how sure.
-pub struct CheckinRow {
-    pub id: String,
-    pub issued: String,
-    pub deadline: String,
-    pub answer: String,
-    pub late: bool,
-    pub place: String,
-    pub has_photo: bool,
+    let link = rules::enrollment_link(&state.app_url(), &code);
+    let title = t.t("case-created-title");
+    let lead = t.t1("case-created-lead", "name", &case.full_name);
+    let back = (format!("/health/cases/{id}"), t.t("case-created-open"));
+    enrollment_page(ctx, StatusCode::CREATED, title, lead, code, link, back)
 }
 
 #[derive(Template)]
@@ -345,44 +320,12 @@ struct CasePage {
     monitoring_since: String,
     flags: Vec<FlagView>,
     checkins: Vec<CheckinRow>,
+    /// What the case's phones have sent: (what, value).
+    activity: Vec<(String, String)>,
     has_reference: bool,
     loaners: Vec<String>,
     extend_to: String,
     errors: Errors,
-}
-
-fn checkin_rows(
-    case: &CaseRecord,
-    list: &[propusk_store::ChallengeRecord],
-    t: Texts,
-) -> Vec<CheckinRow> {
-    let tz = case.time_zone.as_str();
-    list.iter()
-        .map(|c| {
-            let late = c.answered_at.is_some_and(|a| a >= c.deadline);
-            let answer = match c.answered_at {
-                Some(a) => local_time(a, tz, t.lang),
-                None => t.t("checkin-not-answered"),
-            };
-            let place = match (case.home.zip(c.point), c.accuracy_m) {
-                (Some((home, p)), Some(acc)) => t.t2(
-                    "point-away",
-                    ("d", &(distance_m(home, p).round() as u64).to_string()),
-                    ("a", &(acc.round() as u64).to_string()),
-                ),
-                _ => t.t("ev-none"),
-            };
-            CheckinRow {
-                id: c.id.clone(),
-                issued: local_time(c.issued_at, tz, t.lang),
-                deadline: local_time(c.deadline, tz, t.lang),
-                answer,
-                late,
-                place,
-                has_photo: c.has_photo,
-            }
-        })
-        .collect()
 }
 
 async fn case_page(
@@ -406,9 +349,25 @@ async fn case_page(
         let reference = store.reference_photo(id).await?;
         let loaners = store.loaners(Some("on_loan")).await?;
         let officers = store.staff_names().await?;
-        Ok::<_, propusk_store::StoreError>((checkins, reference.is_some(), loaners, officers))
+        let activity = store.case_activity(id).await?;
+        let mut asks = Vec::with_capacity(flags.len());
+        for f in &flags {
+            asks.push(match f.kind {
+                FlagKind::LeftHome => store.asks_during(id, f.from, f.to).await?,
+                _ => Vec::new(),
+            });
+        }
+        let found = (
+            checkins,
+            reference.is_some(),
+            loaners,
+            officers,
+            activity,
+            asks,
+        );
+        Ok::<_, propusk_store::StoreError>(found)
     };
-    let (checkins, has_reference, loaners, officers) = match reads.await {
+    let (checkins, has_reference, loaners, officers, activity, asks) = match reads.await {
         Ok(r) => r,
         Err(e) => return ApiError::internal(e).into_response(),
     };
@@ -434,9 +393,21 @@ async fn case_page(
         ),
         flags: flags
             .iter()
-            .map(|f| flag_view(f, &case.time_zone, t, Some(&officers)))
+            .zip(&asks)
+            .map(|(f, asked)| {
+                let mut view = flag_view(f, &case.time_zone, t, Some(&officers));
+                view.checkins = checkin_rows(case.home, &case.time_zone, asked, t);
+                view
+            })
             .collect(),
-        checkins: checkin_rows(&case, &checkins, t),
+        checkins: checkin_rows(case.home, &case.time_zone, &checkins, t),
+        activity: activity_facts(
+            &activity,
+            now,
+            state.monitoring.report_every,
+            &case.time_zone,
+            t,
+        ),
         has_reference,
         loaners: loaners
             .into_iter()
@@ -449,6 +420,37 @@ async fn case_page(
     }
     .render();
     render(ctx, status, html)
+}
+
+/// What the case's phones have sent, in words: the last report and how long ago, how many,
+/// and whether the app is open now.
+fn activity_facts(
+    a: &CaseActivity,
+    now: Timestamp,
+    report_every: SignedDuration,
+    tz: &str,
+    t: Texts,
+) -> Vec<(String, String)> {
+    let ago = |at: Timestamp| {
+        t.t2(
+            "case-ago",
+            ("time", &local_time(at, tz, t.lang)),
+            ("ago", &duration(at, now, t)),
+        )
+    };
+    let last = a.last_report_at.map_or_else(|| t.t("case-no-reports"), ago);
+    let app = match a.app_last_seen_at {
+        Some(seen) if crate::monitoring::app_open(seen, now, report_every) => {
+            t.t1("case-app-open", "ago", &duration(seen, now, t))
+        }
+        Some(seen) => t.t1("case-app-closed", "seen", &ago(seen)),
+        None => t.t("case-app-never"),
+    };
+    vec![
+        (t.t("case-last-report"), last),
+        (t.t("case-reports"), a.reports_received.to_string()),
+        (t.t("case-app"), app),
+    ]
 }
 
 pub async fn show(

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
+use propusk_core::domain::{distance_m, GeoPoint};
 use propusk_core::monitoring::case::{Event, Sanction};
 use propusk_core::monitoring::geofence::{FixClass, Spread, TrackPoint};
 use propusk_core::monitoring::Evidence;
-use propusk_store::FlagRecord;
+use propusk_store::{ChallengeRecord, FlagRecord};
 
 use super::page::{duration, local_time, period};
 use crate::web::Texts;
@@ -44,6 +45,68 @@ pub struct FlagView {
     /// The officer who confirmed the sanction (an appeal goes to someone else).
     pub confirmed_by: Option<String>,
     pub history: Vec<HistoryRow>,
+    /// The questions asked at once during a departure (filled in by the officers' pages).
+    pub checkins: Vec<CheckinRow>,
+}
+
+/// A check-in as the officer compares it: why it was asked, times, how far from home and how
+/// sure the answer was.
+pub struct CheckinRow {
+    pub id: String,
+    /// For a question asked at once: what raised it.
+    pub asked: Option<String>,
+    pub issued: String,
+    pub deadline: String,
+    pub answer: String,
+    pub late: bool,
+    pub place: String,
+    pub has_photo: bool,
+}
+
+/// Check-ins as rows, on the clocks of `tz`; distances from `home` (none once erased).
+pub fn checkin_rows(
+    home: Option<GeoPoint>,
+    tz: &str,
+    list: &[ChallengeRecord],
+    t: Texts,
+) -> Vec<CheckinRow> {
+    let away = |d: f64, a: f64| {
+        t.t2(
+            "point-away",
+            ("d", &(d.round() as u64).to_string()),
+            ("a", &(a.round() as u64).to_string()),
+        )
+    };
+    list.iter()
+        .map(|c| {
+            let late = c.answered_at.is_some_and(|a| a >= c.deadline);
+            let answer = match c.answered_at {
+                Some(a) => local_time(a, tz, t.lang),
+                None => t.t("checkin-not-answered"),
+            };
+            let place = match (home.zip(c.point), c.accuracy_m) {
+                (Some((home, p)), Some(acc)) => away(distance_m(home, p), acc),
+                _ => t.t("ev-none"),
+            };
+            let asked = c.asked_for.map(|a| {
+                t.t2(
+                    "checkin-asked-for",
+                    ("time", &local_time(a.ts, tz, t.lang)),
+                    ("place", &away(a.distance_m, a.accuracy_m)),
+                )
+            });
+            CheckinRow {
+                id: c.id.clone(),
+                asked,
+                issued: local_time(c.issued_at, tz, t.lang),
+                deadline: local_time(c.deadline, tz, t.lang),
+                answer,
+                late,
+                place,
+                has_photo: c.has_photo,
+            }
+        })
+        .collect()
 }
 
 fn metres(t: Texts, m: u32) -> String {
@@ -121,6 +184,9 @@ fn facts(t: Texts, evidence: &Evidence, tz: &str) -> (Vec<(String, String)>, Vec
             };
             facts.push((t.t("ev-last-inside"), or_none(&e.last_inside_before)));
             facts.push((t.t("ev-first-inside"), or_none(&e.first_inside_after)));
+            if let Some(answer) = &e.confirmed_by_checkin {
+                facts.push((t.t("ev-confirmed-by-checkin"), point(t, answer, tz)));
+            }
             track = e
                 .track
                 .iter()
@@ -245,5 +311,6 @@ pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, officers: Officers) -> F
                 text: history_text(t, e, officers),
             })
             .collect(),
+        checkins: Vec::new(),
     }
 }

@@ -12,21 +12,30 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use propusk_core::domain::Paragraph;
 use propusk_core::monitoring::case::{Sanction, TransitionError};
+use propusk_core::monitoring::FlagKind;
 use propusk_store::{CaseRecord, FlagRecord, FlagStepError, OfficerStep};
 use serde::Deserialize;
 
-use super::evidence::{flag_view, FlagView};
+use super::evidence::{checkin_rows, flag_view, CheckinRow, FlagView};
 use super::page::{forged, not_found, render, see_other, Errors};
 use super::Officer;
 use crate::error::ApiError;
-use crate::monitoring::sms_text;
+use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
+use crate::routes::UNANSWERED_FOR;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 
 /// A flag in a list, with whose case it is.
 pub struct QueuedFlag {
     pub f: FlagView,
+    pub case_name: String,
+}
+
+/// A question no one answered, with whose case it is (never a flag: nothing to decide).
+pub struct UnansweredRow {
+    pub c: CheckinRow,
+    pub case_id: String,
     pub case_name: String,
 }
 
@@ -39,6 +48,27 @@ struct QueuePage {
     path: String,
     appeals_only: bool,
     flags: Vec<QueuedFlag>,
+    unanswered: Vec<UnansweredRow>,
+}
+
+/// A flag for the officer's pages, with the questions asked during its run beside it.
+async fn officer_view(
+    state: &AppState,
+    flag: &FlagRecord,
+    case: Option<&CaseRecord>,
+    t: Texts,
+    officers: &Officers,
+) -> propusk_store::Result<FlagView> {
+    let tz = case.map_or("UTC", |c| c.time_zone.as_str());
+    let mut view = flag_view(flag, tz, t, Some(officers));
+    if flag.kind == FlagKind::LeftHome {
+        let asks = state
+            .store
+            .asks_during(&flag.case_id, flag.from, flag.to)
+            .await?;
+        view.checkins = checkin_rows(case.and_then(|c| c.home), tz, &asks, t);
+    }
+    Ok(view)
 }
 
 type Officers = HashMap<String, String>;
@@ -73,19 +103,34 @@ async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool
         .into_iter()
         .filter(|f| !appeals_only || f.state == "appealed")
         .collect();
-    let (cases, officers) = match cases_of(&state, &flags).await {
-        Ok(c) => c,
+    let now = state.clock.now();
+    let since = now.checked_sub(UNANSWERED_FOR).unwrap_or(now);
+    let reads = async {
+        let (cases, officers) = cases_of(&state, &flags).await?;
+        let mut queued = Vec::with_capacity(flags.len());
+        for flag in &flags {
+            let case = cases.get(&flag.case_id);
+            queued.push(QueuedFlag {
+                f: officer_view(&state, flag, case, t, &officers).await?,
+                case_name: case.map(|c| c.full_name.clone()).unwrap_or_default(),
+            });
+        }
+        let unanswered = match appeals_only {
+            true => Vec::new(),
+            false => state.store.unanswered_asks(since, now).await?,
+        };
+        Ok::<_, propusk_store::StoreError>((queued, unanswered))
+    };
+    let (flags, unanswered) = match reads.await {
+        Ok(r) => r,
         Err(e) => return ApiError::internal(e).into_response(),
     };
-    let flags = flags
-        .iter()
-        .map(|flag| {
-            let case = cases.get(&flag.case_id);
-            let tz = case.map_or("UTC", |c| c.time_zone.as_str());
-            QueuedFlag {
-                f: flag_view(flag, tz, t, Some(&officers)),
-                case_name: case.map(|c| c.full_name.clone()).unwrap_or_default(),
-            }
+    let unanswered = unanswered
+        .into_iter()
+        .map(|u| UnansweredRow {
+            c: checkin_rows(None, &u.time_zone, std::slice::from_ref(&u.challenge), t).remove(0),
+            case_id: u.challenge.case_id,
+            case_name: u.full_name,
         })
         .collect();
     let path = if appeals_only {
@@ -100,6 +145,7 @@ async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool
         path: path.into(),
         appeals_only,
         flags,
+        unanswered,
     }
     .render();
     render(ctx, StatusCode::OK, html)
@@ -166,8 +212,10 @@ async fn flag_page(
         Err(e) => return ApiError::internal(e).into_response(),
     };
     let t = Texts::new(ctx.lang);
-    let tz = case.as_ref().map_or("UTC", |c| c.time_zone.as_str());
-    let view = flag_view(&flag, tz, t, Some(&officers));
+    let view = match officer_view(state, &flag, case.as_ref(), t, &officers).await {
+        Ok(v) => v,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
     let html = FlagPage {
         t,
         csrf: ctx.csrf.clone(),
@@ -237,9 +285,10 @@ async fn apply(
         Err(problem) => (StatusCode::UNPROCESSABLE_ENTITY, problem),
         Ok((step, note_field)) => {
             let now = state.clock.now();
+            let app_url = state.app_url();
             let decided = state
                 .store
-                .decide_flag(&id, &officer.id, &step, now, &sms_text)
+                .decide_flag(&id, &officer.id, &step, now, &sms_texts(&app_url))
                 .await;
             match decided {
                 Ok(_) => {

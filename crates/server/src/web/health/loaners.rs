@@ -12,9 +12,8 @@ use axum::response::{IntoResponse, Response};
 use propusk_store::{Loaner, LoanerError};
 use serde_json::json;
 
-use super::page::{forged, local_time, message, render, see_other, Errors};
+use super::page::{enrollment_page, forged, local_time, render, see_other, Errors};
 use super::Officer;
-use crate::auth::new_token;
 use crate::error::ApiError;
 use crate::monitoring_rules::{self as rules, LoanerMove};
 use crate::state::AppState;
@@ -202,26 +201,26 @@ pub async fn lend(
         let (unprocessable, text) = (StatusCode::UNPROCESSABLE_ENTITY, t.t("loaner-case-missing"));
         return problem(&state, ctx, unprocessable, format!("case-{serial}"), text).await;
     }
-    let token = new_token();
-    match state
+    let key = rules::enrollment_code();
+    let lent = state
         .store
         .lend_loaner(
             &serial,
             case_id,
-            &token,
+            &rules::normalize_code(&key),
             officer.id.as_str(),
             state.clock.now(),
         )
-        .await
-    {
-        // The token goes onto the phone now; it is shown this once and never stored.
-        Ok(_) => message(
-            ctx,
-            StatusCode::OK,
-            t.t1("loaner-lent-title", "serial", &serial),
-            t.t1("loaner-lent-text", "token", &token),
-            "/health/loaners",
-        ),
+        .await;
+    match lent {
+        // The phone enrolls with the key now; it is shown this once and only its hash kept.
+        Ok(_) => {
+            let link = rules::enrollment_link(&state.app_url(), &key);
+            let title = t.t1("loaner-lent-title", "serial", &serial);
+            let lead = t.t("loaner-lent-text");
+            let back = ("/health/loaners".to_string(), t.t("loaners-title"));
+            enrollment_page(ctx, StatusCode::OK, title, lead, key, link, back)
+        }
         Err(e) => refused(&state, ctx, e).await,
     }
 }

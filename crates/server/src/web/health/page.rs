@@ -62,6 +62,62 @@ pub fn message(
     render(ctx, status, html)
 }
 
+/// The one-time code that connects a phone, shown once: as text, as a link that opens the
+/// patient's app with it, and as a QR code of that link for the phone's camera.
+#[derive(Template)]
+#[template(path = "health/enrollment.html")]
+struct EnrollmentPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    title: String,
+    lead: String,
+    code: String,
+    link: String,
+    /// The QR code as a `data:` URL (the page's policy allows `data:` images), so the code
+    /// is never in a URL the server could log.
+    qr: String,
+    back: String,
+    back_text: String,
+}
+
+/// The page that shows a one-time code (a case's enrollment code, a loaner key) once.
+#[allow(clippy::too_many_arguments)]
+pub fn enrollment_page(
+    ctx: WebCtx,
+    status: StatusCode,
+    title: String,
+    lead: String,
+    code: String,
+    link: String,
+    (back, back_text): (String, String),
+) -> Response {
+    use base64::Engine;
+    let qr = match crate::qr::render_svg(&link) {
+        Ok(svg) => format!(
+            "data:image/svg+xml;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(svg)
+        ),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let html = EnrollmentPage {
+        t: Texts::new(ctx.lang),
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: back.clone(),
+        title,
+        lead,
+        code,
+        link,
+        qr,
+        back,
+        back_text,
+    }
+    .render();
+    render(ctx, status, html)
+}
+
 /// A form without the right CSRF token (forged, or the page was open too long): refused,
 /// nothing changed.
 pub fn forged(ctx: WebCtx, back: &str) -> Response {

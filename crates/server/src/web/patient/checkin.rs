@@ -9,10 +9,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use propusk_core::monitoring::geofence::Fix;
-use propusk_store::{AnswerOutcome, Device};
+use propusk_store::{AnswerOutcome, CheckinAnswer, Device};
 
 use super::{multipart, Enrolled};
 use crate::error::ApiError;
+use crate::monitoring::answer_checkin;
 use crate::state::AppState;
 use crate::web::health::page::{
     forged, local_time, message, not_found, number, render, see_other, Errors,
@@ -160,12 +161,9 @@ pub async fn answer(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return page(&state, ctx, &device, &id, status, typed, errors).await;
     };
-    match state
-        .store
-        .answer_challenge(&device, &id, &photo, &fix, now)
-        .await
-    {
-        Ok(AnswerOutcome::Answered { late }) => {
+    let answer = CheckinAnswer { photo: &photo, fix };
+    match answer_checkin(&state, &device, &id, answer).await {
+        Ok(AnswerOutcome::Answered { late, .. }) => {
             let text = if late {
                 t.t("checkin-done-late")
             } else {
@@ -186,7 +184,8 @@ pub async fn answer(
             t.t("checkin-already-answered"),
             "/patient",
         ),
-        Ok(AnswerOutcome::NotFound) => not_found(ctx, "/patient"),
+        // The page takes the answer now, after the check-in was shown.
+        Ok(AnswerOutcome::NotFound | AnswerOutcome::TakenBeforeIssue) => not_found(ctx, "/patient"),
         Err(e) => ApiError::internal(e).into_response(),
     }
 }

@@ -95,7 +95,7 @@ pub async fn submit(
     let token = new_token();
     match state
         .store
-        .enroll_device(&code, &token, "own", photo.as_deref(), now)
+        .enroll_device(&code, &token, photo.as_deref(), now)
         .await
     {
         Ok(Some(device)) => {
@@ -118,7 +118,7 @@ pub struct KeyForm {
     key: String,
 }
 
-/// A loaner phone: the officer lent it with a device key, typed in here once.
+/// A loaner phone: the officer lent it with a one-time loaner key, typed in here once.
 pub async fn device_key(
     State(state): State<AppState>,
     ctx: WebCtx,
@@ -127,14 +127,26 @@ pub async fn device_key(
     if !ctx.csrf_ok(&form.csrf) {
         return forged(ctx, "/patient");
     }
-    let key = form.key.trim();
-    match state.store.device(key).await {
-        Ok(Some(_)) if !key.is_empty() => enrolled(&state, ctx, key),
-        Ok(_) => {
-            let t = Texts::new(ctx.lang);
-            let errors = vec![("key".into(), t.t("enroll-key-unknown"))];
-            page(ctx, StatusCode::NOT_FOUND, String::new(), errors)
+    let key = rules::normalize_code(&form.key);
+    let unknown = |ctx: WebCtx| {
+        let t = Texts::new(ctx.lang);
+        let errors = vec![("key".into(), t.t("enroll-key-unknown"))];
+        page(ctx, StatusCode::NOT_FOUND, String::new(), errors)
+    };
+    if key.len() != rules::ENROLLMENT_CODE_LEN {
+        return unknown(ctx);
+    }
+    let token = new_token();
+    match state
+        .store
+        .enroll_device(&key, &token, None, state.clock.now())
+        .await
+    {
+        Ok(Some(device)) => {
+            tracing::info!(device = %device.id, case = %device.case_id, "loaner enrolled on the patient page");
+            enrolled(&state, ctx, &token)
         }
+        Ok(None) => unknown(ctx),
         Err(e) => ApiError::internal(e).into_response(),
     }
 }

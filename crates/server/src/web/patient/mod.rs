@@ -1,7 +1,8 @@
-//! The patient's pages at `/patient`: connect the phone with the one-time enrollment code
-//! the officer gave (a loaner phone with the key it was lent with), see the check-ins to
-//! answer and answer one with a camera photo and the location, see one's flags and appeal a
-//! sanction with a statement.
+//! The patient's pages at `/patient`, the fallback for phones that cannot run the app at
+//! `/patient/app/`: connect the phone with the one-time enrollment code the officer gave (a
+//! loaner phone with the key it was lent with), see the check-ins to answer and answer one
+//! with a camera photo and the location, see one's flags and appeal a sanction with a
+//! statement.
 //!
 //! The device token the enrollment returns is kept in an HttpOnly cookie scoped to
 //! `/patient` (Secure behind TLS): it opens these pages and nothing else, as on the API.
@@ -18,7 +19,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use propusk_store::Device;
+use propusk_store::{Device, DeviceLookup};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -67,8 +68,9 @@ impl FromRequestParts<AppState> for Enrolled {
         let Some(token) = cookie(&parts.headers, DEVICE_COOKIE) else {
             return Ok(Self(None));
         };
-        match state.store.device(token).await {
-            Ok(device) => Ok(Self(device)),
+        match state.store.device(token, state.clock.now()).await {
+            Ok(DeviceLookup::Active(device)) => Ok(Self(Some(device))),
+            Ok(DeviceLookup::Retired | DeviceLookup::Unknown) => Ok(Self(None)),
             Err(e) => Err(ApiError::internal(e).into_response()),
         }
     }

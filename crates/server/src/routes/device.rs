@@ -1,0 +1,582 @@
+//! The patient's phone over HTTP — the contract the Social Monitoring app at `/patient/app/`
+//! speaks, and a native app would speak unchanged: enrolling with a one-time code (the case's
+//! enrollment code, or a lent phone's loaner key), what the app is told about its case,
+//! location reports, check-ins, and the patient's own flags and appeals.
+//!
+//! The caller is a device, by the bearer token it got at enrollment: not a session, and it
+//! opens nothing else. A token whose device has retired — the loaner came back, the case was
+//! ended or closed, or its end has passed — is refused as `device_retired` (410), not as an
+//! unknown token (401), so that the app knows to erase everything it holds.
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::{SignedDuration, Timestamp};
+use propusk_core::domain::GeoPoint;
+use propusk_core::monitoring::geofence::Fix;
+use propusk_store::{AnswerOutcome, ChallengeRecord, CheckinAnswer, DeviceLookup, FlagRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::monitoring::{asks_json, flag_json, parse_time, step_error, unprocessable};
+use super::Body;
+use crate::auth::new_token;
+use crate::error::{ApiError, ApiResult};
+use crate::lang::{AskedLang, Lang};
+use crate::monitoring::{answer_checkin, asking, geofence_config, sms_texts};
+use crate::monitoring_rules as rules;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/device/enroll", post(enroll))
+        .route("/api/v1/device/terms", get(terms))
+        .route("/api/v1/device/config", get(config))
+        .route("/api/v1/device/locations", post(locations))
+        .route("/api/v1/device/flags", get(device_flags))
+        .route("/api/v1/device/flags/{id}/appeal", post(appeal))
+        .route("/api/v1/device/challenges", get(open_challenges))
+        .route("/api/v1/device/challenges/{id}", post(answer_challenge))
+}
+
+/// Reports may arrive this late (devices buffer while offline).
+const MAX_LATE: SignedDuration = SignedDuration::from_hours(48);
+/// …and stamped at most this far ahead (a phone clock slightly fast).
+const MAX_AHEAD: SignedDuration = SignedDuration::from_mins(5);
+/// The most reports in one batch (two days at one a minute, with room).
+const MAX_BATCH: usize = 5000;
+/// The longest enrollment code or loaner key taken as typed, separators included.
+const MAX_CODE_CHARS: usize = 64;
+
+/// A device by its bearer token, refused unless it is still in service.
+async fn device_of(parts: &Parts, state: &AppState) -> Result<propusk_store::Device, ApiError> {
+    let lang = crate::lang::asked(parts);
+    let unauthorized = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Нужен токен устройства (Authorization: Bearer …), выданный при подключении по коду.",
+            "A device token is required (Authorization: Bearer …), as issued at enrollment.",
+        )
+        .lang(lang)
+    };
+    let token = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(unauthorized)?;
+    match state.store.device(token, state.clock.now()).await? {
+        DeviceLookup::Active(device) => Ok(device),
+        DeviceLookup::Retired => Err(ApiError::new(
+            StatusCode::GONE,
+            "device_retired",
+            "Этот телефон больше не участвует в наблюдении: карантин окончен или телефон возвращён. Приложение стирает свои данные.",
+            "This phone is no longer monitored: the quarantine is over or the phone was returned. The app erases its data.",
+        )
+        .lang(lang)),
+        DeviceLookup::Unknown => Err(unauthorized()),
+    }
+}
+
+/// An enrolled device in service; the call is noted as the app being seen.
+pub struct Device(pub propusk_store::Device);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let device = device_of(parts, state).await?;
+        state.store.touch_device(&device, state.clock.now()).await?;
+        Ok(Self(device))
+    }
+}
+
+/// An enrolled device in service that uploads reports (the upload notes it as seen in its
+/// own transaction).
+pub struct Uploader(pub propusk_store::Device);
+
+impl FromRequestParts<AppState> for Uploader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(device_of(parts, state).await?))
+    }
+}
+
+#[derive(Deserialize)]
+struct EnrollInput {
+    /// The case's enrollment code, or a lent phone's loaner key.
+    enrollment_code: String,
+    /// A photo taken in the app at enrollment (base64 JPEG or PNG), for officers to compare
+    /// check-in photos with.
+    reference_photo: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Enrolled {
+    device_token: String,
+    case_id: String,
+    /// `own` or `loaner`.
+    kind: &'static str,
+}
+
+/// The most a photo may weigh (a phone's camera picture, scaled down by the app).
+/// (Its base64 form must also fit the 2 MB limit on a request body.)
+const MAX_PHOTO: usize = 1024 * 1024;
+
+/// A photo sent as base64 JPEG or PNG, ready to store: within the size and pixel budgets,
+/// re-encoded so that it keeps no metadata (see [`crate::photo`]).
+async fn photo_from_api(
+    state: &AppState,
+    b64: &str,
+    field: &'static str,
+    lang: Lang,
+) -> ApiResult<Vec<u8>> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()
+        .filter(|b| b.len() <= MAX_PHOTO)
+        .ok_or_else(|| {
+            unprocessable(
+                "invalid_photo",
+                "Фото должно быть JPEG или PNG в base64, не больше 1 МБ.".into(),
+                "The photo must be a base64 JPEG or PNG of at most 1 MB.".into(),
+                lang,
+            )
+            .with("field", field)
+        })?;
+    crate::photo::normalize_upload(&state.photos, &bytes)
+        .await
+        .map_err(|e| photo_error(&e, field, lang))
+}
+
+fn photo_error(e: &crate::photo::PhotoError, field: &'static str, lang: Lang) -> ApiError {
+    let (status, code) = match e {
+        crate::photo::PhotoError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "photo_busy"),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo"),
+    };
+    let error = ApiError::localized(status, code, e.localized())
+        .with("field", field)
+        .lang(lang);
+    match e {
+        crate::photo::PhotoError::Busy => error.retry_after(30),
+        _ => error,
+    }
+}
+
+fn enrollment_code_unknown(lang: Lang) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "enrollment_code_not_found",
+        "Код подключения не найден: он неверен, уже использован или карантин окончен.",
+        "Enrollment code not found: it is wrong, already used, or the quarantine is over.",
+    )
+    .lang(lang)
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
+    Body(input): Body<EnrollInput>,
+) -> ApiResult<Response> {
+    if input.enrollment_code.chars().count() > MAX_CODE_CHARS {
+        return Err(unprocessable(
+            "invalid_field",
+            format!(
+                "Код подключения: {} знаков, например ABCD-EFGH-JKLM.",
+                rules::ENROLLMENT_CODE_LEN
+            ),
+            format!(
+                "An enrollment code has {} characters, e.g. ABCD-EFGH-JKLM.",
+                rules::ENROLLMENT_CODE_LEN
+            ),
+            lang,
+        )
+        .with("field", "enrollment_code"));
+    }
+    let code = rules::normalize_code(&input.enrollment_code);
+    let now = state.clock.now();
+    // The code first: no photo is decoded for a wrong code.
+    if !state.store.enrollment_code_live(&code, now).await? {
+        return Err(enrollment_code_unknown(lang));
+    }
+    let photo = match input.reference_photo.as_deref() {
+        Some(p) => Some(photo_from_api(&state, p, "reference_photo", lang).await?),
+        None => None,
+    };
+    let token = new_token();
+    let device = state
+        .store
+        .enroll_device(&code, &token, photo.as_deref(), now)
+        .await?
+        .ok_or_else(|| enrollment_code_unknown(lang))?;
+    tracing::info!(device = %device.id, case = %device.case_id, kind = device.kind.as_str(), "device enrolled");
+    let body = Enrolled {
+        device_token: token,
+        case_id: device.case_id,
+        kind: device.kind.as_str(),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Local hours, `HH:MM`.
+#[derive(Serialize)]
+struct Hours {
+    from: String,
+    to: String,
+}
+
+fn checkin_hours(state: &AppState) -> Hours {
+    let hours = state.monitoring.checkins.hours();
+    Hours {
+        from: hours.from().strftime("%H:%M").to_string(),
+        to: hours.to().strftime("%H:%M").to_string(),
+    }
+}
+
+/// What the consent screen tells a patient before anything is collected.
+#[derive(Serialize)]
+struct Terms {
+    retention_days: i64,
+    checkin_hours: Hours,
+    checkins_per_day: u8,
+    checkin_deadline_mins: i64,
+    report_every_secs: i64,
+}
+
+async fn terms(State(state): State<AppState>) -> Json<Terms> {
+    let m = &state.monitoring;
+    Json(Terms {
+        retention_days: m.retention.as_hours() / 24,
+        checkin_hours: checkin_hours(&state),
+        checkins_per_day: m.checkins.per_day(),
+        checkin_deadline_mins: m.checkins.deadline().as_mins(),
+        report_every_secs: m.report_every.as_secs(),
+    })
+}
+
+/// What the app is told about its case.
+#[derive(Serialize)]
+struct DeviceConfig {
+    report_every_secs: i64,
+    checkin_hours: Hours,
+    case_ends_at: String,
+    /// A lent phone's due date (absent on the patient's own phone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loaner_due_at: Option<String>,
+    /// The case's language, `ru` or `en`.
+    lang: String,
+    /// The case's clocks (IANA name).
+    time_zone: String,
+    /// `own` or `loaner`.
+    kind: &'static str,
+    /// The service's clock now, so the app can stamp reports right on a phone whose clock is off.
+    server_time: String,
+}
+
+async fn config(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> ApiResult<Json<DeviceConfig>> {
+    let case = state
+        .store
+        .device_case(&device)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("device {} has no case", device.id)))?;
+    let body = DeviceConfig {
+        report_every_secs: state.monitoring.report_every.as_secs(),
+        checkin_hours: checkin_hours(&state),
+        case_ends_at: case.ends_at.to_string(),
+        loaner_due_at: case.loaner_due_at.map(|t| t.to_string()),
+        lang: case.lang,
+        time_zone: case.time_zone,
+        kind: device.kind.as_str(),
+        server_time: state.clock.now().to_string(),
+    };
+    Ok(Json(body))
+}
+
+/// One report as a device sends it; checked here so the answer can say which one is wrong.
+#[derive(Deserialize)]
+struct FixInput {
+    ts: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+}
+
+fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Vec<Fix>> {
+    if batch.is_empty() || batch.len() > MAX_BATCH {
+        return Err(unprocessable(
+            "invalid_batch",
+            format!(
+                "В пакете {} отметок; нужно от 1 до {MAX_BATCH}.",
+                batch.len()
+            ),
+            format!(
+                "The batch has {} reports; expected 1 to {MAX_BATCH}.",
+                batch.len()
+            ),
+            lang,
+        ));
+    }
+    let earliest = now.checked_sub(MAX_LATE).unwrap_or(now);
+    let latest = now.checked_add(MAX_AHEAD).unwrap_or(now);
+    batch
+        .into_iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let at = |e: ApiError| e.with("index", index);
+            let ts = parse_time(&f.ts, "ts", lang).map_err(at)?;
+            if ts > latest {
+                return Err(at(unprocessable(
+                    "fix_in_future",
+                    format!("Отметка №{index} датирована будущим ({ts}); проверьте часы телефона."),
+                    format!(
+                        "Report #{index} is dated in the future ({ts}); check the phone's clock."
+                    ),
+                    lang,
+                )
+                .with("field", "ts")));
+            }
+            if ts < earliest {
+                return Err(at(unprocessable(
+                    "fix_too_old",
+                    format!("Отметка №{index} ({ts}) старше 48 часов и не принимается."),
+                    format!(
+                        "Report #{index} ({ts}) is more than 48 hours old and is not accepted."
+                    ),
+                    lang,
+                )
+                .with("field", "ts")));
+            }
+            Fix::from_parts(ts, f.lat, f.lon, f.accuracy_m).map_err(|e| {
+                at(unprocessable(
+                    "invalid_fix",
+                    format!("Отметка №{index} неверна: {e}"),
+                    format!("Report #{index} is invalid: {e}"),
+                    lang,
+                ))
+            })
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Ingested {
+    accepted: u32,
+    duplicates: u32,
+    ignored: u32,
+    /// Check-ins open now: the app shows them at once.
+    open_challenges: u32,
+}
+
+async fn locations(
+    State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
+    Uploader(device): Uploader,
+    Body(batch): Body<Vec<FixInput>>,
+) -> ApiResult<Response> {
+    let now = state.clock.now();
+    let fixes = parse_batch(batch, now, lang)?;
+    let app_url = state.app_url();
+    let out = state
+        .store
+        .ingest_fixes(
+            &device,
+            &fixes,
+            now,
+            &geofence_config(),
+            Some(asking(&state.monitoring)),
+            &sms_texts(&app_url),
+        )
+        .await?;
+    if out.raised > 0 || out.asked.is_some() {
+        state.outbox_wakeup.notify_one();
+    }
+    let body = Ingested {
+        accepted: out.accepted,
+        duplicates: out.duplicates,
+        ignored: out.ignored,
+        open_challenges: out.open_challenges,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// A flag as its patient sees it: what was seen, where it stands, the officers' notes without
+/// their ids, and the questions asked during a departure.
+async fn patient_flag(
+    state: &AppState,
+    flag: &FlagRecord,
+    home: Option<GeoPoint>,
+) -> ApiResult<Value> {
+    let mut v = flag_json(flag);
+    if let Some(history) = v.get_mut("history").and_then(Value::as_array_mut) {
+        for event in history.iter_mut().filter_map(Value::as_object_mut) {
+            event.remove("officer");
+        }
+    }
+    v["checkins"] = asks_json(state, flag, home).await?;
+    Ok(v)
+}
+
+async fn device_flags(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> ApiResult<Json<Value>> {
+    let home = state
+        .store
+        .case(&device.case_id)
+        .await?
+        .and_then(|c| c.home);
+    let mut list = Vec::new();
+    for flag in state.store.case_flags(&device.case_id).await? {
+        list.push(patient_flag(&state, &flag, home).await?);
+    }
+    Ok(Json(json!({ "flags": list })))
+}
+
+#[derive(Deserialize)]
+struct AppealInput {
+    statement: String,
+}
+
+async fn appeal(
+    State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
+    Device(device): Device,
+    Path(id): Path<String>,
+    Body(input): Body<AppealInput>,
+) -> ApiResult<Json<Value>> {
+    let statement = rules::statement(&input.statement).map_err(|e| {
+        ApiError::localized(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            e.localized(),
+        )
+        .with("field", "statement")
+        .lang(lang)
+    })?;
+    let flag = state
+        .store
+        .appeal_flag(&device, &id, &statement, state.clock.now())
+        .await
+        .map_err(|e| step_error(e, lang))?;
+    let home = state
+        .store
+        .case(&device.case_id)
+        .await?
+        .and_then(|c| c.home);
+    Ok(Json(patient_flag(&state, &flag, home).await?))
+}
+
+/// A check-in as the app shows it.
+fn open_json(c: &ChallengeRecord) -> Value {
+    json!({
+        "id": c.id,
+        "kind": c.kind.as_str(),
+        "issued_at": c.issued_at.to_string(),
+        "deadline": c.deadline.to_string(),
+        // An immediate check-in says what raised it (the patient's own data, map-free).
+        "asked_for": c.asked_for.map(|a| json!({
+            "ts": a.ts.to_string(),
+            "distance_m": a.distance_m.round() as u64,
+            "accuracy_m": a.accuracy_m,
+        })),
+    })
+}
+
+async fn open_challenges(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> ApiResult<Json<Value>> {
+    let open = state
+        .store
+        .open_challenges(&device, state.clock.now())
+        .await?;
+    let list: Vec<Value> = open.iter().map(open_json).collect();
+    Ok(Json(json!({ "challenges": list })))
+}
+
+#[derive(Deserialize)]
+struct AnswerInput {
+    /// base64 JPEG or PNG taken in the app.
+    photo: String,
+    lat: f64,
+    lon: f64,
+    accuracy_m: f64,
+    /// When the photo and the fix were taken (RFC 3339); now if absent. An answer taken
+    /// offline is sent later with this time.
+    taken_at: Option<String>,
+}
+
+async fn answer_challenge(
+    State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
+    Device(device): Device,
+    Path(id): Path<String>,
+    Body(input): Body<AnswerInput>,
+) -> ApiResult<Json<Value>> {
+    let photo = photo_from_api(&state, &input.photo, "photo", lang).await?;
+    let now = state.clock.now();
+    let taken = match input.taken_at.as_deref() {
+        Some(t) => parse_time(t, "taken_at", lang)?,
+        None => now,
+    };
+    if taken > now.checked_add(MAX_AHEAD).unwrap_or(now) {
+        return Err(unprocessable(
+            "answer_in_future",
+            format!("Ответ датирован будущим ({taken}); проверьте часы телефона."),
+            format!("The answer is dated in the future ({taken}); check the phone's clock."),
+            lang,
+        )
+        .with("field", "taken_at"));
+    }
+    // A phone a little fast is taken at the service's time.
+    let taken = taken.min(now);
+    let fix = Fix::from_parts(taken, input.lat, input.lon, input.accuracy_m).map_err(|e| {
+        unprocessable(
+            "invalid_fix",
+            format!("Местоположение неверно: {e}"),
+            format!("The location is invalid: {e}"),
+            lang,
+        )
+    })?;
+    let answer = CheckinAnswer { photo: &photo, fix };
+    match answer_checkin(&state, &device, &id, answer).await? {
+        AnswerOutcome::Answered { late, .. } => Ok(Json(json!({
+            "id": id, "answered_at": taken.to_string(), "late": late,
+        }))),
+        AnswerOutcome::AlreadyAnswered => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_answered",
+            "На эту проверку уже ответили; засчитан первый ответ.",
+            "This check-in was answered already; the first answer stands.",
+        )
+        .lang(lang)),
+        AnswerOutcome::TakenBeforeIssue => Err(unprocessable(
+            "answer_before_checkin",
+            "Ответ сделан раньше, чем пришла проверка; сделайте новое фото.".into(),
+            "The answer was taken before the check-in came; take a new photo.".into(),
+            lang,
+        )
+        .with("field", "taken_at")),
+        AnswerOutcome::NotFound => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "challenge_not_found",
+            "Проверка не найдена.",
+            "Check-in not found.",
+        )
+        .lang(lang)),
+    }
+}
