@@ -4,32 +4,42 @@ use anyhow::{anyhow, Context, Result};
 use image::{imageops, GrayImage, Luma};
 
 /// Reads the QR codes in a photo (PNG or JPEG). Phone photos are often blurred,
-/// tilted or large, so when the first look finds nothing it tries again on a
-/// smaller copy and on a contrast-stretched one.
+/// tilted or large, and the detector's grid fitting is sensitive to the module size,
+/// so when the first look finds nothing it tries again on smaller copies, each also
+/// contrast-stretched.
 pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>> {
     let img = image::load_from_memory(bytes)
         .context("not a readable PNG or JPEG image")?
         .to_luma8();
-    let mut attempts = vec![img.clone()];
-    let longest = img.width().max(img.height());
-    if longest > 1000 {
-        let scale = 1000.0 / longest as f32;
-        let (w, h) = (
-            (img.width() as f32 * scale) as u32,
-            (img.height() as f32 * scale) as u32,
-        );
-        attempts.push(imageops::resize(
-            &img,
-            w.max(1),
-            h.max(1),
-            imageops::FilterType::Triangle,
-        ));
+    let longest = img.width().max(img.height()) as f32;
+    // The first copy is at most 1000 px on its longest side; then 3/4 and 1/2 of it.
+    let base = (1000.0 / longest).min(1.0);
+    let first = decode_gray(img.clone());
+    if !first.is_empty() {
+        return Ok(first);
     }
-    attempts.push(stretch_contrast(&img));
-    for attempt in attempts {
-        let texts = decode_gray(attempt);
-        if !texts.is_empty() {
-            return Ok(texts);
+    for factor in [1.0, 0.75, 0.5] {
+        let scale = base * factor;
+        let copy = if scale < 1.0 {
+            let (w, h) = (
+                (img.width() as f32 * scale) as u32,
+                (img.height() as f32 * scale) as u32,
+            );
+            imageops::resize(&img, w.max(1), h.max(1), imageops::FilterType::Triangle)
+        } else {
+            img.clone()
+        };
+        if copy.width() < 21 || copy.height() < 21 {
+            break;
+        }
+        let stretched = stretch_contrast(&copy);
+        // The full-size copy was the first look.
+        let again = (scale < 1.0).then_some(copy);
+        for attempt in again.into_iter().chain([stretched]) {
+            let texts = decode_gray(attempt);
+            if !texts.is_empty() {
+                return Ok(texts);
+            }
         }
     }
     Err(anyhow!("no readable QR code found in the image"))
