@@ -3,9 +3,10 @@
 //! Three phases of pass issuance against a server in this process, each measured for
 //! `--phase-secs`:
 //!
-//! 1. **Capacity**: twice as many keep-alive clients as the server takes requests at once,
-//!    each sending the next request when the last is answered (a closed loop), so that the
-//!    server is always full: the peak goodput.
+//! 1. **Capacity**: as many keep-alive clients as the server takes requests at once, each
+//!    sending the next request when the last is answered (a closed loop), so that the
+//!    server is always full without refusing: the peak goodput. (More clients than that
+//!    would measure the cost of answering 503 to clients that retry at once.)
 //! 2. **Unloaded**: requests offered at half that rate, at fixed times whatever the answers
 //!    (an open loop): the latency of work that meets no queue.
 //! 3. **Overload**: requests offered at `--factor` (2) times the capacity, again at fixed
@@ -274,7 +275,7 @@ async fn run(args: &OverloadArgs, database: &ScratchDb) -> Result<()> {
     );
     let (warmup, measure) = (Duration::from_secs(2), Duration::from_secs(args.phase_secs));
 
-    let capacity = closed_loop(&target, 2 * args.max_in_flight, warmup, measure).await;
+    let capacity = closed_loop(&target, args.max_in_flight, warmup, measure).await;
     let peak = capacity.goodput();
     let unloaded = open_loop(&target, peak / 2.0, warmup, measure).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -289,7 +290,7 @@ async fn run(args: &OverloadArgs, database: &ScratchDb) -> Result<()> {
     for (name, offered, phase) in [
         (
             "capacity (closed loop)",
-            format!("{} clients", 2 * args.max_in_flight),
+            format!("{} clients", args.max_in_flight),
             &capacity,
         ),
         (
