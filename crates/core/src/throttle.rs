@@ -141,7 +141,9 @@ impl Backoff {
     pub fn admit(self, state: Option<Failures>, now: Timestamp) -> Result<Failures, Timestamp> {
         let state = state.filter(|s| now.duration_since(s.last_at) < self.forget_after);
         if let Some(s) = state {
-            if s.blocked_until > now {
+            // Below the free failures the door is open whatever the times say: attempts
+            // that started at once may be charged out of their clocks' order.
+            if self.wait_after(s.count) > SignedDuration::ZERO && s.blocked_until > now {
                 return Err(s.blocked_until);
             }
         }
@@ -284,6 +286,19 @@ mod tests {
             waits,
             [0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900]
         );
+    }
+
+    #[test]
+    fn free_attempts_charged_out_of_order_are_not_refused() {
+        // An attempt stamped 0.2 s later took the lock first; the earlier one is still free.
+        let b = backoff();
+        let later = Timestamp::from_millisecond(1_600_000_000_200).unwrap();
+        let s = b.admit(None, later).unwrap();
+        assert!(b.admit(Some(s), at(0)).is_ok());
+        // Past the free ones, the door's time holds.
+        let s = b.admit(Some(s), later).unwrap();
+        let s = b.admit(Some(s), later).unwrap();
+        assert_eq!(b.admit(Some(s), at(0)), Err(s.blocked_until));
     }
 
     #[test]
