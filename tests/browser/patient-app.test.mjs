@@ -311,8 +311,13 @@ test('walking away and staying there becomes a left_home flag, seen in the app',
   // Out of the door and down the street, a fix a minute, then staying 1.2 km away.
   const walk = [200, 700, 1000, 1200, 1210, 1195, 1205, 1200, 1190];
   for (const [i, north] of walk.entries()) {
+    const before = (await caseOf(state.caseId)).reports_received;
     await context.setGeolocation(at(north, i % 3));
     await advance(MINUTE);
+    // Each fix is uploaded before the clock moves on, as on a phone whose minutes are real:
+    // otherwise a sweep may see three fixes away before the first is judged on its own.
+    await waitFor(`the fix ${north} m north`, async () =>
+      (await caseOf(state.caseId)).reports_received > before);
   }
   // The service asked at once when a confident fix first placed the phone far from home.
   const asked = page.locator('#checkins li');

@@ -746,10 +746,17 @@ async function refreshConfig() {
   }
 }
 
+// Lists are asked for by the poll and by upload answers at once; an answer that arrives
+// after a newer request was made is stale (it may predate a check-in just issued) and is
+// dropped.
+const asked = { challenges: 0, flags: 0 };
+
 async function refreshChallenges() {
   if (!state.device) return;
+  const mine = ++asked.challenges;
   try {
     const r = await api('/api/v1/device/challenges', { token: state.device.token, lang: lang() });
+    if (mine !== asked.challenges) return;
     state.challenges = r.challenges;
     renderChallenges();
     openWantedCheckin();
@@ -760,8 +767,10 @@ async function refreshChallenges() {
 
 async function refreshFlags() {
   if (!state.device) return;
+  const mine = ++asked.flags;
   try {
     const r = await api('/api/v1/device/flags', { token: state.device.token, lang: lang() });
+    if (mine !== asked.flags) return;
     state.flags = r.flags;
     renderFlags();
   } catch (e) {
