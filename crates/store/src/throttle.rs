@@ -92,13 +92,22 @@ impl Store {
         }
         match throttle::take_all(&asks, now) {
             Ok(tats) => {
-                for (id, tat) in ids.iter().zip(tats) {
+                for ((id, tat), limit) in ids.iter().zip(tats).zip(limits) {
+                    // A trip is forgotten once a whole period has passed since it. Sooner,
+                    // an admission is only a request stamped a moment later than a refused
+                    // one but charged after it (concurrent requests take the lock in any
+                    // order), and the limit has not stopped refusing.
+                    let period_s = i64::try_from((limit.rate.period().as_millis() + 999) / 1000)
+                        .expect("a SignedDuration's whole seconds fit in i64");
                     sqlx::query(
                         "INSERT INTO throttles (bucket, tat_ms, tripped_at) VALUES ($1, $2, NULL) \
-                         ON CONFLICT (bucket) DO UPDATE SET tat_ms = excluded.tat_ms, tripped_at = NULL",
+                         ON CONFLICT (bucket) DO UPDATE SET tat_ms = excluded.tat_ms, \
+                         tripped_at = CASE WHEN throttles.tripped_at > $3 \
+                         THEN throttles.tripped_at ELSE NULL END",
                     )
                     .bind(id)
                     .bind(ms(tat))
+                    .bind(secs(now).saturating_sub(period_s))
                     .execute(&mut **tx)
                     .await?;
                 }
