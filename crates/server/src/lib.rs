@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod http_cache;
 pub mod jobs;
 pub mod lang;
 pub mod limits;

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
+use crate::http_cache::{accepts_gzip, etag_matches, gzip};
 use crate::lang::{AskedLang, Lang};
 use crate::state::AppState;
-use crate::web::etag_matches;
 
 /// Entries a page holds unless the client asks for fewer; also the most it may ask for.
 pub const MAX_LIMIT: u32 = 10_000;
@@ -240,7 +240,7 @@ async fn list(
     let body = if body.len() >= GZIP_FROM && accepts_gzip(&headers) {
         out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         // Compressing a full page takes milliseconds: off the request threads.
-        tokio::task::spawn_blocking(move || gzip(&body))
+        tokio::task::spawn_blocking(move || gzip(&body, 6))
             .await
             .map_err(ApiError::internal)?
             .map_err(ApiError::internal)?
@@ -301,36 +301,6 @@ fn compact_key(entry: &Revoked) -> [u8; 8] {
     key
 }
 
-/// Whether `Accept-Encoding` allows gzip (RFC 9110, 12.5.3: a listed coding or `*`, with a
-/// non-zero weight).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or_default();
-            let zero = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !zero
-        })
-}
-
-fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(body.len() / 2),
-        flate2::Compression::new(6),
-    );
-    encoder.write_all(body)?;
-    encoder.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,20 +326,5 @@ mod tests {
         ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn gzip_is_taken_when_offered_with_a_weight() {
-        let with = |v: &'static str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
-            accepts_gzip(&h)
-        };
-        assert!(with("gzip"));
-        assert!(with("br, gzip;q=0.5"));
-        assert!(with("*"));
-        assert!(!with("gzip;q=0"));
-        assert!(!with("br, deflate"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 }

@@ -20,7 +20,6 @@ use axum::routing::get;
 use axum::Router;
 
 pub use i18n::Texts;
-pub(crate) use pwa::etag_matches;
 pub use session::WebCtx;
 
 use crate::state::AppState;

@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::http_cache::{self, accepts_gzip, etag_matches};
 use crate::state::AppState;
 
 /// One embedded file of an app, served at `{prefix}/{path}`.
@@ -82,40 +83,16 @@ fn etag_of(body: &[u8], suffix: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
-/// `bytes` gzipped at the highest level, when that is worth sending instead.
+/// `bytes` gzipped at the highest level, when it is text and that makes it smaller.
 fn gzip(content_type: &str, bytes: &[u8]) -> Option<Bytes> {
-    use std::io::Write;
     let text = content_type.starts_with("text/")
         || content_type.starts_with("application/manifest+json")
         || content_type.starts_with("image/svg+xml");
     if !text {
         return None;
     }
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing to memory cannot fail; if it somehow did, the file is sent as it is.
-    encoder.write_all(bytes).ok()?;
-    let gz = encoder.finish().ok()?;
+    let gz = http_cache::gzip(bytes, 9).expect("gzip into memory cannot fail");
     (gz.len() < bytes.len()).then(|| Bytes::from(gz))
-}
-
-/// Whether an `Accept-Encoding` header takes gzip (RFC 9110, 12.5.3; `gzip;q=0` refuses it).
-fn accepts_gzip(request: &HeaderMap) -> bool {
-    let Some(accept) = request
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    accept.split(',').any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        let coding = parts.next().unwrap_or("");
-        let refused = parts.any(|p| {
-            p.strip_prefix("q=")
-                .and_then(|q| q.parse::<f32>().ok())
-                .is_some_and(|q| q == 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
 }
 
 /// An app's files, keyed by path, with their ETags.
@@ -241,19 +218,6 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
-}
-
-/// `If-None-Match` (RFC 9110, 13.1.2): `*` or a list of tags, weak comparison.
-pub(crate) fn etag_matches(if_none_match: &str, etag: &HeaderValue) -> bool {
-    let Ok(ours) = etag.to_str() else {
-        return false;
-    };
-    let opaque = |tag: &'_ str| tag.strip_prefix("W/").unwrap_or(tag).to_owned();
-    let ours = opaque(ours);
-    if_none_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || opaque(tag) == ours)
 }
 
 #[cfg(test)]
