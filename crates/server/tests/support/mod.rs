@@ -135,7 +135,6 @@ impl TestApp {
         max_in_flight: usize,
         tune: impl FnOnce(&mut AppState),
     ) -> Self {
-        log();
         let database_url = match backend {
             Backend::Sqlite => {
                 let dir =
@@ -160,6 +159,10 @@ impl TestApp {
         max_in_flight: usize,
         tune: impl FnOnce(&mut AppState),
     ) -> Self {
+        // The log must be capturing before the server sends its first SMS: a test that starts
+        // a server on its own database (not through `spawn`) would otherwise race the other
+        // tests of its binary to install it, and lose its sign-in code when it wins.
+        log();
         let store = Store::open(&database_url).await.expect("open store");
         let key = SigningKey::generate(Algorithm::EdDsa, &mut propusk_token::rand_core::OsRng);
         let keys = Keys::new(key, vec![]);
