@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::policy::RegimeBook;
-use propusk_server::{AppState, Application, Clock, Config};
+use propusk_server::{Application, Clock, Keys, Parts, Settings};
 use propusk_store::{Role, Store};
 use propusk_token::rand_core::OsRng;
 use propusk_token::{Algorithm, SigningKey};
@@ -26,37 +26,35 @@ pub async fn open_store(database: &ScratchDb) -> Result<Store> {
 /// 503); `monitoring`: the monitoring settings; `None` keeps the defaults.
 pub async fn start_server(
     store: &Store,
-    database: &ScratchDb,
     clock: Clock,
     max_in_flight: Option<usize>,
     monitoring: Option<propusk_server::monitoring::MonitoringSettings>,
 ) -> Result<Application> {
     let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
-    let keys = propusk_server::state::Keys::new(key, vec![]);
-    let mut config = Config::for_data_dir(std::env::temp_dir());
-    config.database_url = database.url().to_string();
-    config.listen = "127.0.0.1:0".into();
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        // Every client of a benchmark is this one address: it must not meet the cap on
+        // connections per client.
+        edge: propusk_server::edge::EdgeSettings {
+            max_connections_per_client: 100_000,
+            ..propusk_server::edge::EdgeSettings::default()
+        },
+        ..Settings::default()
+    };
     if let Some(max) = max_in_flight {
-        config.max_in_flight = max;
+        settings.max_in_flight = max;
     }
-    let mut state = AppState::new(
-        store.clone(),
-        keys,
-        RegimeBook::with_builtins(),
+    if let Some(monitoring) = monitoring {
+        settings.monitoring = monitoring;
+    }
+    let parts = Parts {
+        store: store.clone(),
+        keys: Keys::new(key, vec![]),
+        regimes: RegimeBook::with_builtins(),
         clock,
-        propusk_server::sms::log_gateway(),
-        config.max_in_flight,
-    );
-    // Every client of a benchmark is this one address: it must not meet the cap on
-    // connections per client.
-    state.edge = std::sync::Arc::new(propusk_server::edge::EdgeSettings {
-        max_connections_per_client: 100_000,
-        ..propusk_server::edge::EdgeSettings::default()
-    });
-    if let Some(settings) = monitoring {
-        state.monitoring = std::sync::Arc::new(settings);
-    }
-    Application::start(state, &config).await
+        gateway: None,
+    };
+    Application::build(settings, parts).await
 }
 
 /// A keep-alive HTTP/1.1 client for `concurrency` connections at once.

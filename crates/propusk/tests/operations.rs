@@ -44,10 +44,16 @@ struct Served {
 
 impl Served {
     fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// [`Served::start`] with more arguments for `propusk serve`.
+    fn start_with(data_dir: &Path, more: &[&str]) -> Self {
         let log = data_dir.with_extension("log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_propusk"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -555,4 +561,90 @@ async fn memory_stays_bounded_under_bombs_and_sign_in_floods() {
     eprintln!("peak RSS {peak} MiB, {baseline} MiB before the attack");
     served.stop();
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Behind a TLS-terminating proxy (`behind_tls = true` in the configuration file, as in
+/// deploy/propusk.toml), every answer carries HSTS and every cookie the service sets is
+/// Secure: the pages' form and language cookies, and the officer's session.
+#[tokio::test]
+async fn behind_tls_reaches_the_service() {
+    let data = temp_dir("behind-tls");
+    let config = data.with_extension("toml");
+    std::fs::write(&config, "behind_tls = true\n").unwrap();
+    let mut add = Command::new(env!("CARGO_BIN_EXE_propusk"))
+        .args(["user", "add", "--role", "health", "--username", "officer"])
+        .args(["--password-stdin", "--data-dir"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().unwrap();
+        stdin.write_all(b"correct horse battery\n").unwrap();
+    }
+    assert!(add.wait().unwrap().success());
+    let served = Served::start_with(&data, &["--config", config.to_str().unwrap()]);
+    // Cookies are set on redirects: see them, do not follow.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let mut cookies: Vec<String> = Vec::new();
+    let mut csrf = String::new();
+    for path in ["/", "/lang?set=en&back=/", "/health/sign-in", "/api/v1/regimes"] {
+        let r = client
+            .get(format!("{}{path}", served.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap()),
+            Some("max-age=31536000; includeSubDomains"),
+            "GET {path}: no HSTS; log:\n{}",
+            served.log_tail()
+        );
+        for c in r.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap().to_string();
+            if let Some(value) = c.strip_prefix("propusk_csrf=") {
+                csrf = value.split(';').next().unwrap().to_string();
+            }
+            cookies.push(c);
+        }
+    }
+    assert!(!csrf.is_empty(), "no form cookie among {cookies:#?}");
+    let r = client
+        .post(format!("{}/health/sign-in", served.base))
+        .header("cookie", format!("propusk_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "officer"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the officer is signed in");
+    assert!(r.headers().contains_key("strict-transport-security"));
+    cookies.extend(
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string()),
+    );
+    for name in ["propusk_csrf=", "propusk_lang=", "propusk_health="] {
+        assert!(
+            cookies.iter().any(|c| c.starts_with(name)),
+            "no {name} cookie among {cookies:#?}"
+        );
+    }
+    for c in &cookies {
+        assert!(c.contains("; Secure"), "not Secure behind TLS: {c}");
+    }
+    served.stop();
+    let _ = std::fs::remove_dir_all(&data);
 }

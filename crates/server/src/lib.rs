@@ -5,11 +5,11 @@
 //! metrics, and the background job that sends the SMS outbox. It reads state
 //! from the store, asks the core to decide, and writes the outcome back.
 //!
-//! [`Application::start`] binds (port 0 in tests) and reports the real address.
+//! [`Application::build`] makes the running state from [`Settings`] (the only place it is
+//! made), binds (port 0 in tests) and reports the real address.
 
 pub mod auth;
 pub mod clock;
-pub mod config;
 pub mod edge;
 pub mod error;
 pub mod http_cache;
@@ -23,6 +23,7 @@ pub mod overload;
 pub mod photo;
 pub mod qr;
 pub mod routes;
+pub mod settings;
 pub mod sms;
 pub mod state;
 pub mod web;
@@ -36,8 +37,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use clock::Clock;
-pub use config::{Config, GatewayConfig};
-pub use state::AppState;
+pub use settings::{GatewayConfig, Settings};
+pub use state::{AppState, Keys, Parts};
 
 /// A running service.
 pub struct Application {
@@ -49,16 +50,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `config.listen`, starts serving and the background jobs.
-    pub async fn start(mut state: AppState, config: &Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&config.listen)
+    /// Makes the running state from `settings` and `parts`, binds `settings.listen`, starts
+    /// serving and the background jobs. `serve`, `bench`, `simulate` and every test harness
+    /// start the service here.
+    pub async fn build(settings: Settings, parts: Parts) -> anyhow::Result<Self> {
+        let mut state = AppState::new(&settings, parts);
+        let listener = TcpListener::bind(&settings.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
         if state.test_clock && !addr.ip().is_loopback() {
             anyhow::bail!("the test clock may only be served on a loopback address, not {addr}");
         }
-        let public = config
+        let public = settings
             .public_url
             .as_deref()
             .map(|u| u.trim_end_matches('/'));

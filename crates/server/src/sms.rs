@@ -11,8 +11,8 @@ use propusk_sms::{KannelGateway, Outgoing, SendError};
 use propusk_store::{OutboxMessage, SentVia, SmsLimits};
 use tokio::sync::watch;
 
-use crate::config::GatewayConfig;
 use crate::metrics::Metrics;
+use crate::settings::GatewayConfig;
 use crate::state::AppState;
 
 pub use propusk_sms::{Gateway, LogGateway};

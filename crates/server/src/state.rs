@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::metrics::Metrics;
+use crate::settings::Settings;
 use crate::sms::Gateway;
 
 #[derive(Clone)]
@@ -49,6 +50,16 @@ pub struct AppState {
     pub test_clock: bool,
 }
 
+/// What a service runs over besides its settings: the opened store, the keys, the regimes
+/// and the clock, and optionally a gateway other than the one the settings name (tests).
+pub struct Parts {
+    pub store: Store,
+    pub keys: Keys,
+    pub regimes: RegimeBook,
+    pub clock: Clock,
+    pub gateway: Option<Arc<dyn Gateway>>,
+}
+
 /// The signing key and the published set.
 pub struct Keys {
     pub signing: Arc<SigningKey>,
@@ -74,34 +85,36 @@ impl Keys {
 }
 
 impl AppState {
-    pub fn new(
-        store: Store,
-        keys: Keys,
-        regimes: RegimeBook,
-        clock: Clock,
-        gateway: Arc<dyn Gateway>,
-        max_in_flight: usize,
-    ) -> Self {
+    /// The running state `settings` describe, over `parts`. Only
+    /// [`crate::Application::build`] calls this, so that every setting reaches the service.
+    pub(crate) fn new(settings: &Settings, parts: Parts) -> Self {
+        let gateway = parts
+            .gateway
+            .unwrap_or_else(|| crate::sms::gateway_for(&settings.gateway));
         Self {
-            store,
-            keys: Arc::new(keys),
-            regimes: Arc::new(RwLock::new(Arc::new(regimes))),
-            clock,
+            store: parts.store,
+            keys: Arc::new(parts.keys),
+            regimes: Arc::new(RwLock::new(Arc::new(parts.regimes))),
+            clock: parts.clock,
             metrics: Arc::new(Metrics::default()),
             gateway,
             outbox_wakeup: Arc::new(Notify::new()),
-            max_in_flight,
-            behind_tls: false,
-            sms: Arc::default(),
-            monitoring: Arc::default(),
-            edge: Arc::default(),
-            in_flight: crate::overload::InFlight::new(max_in_flight),
-            photos: crate::photo::PhotoBudget::default(),
-            sign_in: Arc::default(),
-            staff_login: Arc::default(),
+            max_in_flight: settings.max_in_flight,
+            behind_tls: settings.behind_tls,
+            sms: Arc::new(settings.sms.clone()),
+            monitoring: Arc::new(settings.monitoring.clone()),
+            edge: Arc::new(settings.edge.clone()),
+            in_flight: crate::overload::InFlight::new(settings.max_in_flight),
+            photos: crate::photo::PhotoBudget::new(
+                settings.photos.max_pixels,
+                settings.photos.concurrent_decodes,
+            ),
+            sign_in: Arc::new(settings.sign_in.clone()),
+            staff_login: Arc::new(crate::limits::StaffLogin::new(settings.login.clone())),
             node: uuid::Uuid::new_v4().to_string().into(),
-            public_url: Arc::from("http://127.0.0.1:8080"),
-            test_clock: false,
+            // Set by `Application::build` once the address is bound.
+            public_url: Arc::from(""),
+            test_clock: settings.test_clock,
         }
     }
 

@@ -688,16 +688,14 @@ async fn restart_scenario(app: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overload_keeps_accepted_work_fast_and_refuses_the_rest_at_once() {
     let app = TestApp::spawn_tuned(&support::Backend::Sqlite, 2, |s| {
-        s.staff_login = std::sync::Arc::new(propusk_server::limits::StaffLogin::new(
-            propusk_server::limits::LoginLimits {
-                concurrent_hashes: 2,
-                per_client: propusk_core::throttle::Backoff {
-                    free: 1000,
-                    ..propusk_server::limits::LoginLimits::default().per_client
-                },
-                ..Default::default()
+        s.login = propusk_server::limits::LoginLimits {
+            concurrent_hashes: 2,
+            per_client: propusk_core::throttle::Backoff {
+                free: 1000,
+                ..propusk_server::limits::LoginLimits::default().per_client
             },
-        ))
+            ..Default::default()
+        }
     })
     .await;
     for i in 0..40 {

@@ -7,11 +7,10 @@
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use propusk_server::AppState;
+use propusk_server::Settings;
 use propusk_store::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -20,15 +19,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// Changes the edge's settings of a server about to start.
-fn edge(state: &mut AppState, change: impl FnOnce(&mut propusk_server::edge::EdgeSettings)) {
-    let mut edge = (*state.edge).clone();
-    change(&mut edge);
-    state.edge = Arc::new(edge);
+fn edge(settings: &mut Settings, change: impl FnOnce(&mut propusk_server::edge::EdgeSettings)) {
+    change(&mut settings.edge);
 }
 
 /// Puts the sign-in limits back to the service's defaults (the harness relaxes them).
-fn default_sign_in_limits(state: &mut AppState) {
-    state.sign_in = Arc::default();
+fn default_sign_in_limits(settings: &mut Settings) {
+    settings.sign_in = Default::default();
 }
 
 /// A TCP connection to the server from the loopback address `127.0.x.y`.
@@ -388,18 +385,16 @@ async fn password_scenario(app: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn password_checks_at_once_are_bounded() {
     let app = TestApp::spawn_tuned(&Backend::Sqlite, 1024, |s| {
-        s.staff_login = Arc::new(propusk_server::limits::StaffLogin::new(
-            propusk_server::limits::LoginLimits {
-                concurrent_hashes: 1,
-                queued_hashes: 0,
-                // Forty sign-ins from one address are an office, not an attack, here.
-                per_client: propusk_core::throttle::Backoff {
-                    free: 1000,
-                    ..propusk_server::limits::LoginLimits::default().per_client
-                },
-                ..Default::default()
+        s.login = propusk_server::limits::LoginLimits {
+            concurrent_hashes: 1,
+            queued_hashes: 0,
+            // Forty sign-ins from one address are an office, not an attack, here.
+            per_client: propusk_core::throttle::Backoff {
+                free: 1000,
+                ..propusk_server::limits::LoginLimits::default().per_client
             },
-        ));
+            ..Default::default()
+        };
     })
     .await;
     for i in 0..40 {

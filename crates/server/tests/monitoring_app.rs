@@ -498,7 +498,7 @@ async fn the_test_clock_exists_only_when_asked_for() {
         .any(|p| p.contains("_test")));
     plain.stop().await;
 
-    let app = TestApp::spawn_tuned(&backend, 1024, |state| state.test_clock = true).await;
+    let app = TestApp::spawn_tuned(&backend, 1024, |settings| settings.test_clock = true).await;
     let before: Timestamp = app
         .get("/_test/clock", None)
         .await

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use propusk_core::policy::{parse_regime, RegimeBook};
-use propusk_server::{AppState, Application, Clock, Config};
+use propusk_server::settings::PhotoLimits;
+use propusk_server::{Application, Clock, Parts, Settings};
 use propusk_store::Store;
 use propusk_token::Algorithm;
 use serde::Deserialize;
@@ -46,6 +47,10 @@ pub struct ServeArgs {
     /// (https://propusk.example) [default: http:// and the address listened on].
     #[arg(long, env = "PROPUSK_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// A TLS-terminating proxy is in front: send HSTS and mark every cookie Secure
+    /// [default: false].
+    #[arg(long, env = "PROPUSK_BEHIND_TLS", num_args = 0..=1, default_missing_value = "true")]
+    behind_tls: Option<bool>,
     /// For browser tests only: lets a test move the service's clock forward over HTTP
     /// (`POST /_test/clock`). Refused unless listening on a loopback address.
     #[arg(long)]
@@ -155,34 +160,60 @@ async fn regimes(store: &Store, files: &[PathBuf]) -> Result<RegimeBook> {
     Ok(book)
 }
 
+/// The service's settings: the file's, then the environment's and the flags' (clap reads
+/// `PROPUSK_*` variables and flags as one source, flags winning).
+fn settings(args: &ServeArgs, file: FileConfig) -> Result<Settings> {
+    let defaults = Settings::default();
+    let (gateway, sms) = args.sms.resolve(file.sms)?;
+    let edge = args.edge.resolve(file.edge, file.limits)?;
+    let settings = Settings {
+        listen: args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or(defaults.listen),
+        max_in_flight: args
+            .max_in_flight
+            .or(file.max_in_flight)
+            .unwrap_or(defaults.max_in_flight),
+        behind_tls: args
+            .behind_tls
+            .or(file.behind_tls)
+            .unwrap_or(defaults.behind_tls),
+        public_url: match args.public_url.clone().or(file.public_url) {
+            Some(url) => Some(public_url(&url)?),
+            None => None,
+        },
+        test_clock: args.test_clock,
+        gateway,
+        sms,
+        monitoring: args.monitoring.resolve(file.monitoring)?,
+        edge: edge.edge,
+        sign_in: edge.sign_in,
+        login: edge.login,
+        photos: PhotoLimits {
+            max_pixels: edge.photo_max_pixels,
+            concurrent_decodes: edge.photo_decodes,
+        },
+    };
+    if settings.test_clock {
+        test_clock_allowed(&settings.listen)?;
+    }
+    Ok(settings)
+}
+
 pub async fn run(args: ServeArgs) -> Result<()> {
     init_logging();
-    let (file, data_dir, database_url) = args.store.resolve()?;
-    let mut config = Config::for_data_dir(data_dir.clone());
-    config.database_url = database_url;
-    config.listen = args.listen.or(file.listen).unwrap_or(config.listen);
-    config.policy_files = if args.policies.is_empty() {
-        file.policy
+    let (mut file, data_dir, database_url) = args.store.resolve()?;
+    let policy_files = if args.policies.is_empty() {
+        std::mem::take(&mut file.policy)
     } else {
-        args.policies
+        args.policies.clone()
     };
-    config.max_in_flight = args
-        .max_in_flight
-        .or(file.max_in_flight)
-        .unwrap_or(config.max_in_flight);
-    config.behind_tls = file.behind_tls.unwrap_or(false);
-    config.public_url = match args.public_url.or(file.public_url) {
-        Some(url) => Some(public_url(&url)?),
-        None => None,
-    };
-    if args.test_clock {
-        test_clock_allowed(&config.listen)?;
+    let settings = settings(&args, file)?;
+    if settings.test_clock {
         tracing::warn!("the test clock is on: anyone on this machine may move the service's clock");
     }
-    let (gateway, sms_settings) = args.sms.resolve(file.sms)?;
-    config.sms = gateway;
-    let monitoring = args.monitoring.resolve(file.monitoring)?;
-    let edge = args.edge.resolve(file.edge, file.limits)?;
 
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -191,29 +222,20 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         let entry = ring.generate(Algorithm::EdDsa, false)?;
         tracing::info!(kid = %entry.kid, "generated a signing key");
     }
-    let keys = propusk_server::state::Keys::new(ring.signing_key()?, ring.published()?);
+    let keys = propusk_server::Keys::new(ring.signing_key()?, ring.published()?);
 
-    let store = Store::open(&config.database_url)
+    let store = Store::open(&database_url)
         .await
         .with_context(|| "cannot open the database")?;
-    let book = regimes(&store, &config.policy_files).await?;
-    let mut state = AppState::new(
+    let regimes = regimes(&store, &policy_files).await?;
+    let parts = Parts {
         store,
         keys,
-        book,
-        Clock::system(),
-        propusk_server::sms::gateway_for(&config.sms),
-        config.max_in_flight,
-    );
-    state.sms = std::sync::Arc::new(sms_settings);
-    state.test_clock = args.test_clock;
-    state.monitoring = std::sync::Arc::new(monitoring);
-    state.edge = std::sync::Arc::new(edge.edge);
-    state.sign_in = std::sync::Arc::new(edge.sign_in);
-    state.staff_login = std::sync::Arc::new(propusk_server::limits::StaffLogin::new(edge.login));
-    state.photos =
-        propusk_server::photo::PhotoBudget::new(edge.photo_max_pixels, edge.photo_decodes);
-    let app = Application::start(state, &config).await?;
+        regimes,
+        clock: Clock::system(),
+        gateway: None,
+    };
+    let app = Application::build(settings, parts).await?;
     let base = format!("http://{}", app.addr());
     let backend = match app.state().store.backend() {
         propusk_store::Backend::Sqlite => format!("SQLite in {}", data_dir.display()),
@@ -287,12 +309,9 @@ mod tests {
     fn the_reference_configuration_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/propusk.toml");
         let file = read_file_config(Some(&path)).unwrap();
-        assert_eq!(file.behind_tls, Some(true));
-        let args = ServeArgs::default_for_test();
-        args.sms.resolve(file.sms).unwrap();
-        args.monitoring.resolve(file.monitoring).unwrap();
-        let edge = args.edge.resolve(file.edge, file.limits).unwrap();
-        assert!(edge.edge.is_trusted_proxy("10.0.0.5".parse().unwrap()));
+        let settings = settings(&ServeArgs::default_for_test(), file).unwrap();
+        assert!(settings.behind_tls);
+        assert!(settings.edge.is_trusted_proxy("10.0.0.5".parse().unwrap()));
     }
 
     #[test]

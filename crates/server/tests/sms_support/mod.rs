@@ -10,8 +10,7 @@ use std::time::Duration;
 use propusk_core::domain::{Document, DocumentKind, FullName, GeoPoint, PhoneNumber};
 use propusk_core::policy::RegimeBook;
 use propusk_server::sms::SmsSettings;
-use propusk_server::state::Keys;
-use propusk_server::{AppState, Application, Clock, Config};
+use propusk_server::{AppState, Application, Clock, Keys, Parts, Settings};
 use propusk_sms::{Gateway, Outgoing, SendError};
 use propusk_store::{Profile, SmsLimits, Store};
 use propusk_token::{Algorithm, SigningKey};
@@ -151,21 +150,23 @@ impl SmsApp {
     ) -> Self {
         let store = Store::open(&database_url).await.expect("open store");
         let key = SigningKey::generate(Algorithm::EdDsa, &mut propusk_token::rand_core::OsRng);
-        let mut config = Config::for_data_dir(std::env::temp_dir());
-        config.listen = "127.0.0.1:0".into();
-        let mut state = AppState::new(
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".into(),
+            sms: settings,
+            ..Settings::default()
+        };
+        crate::support::relax(&mut settings);
+        let parts = Parts {
             store,
-            Keys::new(key, vec![]),
-            RegimeBook::with_builtins(),
-            Clock::system(),
-            gateway.clone(),
-            1024,
-        );
-        state.sms = Arc::new(settings);
-        crate::support::relax(&mut state);
-        let app = Application::start(state.clone(), &config)
+            keys: Keys::new(key, vec![]),
+            regimes: RegimeBook::with_builtins(),
+            clock: Clock::system(),
+            gateway: Some(gateway.clone()),
+        };
+        let app = Application::build(settings, parts)
             .await
             .expect("start server");
+        let state = app.state().clone();
         Self {
             base: format!("http://{}", app.addr()),
             client: reqwest::Client::new(),

@@ -11,8 +11,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use propusk_core::policy::RegimeBook;
-use propusk_server::state::Keys;
-use propusk_server::{AppState, Application, Clock, Config};
+use propusk_server::{AppState, Application, Clock, Keys, Parts, Settings};
 use propusk_store::{Role, Store};
 use propusk_token::{Algorithm, SigningKey};
 use reqwest::{Client, Method, Response, StatusCode};
@@ -129,11 +128,11 @@ impl TestApp {
         Self::spawn_tuned(backend, max_in_flight, |_| {}).await
     }
 
-    /// A server whose state `tune` adjusts before it starts (settings, the test clock).
+    /// A server whose settings `tune` adjusts before it starts.
     pub async fn spawn_tuned(
         backend: &Backend,
         max_in_flight: usize,
-        tune: impl FnOnce(&mut AppState),
+        tune: impl FnOnce(&mut Settings),
     ) -> Self {
         let database_url = match backend {
             Backend::Sqlite => {
@@ -157,7 +156,7 @@ impl TestApp {
         backend: Backend,
         database_url: String,
         max_in_flight: usize,
-        tune: impl FnOnce(&mut AppState),
+        tune: impl FnOnce(&mut Settings),
     ) -> Self {
         // The log must be capturing before the server sends its first SMS: a test that starts
         // a server on its own database (not through `spawn`) would otherwise race the other
@@ -165,21 +164,21 @@ impl TestApp {
         log();
         let store = Store::open(&database_url).await.expect("open store");
         let key = SigningKey::generate(Algorithm::EdDsa, &mut propusk_token::rand_core::OsRng);
-        let keys = Keys::new(key, vec![]);
-        let mut config = Config::for_data_dir(std::env::temp_dir());
-        config.listen = "127.0.0.1:0".into();
-        config.max_in_flight = max_in_flight;
-        let mut state = AppState::new(
-            store,
-            keys,
-            RegimeBook::with_builtins(),
-            Clock::system(),
-            propusk_server::sms::log_gateway(),
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".into(),
             max_in_flight,
-        );
-        relax(&mut state);
-        tune(&mut state);
-        let app = Application::start(state.clone(), &config)
+            ..Settings::default()
+        };
+        relax(&mut settings);
+        tune(&mut settings);
+        let parts = Parts {
+            store,
+            keys: Keys::new(key, vec![]),
+            regimes: RegimeBook::with_builtins(),
+            clock: Clock::system(),
+            gateway: Some(propusk_server::sms::log_gateway()),
+        };
+        let app = Application::build(settings, parts)
             .await
             .expect("start server");
         Self {
@@ -376,18 +375,15 @@ impl TestApp {
 /// Limits per client high enough that no scenario but the limits' own meets them: every test
 /// client is 127.0.0.1, and scenarios sign many residents in and fire hundreds of requests
 /// at once.
-pub fn relax(state: &mut AppState) {
-    let mut edge = (*state.edge).clone();
-    edge.max_connections_per_client = 4096;
-    state.edge = Arc::new(edge);
-    let mut sign_in = (*state.sign_in).clone();
+pub fn relax(settings: &mut Settings) {
+    settings.edge.max_connections_per_client = 4096;
     let many =
         propusk_core::throttle::Rate::new(100_000, jiff::SignedDuration::from_millis(1)).unwrap();
+    let sign_in = &mut settings.sign_in;
     sign_in.per_client = many;
     sign_in.per_requester = many;
     sign_in.per_phone = many;
     sign_in.global = many;
-    state.sign_in = Arc::new(sign_in);
 }
 
 /// The password of every staff account the tests make.

@@ -136,14 +136,8 @@ pub(super) async fn run(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
     }
 
     // 2. The measured window, open loop, with 3. the retention a third into it.
-    let app = in_process::start_server(
-        &store,
-        database,
-        Clock::system(),
-        Some(args.max_in_flight),
-        None,
-    )
-    .await?;
+    let app =
+        in_process::start_server(&store, Clock::system(), Some(args.max_in_flight), None).await?;
     let url = format!("http://{}/api/v1/device/locations", app.addr());
     let client = in_process::http_client(args.concurrency, Duration::from_secs(120))?;
     let window = Duration::from_secs(args.duration_secs);

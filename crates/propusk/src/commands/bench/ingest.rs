@@ -534,14 +534,8 @@ async fn measure(args: &IngestArgs, database: &ScratchDb) -> Result<()> {
     .await?;
     let setup_time = setup_started.elapsed();
 
-    let app = in_process::start_server(
-        &store,
-        database,
-        Clock::system(),
-        Some(args.max_in_flight),
-        None,
-    )
-    .await?;
+    let app =
+        in_process::start_server(&store, Clock::system(), Some(args.max_in_flight), None).await?;
     let base = format!("http://{}", app.addr());
 
     let room =

@@ -293,14 +293,8 @@ async fn measure(args: &IssueArgs, duration: Option<Duration>, database: &Scratc
     let app = match &args.target {
         Some(_) => None,
         None => Some(
-            in_process::start_server(
-                &store,
-                database,
-                Clock::system(),
-                Some(args.max_in_flight),
-                None,
-            )
-            .await?,
+            in_process::start_server(&store, Clock::system(), Some(args.max_in_flight), None)
+                .await?,
         ),
     };
     let base = match (&args.target, &app) {

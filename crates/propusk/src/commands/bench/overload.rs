@@ -248,14 +248,8 @@ pub(super) async fn overload(args: OverloadArgs) -> Result<()> {
 
 async fn run(args: &OverloadArgs, database: &ScratchDb) -> Result<()> {
     let store = in_process::open_store(database).await?;
-    let app = in_process::start_server(
-        &store,
-        database,
-        Clock::system(),
-        Some(args.max_in_flight),
-        None,
-    )
-    .await?;
+    let app =
+        in_process::start_server(&store, Clock::system(), Some(args.max_in_flight), None).await?;
     let base = format!("http://{}", app.addr());
     let tokens = super::issue::prepare_residents(&store, args.residents).await?;
     let target = Target {

@@ -93,7 +93,7 @@ async fn measure(args: &RevocationsArgs, database: &ScratchDb) -> Result<()> {
         bail!("only {revoked} revocations were made");
     }
 
-    let app = in_process::start_server(&store, database, Clock::system(), None, None).await?;
+    let app = in_process::start_server(&store, Clock::system(), None, None).await?;
     let base = format!("http://{}/api/v1/revocations", app.addr());
     let client = in_process::http_client(1, Duration::from_secs(300))?;
     println!();

@@ -386,8 +386,7 @@ async fn monitoring(args: MonitoringArgs) -> Result<()> {
         settings.checkins.min_gap(),
     )?;
     settings.asking.enabled = !args.no_asking;
-    let app =
-        in_process::start_server(&store, &database, clock.clone(), None, Some(settings)).await?;
+    let app = in_process::start_server(&store, clock.clone(), None, Some(settings)).await?;
     let base = format!("http://{}", app.addr());
     let client = in_process::http_client(args.concurrency, std::time::Duration::from_secs(120))?;
 
