@@ -594,7 +594,12 @@ async fn behind_tls_reaches_the_service() {
 
     let mut cookies: Vec<String> = Vec::new();
     let mut csrf = String::new();
-    for path in ["/", "/lang?set=en&back=/", "/health/sign-in", "/api/v1/regimes"] {
+    for path in [
+        "/",
+        "/lang?set=en&back=/",
+        "/health/sign-in",
+        "/api/v1/regimes",
+    ] {
         let r = client
             .get(format!("{}{path}", served.base))
             .send()
