@@ -107,37 +107,6 @@ pub fn serial_ok(serial: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// A step in a loaner phone's life: the states it may be in, and the state it goes to.
-#[derive(Clone, Copy)]
-pub struct LoanerMove {
-    pub from: &'static [&'static str],
-    pub to: &'static str,
-}
-
-/// A lent phone comes back.
-pub const RETURN: LoanerMove = LoanerMove {
-    from: &["on_loan"],
-    to: "returned",
-};
-/// A returned phone is wiped (every one of [`WIPE_STEPS`] done) and can be lent again.
-pub const WIPE: LoanerMove = LoanerMove {
-    from: &["returned"],
-    to: "wiped",
-};
-/// A phone out of stock is lost.
-pub const LOSE: LoanerMove = LoanerMove {
-    from: &["on_loan", "returned"],
-    to: "lost",
-};
-
-/// What a wipe must have done before a phone is lent again.
-pub const WIPE_STEPS: [&str; 3] = ["factory_reset", "token_removed", "accounts_removed"];
-
-/// The wipe steps not `done`; a wipe is refused unless this is empty.
-pub fn missing_wipe_steps(done: impl Fn(&str) -> bool) -> Vec<&'static str> {
-    WIPE_STEPS.into_iter().filter(|s| !done(s)).collect()
-}
-
 /// A photo's media type from its first bytes; only JPEG and PNG are taken.
 pub fn photo_type(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -243,9 +212,5 @@ mod tests {
         assert!(starts_ok(t - MAX_CASE, t) && starts_ok(t + MAX_CASE, t));
         assert!(!starts_ok(Timestamp::UNIX_EPOCH, t + MAX_CASE + MAX_CASE));
         assert!(!period_ok(t, t) && !period_ok(t, t + MAX_CASE + SignedDuration::from_secs(1)));
-        assert_eq!(
-            missing_wipe_steps(|s| s == "factory_reset"),
-            ["token_removed", "accounts_removed"]
-        );
     }
 }

@@ -5,7 +5,7 @@
 mod support;
 
 use jiff::{SignedDuration, Timestamp};
-use propusk_store::Role;
+use propusk_store::{LoanerState, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::browser::{assert_no_inline_script, jpeg, Browser};
@@ -715,7 +715,7 @@ async fn loaner_scenario(app: &TestApp) {
         async move { store.loaners(None).await.unwrap().remove(0) }
     };
     let returned = loaner(app).await;
-    assert_eq!(returned.state, "returned");
+    assert_eq!(returned.state, LoanerState::Returned);
     assert_eq!(returned.checklist.unwrap()["charger_received"], false);
     assert!(
         !p.get("/patient").await.body.contains("Мой карантин"),
@@ -733,7 +733,7 @@ async fn loaner_scenario(app: &TestApp) {
         "{}",
         page.body
     );
-    assert_eq!(loaner(app).await.state, "returned");
+    assert_eq!(loaner(app).await.state, LoanerState::Returned);
     let page = b
         .post(
             "/health/loaners/SN-0001/wipe",
@@ -745,7 +745,7 @@ async fn loaner_scenario(app: &TestApp) {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(loaner(app).await.state, "wiped");
+    assert_eq!(loaner(app).await.state, LoanerState::Wiped);
     let page = b.post("/health/loaners/SN-0001/lost", &[]).await;
     assert_eq!(page.status, StatusCode::CONFLICT);
     assert!(page.body.contains("Очищен, можно выдавать"));

@@ -66,7 +66,7 @@ pub use checkins::{
 pub use devices::{CaseActivity, DeviceCase, DeviceLookup, SEEN_EVERY};
 pub use issuance::IssuanceReads;
 pub use jobs::OverdueLoaner;
-pub use loaners::{Loaner, LoanerError};
+pub use loaners::{Loaner, LoanerError, LoanerState, LoanerStep};
 pub use location_days::{DayRetention, HOLD_LIMIT, MIN_RAW};
 pub use monitoring::{
     Asking, CaseChange, CaseChangeError, CaseRecord, Device, DeviceKind, FlagRecord, FlagStepError,

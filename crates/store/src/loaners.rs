@@ -9,6 +9,7 @@
 //! Every step is in the audit log.
 
 use jiff::Timestamp;
+pub use propusk_core::monitoring::loaner::{LoanerState, LoanerStep};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -19,8 +20,7 @@ use crate::{audit, secs, ts, Backend, Result, Store, StoreError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaner {
     pub serial: String,
-    /// `in_stock`, `on_loan`, `returned`, `wiped` or `lost`.
-    pub state: String,
+    pub state: LoanerState,
     pub case_id: Option<String>,
     pub lent_at: Option<Timestamp>,
     pub due_at: Option<Timestamp>,
@@ -37,7 +37,7 @@ pub enum LoanerError {
     #[error("a loaner with this serial exists")]
     Exists,
     #[error("the loaner is {0}")]
-    WrongState(String),
+    WrongState(LoanerState),
     #[error("the case is not being monitored")]
     CaseNotActive,
     #[error(transparent)]
@@ -55,16 +55,25 @@ const COLUMNS: &str = "serial, state, case_id, lent_at, due_at, returned_at, wip
 fn from_row(row: &AnyRow) -> Result<Loaner> {
     let opt =
         |c: &str| -> Result<Option<Timestamp>> { Ok(row.try_get::<Option<i64>, _>(c)?.map(ts)) };
-    let checklist: Option<String> = row.try_get("checklist")?;
+    let serial: String = row.try_get("serial")?;
+    let corrupt = |what: String| StoreError::Corrupt(format!("loaner {serial}: {what}"));
+    let state: String = row.try_get("state")?;
+    let state = LoanerState::parse(&state).ok_or_else(|| corrupt(format!("state {state:?}")))?;
+    let checklist = match row.try_get::<Option<String>, _>("checklist")? {
+        Some(text) => {
+            Some(serde_json::from_str(&text).map_err(|e| corrupt(format!("checklist: {e}")))?)
+        }
+        None => None,
+    };
     Ok(Loaner {
-        serial: row.try_get("serial")?,
-        state: row.try_get("state")?,
+        serial: serial.clone(),
+        state,
         case_id: row.try_get("case_id")?,
         lent_at: opt("lent_at")?,
         due_at: opt("due_at")?,
         returned_at: opt("returned_at")?,
         wiped_at: opt("wiped_at")?,
-        checklist: checklist.and_then(|c| serde_json::from_str(&c).ok()),
+        checklist,
     })
 }
 
@@ -128,11 +137,11 @@ impl Store {
     }
 
     /// The inventory (optionally in one state), by serial.
-    pub async fn loaners(&self, state: Option<&str>) -> Result<Vec<Loaner>> {
+    pub async fn loaners(&self, state: Option<LoanerState>) -> Result<Vec<Loaner>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM monitoring_loaners WHERE ($1 = '' OR state = $1) ORDER BY serial"
         ))
-        .bind(state.unwrap_or(""))
+        .bind(state.map_or("", LoanerState::as_str))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
@@ -163,9 +172,9 @@ impl Store {
     ) -> Result<Loaner, LoanerError> {
         let mut tx = self.write_tx().await?;
         let (loaner, _) = self.locked_loaner(&mut tx, serial).await?;
-        if !matches!(loaner.state.as_str(), "in_stock" | "wiped") {
-            return Err(LoanerError::WrongState(loaner.state));
-        }
+        LoanerStep::Lend
+            .apply(loaner.state)
+            .map_err(LoanerError::WrongState)?;
         let case: Option<(i64,)> = sqlx::query_as(
             "SELECT ends_at FROM monitoring_cases WHERE id = $1 AND status = 'active' AND ends_at > $2",
         )
@@ -200,32 +209,32 @@ impl Store {
         Ok(loaner)
     }
 
-    /// Records a step that moves a loaner from one of `from` to `to`, with a checklist;
-    /// revokes its device token (and an unused key) when it leaves the patient.
+    /// Records a step other than lending (see [`Store::lend_loaner`]), with a checklist;
+    /// revokes the phone's device token (and an unused key) when it leaves the patient.
     pub async fn move_loaner(
         &self,
         serial: &str,
-        from: &[&str],
-        to: &str,
+        step: LoanerStep,
         checklist: Option<&serde_json::Value>,
         staff: &str,
         now: Timestamp,
     ) -> Result<Loaner, LoanerError> {
         let mut tx = self.write_tx().await?;
         let (loaner, device_id) = self.locked_loaner(&mut tx, serial).await?;
-        if !from.contains(&loaner.state.as_str()) {
-            return Err(LoanerError::WrongState(loaner.state));
+        if step == LoanerStep::Lend {
+            return Err(StoreError::Unsupported("a phone is lent with lend_loaner".into()).into());
         }
+        let to = step.apply(loaner.state).map_err(LoanerError::WrongState)?;
         let column = match to {
-            "returned" => ", returned_at = $4",
-            "wiped" => ", wiped_at = $4",
+            LoanerState::Returned => ", returned_at = $4",
+            LoanerState::Wiped => ", wiped_at = $4",
             _ => "",
         };
         sqlx::query(&format!(
             "UPDATE monitoring_loaners SET state = $1, checklist = COALESCE($2, checklist), \
              key_hash = NULL, updated_at = $4{column} WHERE serial = $3"
         ))
-        .bind(to)
+        .bind(to.as_str())
         .bind(checklist.map(|c| c.to_string()))
         .bind(serial)
         .bind(secs(now))
@@ -244,7 +253,7 @@ impl Store {
         audit::append(
             &mut tx,
             staff,
-            &format!("monitoring.loaner.{to}"),
+            &format!("monitoring.loaner.{}", step.audit_name()),
             serial,
             &detail,
             now,

@@ -40,6 +40,7 @@ pub mod case;
 pub mod checkins;
 pub mod face;
 pub mod geofence;
+pub mod loaner;
 mod rng;
 pub mod simulate;
 

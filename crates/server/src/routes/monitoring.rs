@@ -16,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::case::{OfficerId, Sanction, TransitionError};
 use propusk_core::monitoring::geofence::Geofence;
+use propusk_core::monitoring::loaner::{missing_wipe_steps, LoanerState, LoanerStep};
 use propusk_core::monitoring::FlagKind;
 use propusk_store::{
     CaseChange, CaseChangeError, CaseRecord, ChallengeRecord, FlagRecord, FlagStepError, Loaner,
@@ -735,7 +736,7 @@ async fn reference_photo(
 fn loaner_json(l: &Loaner) -> Value {
     json!({
         "serial": l.serial,
-        "state": l.state,
+        "state": l.state.as_str(),
         "case_id": l.case_id,
         "lent_at": l.lent_at.map(|t| t.to_string()),
         "due_at": l.due_at.map(|t| t.to_string()),
@@ -767,7 +768,7 @@ fn loaner_error(e: LoanerError, lang: Lang) -> ApiError {
             format!("Телефон в состоянии «{state}»: это действие невозможно."),
             format!("The loaner is {state}: this cannot be done."),
         )
-        .with("state", state)
+        .with("state", state.as_str())
         .lang(lang),
         LoanerError::CaseNotActive => ApiError::new(
             StatusCode::CONFLICT,
@@ -816,10 +817,25 @@ struct LoanerQuery {
 
 async fn list_loaners(
     State(state): State<AppState>,
+    AskedLang(lang): AskedLang,
     Health(_): Health,
     axum::extract::Query(q): axum::extract::Query<LoanerQuery>,
 ) -> ApiResult<Json<Value>> {
-    let list = state.store.loaners(q.state.as_deref()).await?;
+    let wanted = match q.state.as_deref() {
+        None => None,
+        Some(name) => Some(LoanerState::parse(name).ok_or_else(|| {
+            let states = LoanerState::ALL.map(LoanerState::as_str).join(", ");
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_state",
+                format!("Неизвестное состояние телефона; допустимы: {states}."),
+                format!("Unknown loaner state; expected one of: {states}."),
+            )
+            .with("field", "state")
+            .lang(lang)
+        })?),
+    };
+    let list = state.store.loaners(wanted).await?;
     Ok(Json(
         json!({"loaners": list.iter().map(loaner_json).collect::<Vec<_>>()}),
     ))
@@ -881,15 +897,14 @@ async fn move_and_show(
     lang: Lang,
     officer: &OfficerId,
     serial: &str,
-    step: rules::LoanerMove,
+    step: LoanerStep,
     checklist: Option<&Checklist>,
 ) -> ApiResult<Json<Value>> {
     let loaner = state
         .store
         .move_loaner(
             serial,
-            step.from,
-            step.to,
+            step,
             checklist.map(|c| json!(c)).as_ref(),
             officer.as_str(),
             state.clock.now(),
@@ -911,7 +926,7 @@ async fn return_loaner(
         lang,
         &officer,
         &serial,
-        rules::RETURN,
+        LoanerStep::Return,
         Some(&input.checklist),
     )
     .await
@@ -924,7 +939,7 @@ async fn wipe_loaner(
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
 ) -> ApiResult<Json<Value>> {
-    let missing = rules::missing_wipe_steps(|s| input.checklist.get(s) == Some(&true));
+    let missing = missing_wipe_steps(|s| input.checklist.get(s) == Some(&true));
     if !missing.is_empty() {
         let list = missing.join(", ");
         return Err(unprocessable(
@@ -940,7 +955,7 @@ async fn wipe_loaner(
         lang,
         &officer,
         &serial,
-        rules::WIPE,
+        LoanerStep::Wipe,
         Some(&input.checklist),
     )
     .await
@@ -952,5 +967,5 @@ async fn lose_loaner(
     Health(officer): Health,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    move_and_show(&state, lang, &officer, &serial, rules::LOSE, None).await
+    move_and_show(&state, lang, &officer, &serial, LoanerStep::Lose, None).await
 }

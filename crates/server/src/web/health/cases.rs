@@ -347,7 +347,9 @@ async fn case_page(
     let reads = async {
         let checkins = rules::read_checkins(store, officer.id.as_str(), id, now).await?;
         let reference = store.reference_photo(id).await?;
-        let loaners = store.loaners(Some("on_loan")).await?;
+        let loaners = store
+            .loaners(Some(propusk_store::LoanerState::OnLoan))
+            .await?;
         let officers = store.staff_names().await?;
         let activity = store.case_activity(id).await?;
         let mut asks = Vec::with_capacity(flags.len());

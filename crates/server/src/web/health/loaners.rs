@@ -15,9 +15,10 @@ use serde_json::json;
 use super::page::{enrollment_page, forged, local_time, render, see_other, Errors};
 use super::Officer;
 use crate::error::ApiError;
-use crate::monitoring_rules::{self as rules, LoanerMove};
+use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
+use propusk_core::monitoring::loaner::{missing_wipe_steps, LoanerState, LoanerStep, WIPE_STEPS};
 
 /// What is looked at when a phone comes back; recorded as ticked, none required.
 const RETURN_STEPS: [&str; 3] = ["phone_received", "charger_received", "no_damage"];
@@ -26,7 +27,7 @@ const ZONE: &str = "Europe/Moscow";
 
 pub struct LoanerRow {
     pub serial: String,
-    pub state: String,
+    pub state: &'static str,
     pub state_text: String,
     pub case_id: String,
     pub due: String,
@@ -57,14 +58,14 @@ struct LoanersPage {
 fn row(l: &Loaner, now: jiff::Timestamp, t: Texts) -> LoanerRow {
     LoanerRow {
         serial: l.serial.clone(),
-        state: l.state.clone(),
+        state: l.state.as_str(),
         state_text: t.t(&format!("loaner-state-{}", l.state)),
         case_id: l.case_id.clone().unwrap_or_default(),
         due: l
             .due_at
             .map(|d| local_time(d, ZONE, t.lang))
             .unwrap_or_default(),
-        overdue: l.state == "on_loan" && l.due_at.is_some_and(|d| d < now),
+        overdue: l.state == LoanerState::OnLoan && l.due_at.is_some_and(|d| d < now),
     }
 }
 
@@ -105,7 +106,7 @@ async fn page(
         overdue: overdue.iter().map(|l| row(l, now, t)).collect(),
         cases,
         return_steps: steps(&RETURN_STEPS, t),
-        wipe_steps: steps(&rules::WIPE_STEPS, t),
+        wipe_steps: steps(&WIPE_STEPS, t),
         serial,
         errors,
     }
@@ -231,7 +232,7 @@ async fn step(
     officer: Officer,
     serial: String,
     fields: Fields,
-    change: LoanerMove,
+    change: LoanerStep,
     checklist: Option<&[&'static str]>,
 ) -> Response {
     if !ctx.csrf_ok(csrf(&fields)) {
@@ -244,8 +245,8 @@ async fn step(
             .map(|i| (*i, fields.contains_key(*i)))
             .collect()
     });
-    if change.to == rules::WIPE.to {
-        let missing: Vec<String> = rules::missing_wipe_steps(|s| fields.contains_key(s))
+    if change == LoanerStep::Wipe {
+        let missing: Vec<String> = missing_wipe_steps(|s| fields.contains_key(s))
             .iter()
             .map(|s| t.t(&format!("loaner-step-{s}")))
             .collect();
@@ -260,8 +261,7 @@ async fn step(
         .store
         .move_loaner(
             &serial,
-            change.from,
-            change.to,
+            change,
             checklist.as_ref(),
             officer.id.as_str(),
             state.clock.now(),
@@ -287,7 +287,7 @@ pub async fn give_back(
         officer,
         serial,
         fields,
-        rules::RETURN,
+        LoanerStep::Return,
         checklist,
     )
     .await
@@ -300,8 +300,17 @@ pub async fn wipe(
     Path(serial): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let checklist = Some(&rules::WIPE_STEPS[..]);
-    step(state, ctx, officer, serial, fields, rules::WIPE, checklist).await
+    let checklist = Some(&WIPE_STEPS[..]);
+    step(
+        state,
+        ctx,
+        officer,
+        serial,
+        fields,
+        LoanerStep::Wipe,
+        checklist,
+    )
+    .await
 }
 
 pub async fn lost(
@@ -311,5 +320,5 @@ pub async fn lost(
     Path(serial): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    step(state, ctx, officer, serial, fields, rules::LOSE, None).await
+    step(state, ctx, officer, serial, fields, LoanerStep::Lose, None).await
 }
