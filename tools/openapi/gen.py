@@ -57,6 +57,8 @@ def with_code(response, code):
     codes = props["code"].get("enum") or [props["code"]["const"]]
     props["code"] = {"enum": sorted(set(codes + [code]))}
     props.pop("field", None)
+    # The members the other codes always carry (`errors`) are not there with this one.
+    schema["allOf"][1].pop("required", None)
     response["description"] += f" `{code}`: a text holds a control character (`field` names it)."
     return response
 
@@ -369,7 +371,8 @@ paths["/api/v1/auth/otp/verify"] = {"post": op(
     {"200": ok("Signed in; registers the resident on first sign-in.", S("ResidentSession")),
      "401": problem("`otp_wrong` (with `attempts_left`), or `otp_expired`: no live code for this phone "
                     "(expired, already used, or too many wrong tries) — ask for a new one.",
-                    ["otp_wrong", "otp_expired"], 401)},
+                    ["otp_wrong", "otp_expired"], 401),
+     "422": problem("`invalid_phone`: not a phone number we can send to.", ["invalid_phone"], 422)},
     PUBLIC, auth=False, desc=role_note("public"),
     body=json_body(S("OtpVerifyRequest"), example={"phone": "+79161234567", "code": "482913"}))}
 
@@ -462,8 +465,9 @@ paths["/api/v1/verify"] = {"post": op(
                 "valid_from": "2020-04-20T10:00:00+03:00", "valid_until": "2020-04-20T13:00:00+03:00",
                 "kid": "q1w2e3r4t5Y"}),
      "404": problem("`short_code_not_found`: the short code is well-formed but no pass has it.", ["short_code_not_found"], 404),
-     "422": problem("`invalid_short_code`: not a short code (wrong length, character, or check symbol).",
-                    ["invalid_short_code"], 422, {"field": {"const": "short_code"}})},
+     "422": problem("`invalid_short_code`: not a short code (wrong length, character, or check symbol; "
+                    "`field` is `short_code`); `token_or_short_code`: neither or both were given.",
+                    ["invalid_short_code", "token_or_short_code"], 422)},
     bearer("inspector", "admin"),
     desc=role_note("inspector or admin") + " Short codes are looked up online only; tokens can also be checked "
          "offline with the JWKS and the revocation list.",
@@ -516,8 +520,9 @@ paths["/api/v1/revocations"] = {"get": op(
      "304": {"description": "`If-None-Match` named this page's ETag: nothing was revoked since."},
      "400": problem("A parameter out of range: `invalid_since`, `invalid_limit` (1–10000), `invalid_next` (a cursor "
                     "this server did not issue, or beyond the newest revocation), `invalid_format`, "
-                    "`since_with_next`.",
-                    ["invalid_since", "invalid_limit", "invalid_next", "invalid_format", "since_with_next"], 400)},
+                    "`since_with_next`; `bad_request`: a parameter that is not a number, or given twice.",
+                    ["bad_request", "invalid_since", "invalid_limit", "invalid_next", "invalid_format",
+                     "since_with_next"], 400)},
     PUBLIC, auth=False,
     desc=role_note("public") + " Offline verifiers sync the list page by page: the first request gives `since` "
          "(the `sequence` stored after the last sync, 0 for none); while an answer has a `next` cursor, ask for it. "
@@ -697,13 +702,18 @@ schemas["Flag"] = obj({
 schemas["Case"] = obj({
     "id": UUID,
     "status": {"type": "string", "enum": ["active", "ended", "closed"]},
-    "phone": {"type": "string"}, "full_name": {"type": "string"}, "home": S("Home"),
+    "phone": {"type": "string"}, "full_name": {"type": "string"},
+    "home": nullable({**S("Home"), "description": "Null once the case's data is past retention."}),
     "radius_m": {"type": "number"}, "time_zone": {"type": "string"},
     "lang": {"type": "string", "enum": ["ru", "en"], "description": "The language of the patient's SMS."},
     "starts_at": DT, "ends_at": DT,
     "monitoring_since": nullable({**DT, "description": "When the first device enrolled."}),
     "created_by": {"type": "string"},
     "ended_at": nullable(DT), "closed_at": nullable(DT),
+    "purged_at": nullable({**DT, "description": "When the case's personal data and location reports were "
+                           "erased after retention (null until then)."}),
+    "purged_fixes": {"type": "integer", "minimum": 0,
+                     "description": "Location reports erased after retention."},
     "last_report_at": nullable({**DT, "description": "The newest location report's time (null before "
                                 "the first, and after retention)."}),
     "reports_received": {"type": "integer", "minimum": 0,
@@ -993,7 +1003,10 @@ paths["/api/v1/loaners"] = {
                 "422": problem("`invalid_field`: the serial.", ["invalid_field"], 422)},
                bearer("health"), desc=HEALTH + " Audited.", body=json_body(obj({"serial": {"type": "string"}}))),
     "get": op("listLoaners", "The loaner inventory", ["monitoring"],
-              {"200": ok("By serial.", S("LoanerList"))}, bearer("health"), desc=HEALTH,
+              {"200": ok("By serial.", S("LoanerList")),
+               "400": problem("`invalid_state`: not one of the states; `bad_request`: the query is malformed.",
+                              ["invalid_state", "bad_request"], 400)},
+              bearer("health"), desc=HEALTH,
               params=[{"name": "state", "in": "query", "required": False, "description": "Only this state.",
                        "schema": {"type": "string", "enum": ["in_stock", "on_loan", "returned", "wiped", "lost"]}}]),
 }
@@ -1086,6 +1099,16 @@ doc = {
                 "description": "A quarantine device's token from `/api/v1/device/enroll`."}},
     },
 }
+# Path and query parameters are text too: a control character in one is refused like one in a body.
+for item in doc["paths"].values():
+    shared = item.get("parameters", [])
+    for method, o in item.items():
+        if method == "parameters":
+            continue
+        if any(p["in"] in ("path", "query") for p in shared + o.get("parameters", [])):
+            rs = o["responses"]
+            rs["422"] = with_code(rs.get("422"), "control_character")
+            o["responses"] = dict(sorted(rs.items(), key=lambda kv: kv[0]))
 del doc["info"]["license"]
 import sys
 with open(sys.argv[1], "w") as f:

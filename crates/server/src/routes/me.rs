@@ -68,12 +68,32 @@ pub struct HomeInput {
 /// One wrong field of a form.
 pub struct FieldProblem {
     pub field: &'static str,
+    pub fault: Fault,
     pub detail: Localized,
+}
+
+/// What is wrong with a field: the code an API client tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Not given.
+    Missing,
+    /// Given but not valid.
+    Invalid,
+}
+
+impl Fault {
+    pub fn code(self) -> &'static str {
+        match self {
+            Fault::Missing => "missing_field",
+            Fault::Invalid => "invalid_field",
+        }
+    }
 }
 
 fn missing(field: &'static str, ru: &str, en: &str) -> FieldProblem {
     FieldProblem {
         field,
+        fault: Fault::Missing,
         detail: Localized::new(format!("Укажите {ru}."), format!("Please give {en}.")),
     }
 }
@@ -98,6 +118,7 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
         Some(raw) => FullName::parse(raw)
             .map_err(|e| {
                 problems.push(FieldProblem {
+                    fault: Fault::Invalid,
                     field: "full_name",
                     detail: e.localized(),
                 })
@@ -114,6 +135,7 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
             .parse::<DocumentKind>()
             .map_err(|_| {
                 problems.push(FieldProblem {
+                    fault: Fault::Invalid,
                     field: "document.type",
                     detail: Localized::new(
                         format!("Неизвестный тип документа «{k}»: допустимы passport_ru, foreign_passport_ru, birth_certificate_ru, foreign_document."),
@@ -140,6 +162,7 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
         (Some(kind), Some(number)) => Document::parse(kind, number)
             .map_err(|e| {
                 problems.push(FieldProblem {
+                    fault: Fault::Invalid,
                     field: "document.number",
                     detail: e.localized(),
                 })
@@ -159,6 +182,7 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
         ));
     } else if let Some(Err(e)) = address.map(|a| propusk_core::domain::Line::required(a, 300)) {
         problems.push(FieldProblem {
+            fault: Fault::Invalid,
             field: "home.address",
             detail: e.localized(),
         });
@@ -167,6 +191,7 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
         (Some(lat), Some(lon)) => GeoPoint::new(lat, lon)
             .map_err(|e| {
                 problems.push(FieldProblem {
+                    fault: Fault::Invalid,
                     field: "home",
                     detail: e.localized(),
                 })
@@ -197,7 +222,7 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
 pub fn profile_error(problems: Vec<FieldProblem>, lang: Lang) -> ApiError {
     let errors: Vec<Value> = problems
         .iter()
-        .map(|p| json!({"field": p.field, "detail": p.detail.get(lang)}))
+        .map(|p| json!({"field": p.field, "code": p.fault.code(), "detail": p.detail.get(lang)}))
         .collect();
     let summary = |lang| {
         problems

@@ -86,7 +86,7 @@ async fn check(
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_request",
+                "token_or_short_code",
                 "Передайте ровно одно из полей: token или short_code.",
                 "Send exactly one of token or short_code.",
             )
