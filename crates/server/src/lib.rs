@@ -8,12 +8,14 @@
 //! [`Application::build`] makes the running state from [`Settings`] (the only place it is
 //! made), binds (port 0 in tests) and reports the real address.
 
+pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod edge;
 pub mod error;
 pub mod http_cache;
 pub mod jobs;
+pub mod json_body;
 pub mod lang;
 pub mod limits;
 pub mod metrics;

@@ -107,6 +107,9 @@ pub fn serial_ok(serial: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
+/// How far back the officer's queue shows questions no one answered.
+pub const UNANSWERED_FOR: SignedDuration = SignedDuration::from_hours(24);
+
 /// A photo's media type from its first bytes; only JPEG and PNG are taken.
 pub fn photo_type(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {

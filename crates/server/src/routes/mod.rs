@@ -2,7 +2,6 @@
 
 mod admin;
 mod auth;
-mod body;
 mod device;
 pub(crate) mod me;
 mod monitoring;
@@ -16,11 +15,7 @@ mod verify;
 use axum::middleware;
 use axum::Router;
 
-pub use auth::{
-    code_text as otp_text, new_otp_code, open_session, otp_messages, staff_sign_in_refused,
-};
-pub use body::Body;
-pub(crate) use monitoring::UNANSWERED_FOR;
+pub use crate::json_body::Body;
 
 use crate::overload;
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::case::{OfficerId, Sanction, TransitionError};
 use propusk_core::monitoring::geofence::Geofence;
@@ -427,9 +427,6 @@ async fn close_case(
     change(&state, lang, &officer, &id, CaseChange::Close).await
 }
 
-/// How far back the queue shows questions no one answered.
-pub(crate) const UNANSWERED_FOR: SignedDuration = SignedDuration::from_hours(24);
-
 async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiResult<Json<Value>> {
     let now = state.clock.now();
     let flags = state.store.officer_queue(officer.as_str(), now).await?;
@@ -438,7 +435,7 @@ async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiRes
         let home = home_of(&state, &flag.case_id).await?;
         list.push(officer_flag(&state, flag, home).await?);
     }
-    let since = now.checked_sub(UNANSWERED_FOR).unwrap_or(now);
+    let since = now.checked_sub(rules::UNANSWERED_FOR).unwrap_or(now);
     let unanswered: Vec<Value> = state
         .store
         .unanswered_asks(since, now)

@@ -9,15 +9,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use propusk_core::domain::GeoPoint;
 use propusk_core::issuance::{PassRequest, Refusal};
-use propusk_store::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, Role};
+use propusk_store::{PassRecord, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Body;
+use crate::app::passes::{self, CancelFailure, Canceller, Channel, IssueFailure, PassStatus};
 use crate::auth::{Caller, Resident};
 use crate::error::{ApiError, ApiResult};
 use crate::lang::{AskedLang, Lang};
-use crate::metrics::Metrics;
 use crate::qr;
 use crate::state::AppState;
 
@@ -27,19 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/passes/{id}", get(show).delete(cancel))
         .route("/api/v1/passes/{id}/qr.svg", get(qr_svg))
         .route("/api/v1/passes/{id}/qr.png", get(qr_png))
-}
-
-/// Where a pass stands at `now`.
-pub fn status(pass: &PassRecord, now: jiff::Timestamp) -> &'static str {
-    if pass.cancelled_at.is_some() {
-        "cancelled"
-    } else if now < pass.valid_from {
-        "upcoming"
-    } else if now >= pass.valid_until {
-        "expired"
-    } else {
-        "active"
-    }
 }
 
 pub fn pass_json(pass: &PassRecord, now: jiff::Timestamp) -> Value {
@@ -57,7 +44,7 @@ pub fn pass_json(pass: &PassRecord, now: jiff::Timestamp) -> Value {
         "valid_from": pass.valid_from.to_string(),
         "valid_until": pass.valid_until.to_string(),
         "issued_at": pass.issued_at.to_string(),
-        "status": status(pass, now),
+        "status": PassStatus::of(pass, now).as_str(),
         "cancelled_at": pass.cancelled_at.map(|t| t.to_string()),
         "fields": pass.fields,
     })
@@ -124,33 +111,12 @@ pub fn refusal_error(refusal: Refusal, lang: Lang) -> ApiError {
     err
 }
 
-/// Issues a pass through the store; shared by the API, the pages and SMS.
-pub async fn issue(
-    state: &AppState,
-    resident_id: &str,
-    request: PassRequest,
-    channel: &'static str,
-    lang: Lang,
-) -> ApiResult<PassRecord> {
-    let req = IssueRequest {
-        resident_id: resident_id.to_string(),
-        request,
-        channel,
-        now: state.clock.now(),
-        regimes: state.regimes(),
-        key: state.keys.signing.clone(),
-    };
-    match state.store.issue_pass(req).await {
-        Ok(pass) => {
-            Metrics::inc(&state.metrics.passes_issued);
-            Ok(pass)
-        }
-        Err(IssueError::Refused(refusal)) => {
-            Metrics::inc(&state.metrics.passes_refused);
-            Err(refusal_error(refusal, lang))
-        }
-        Err(IssueError::UnknownResident) => Err(ApiError::unauthorized().lang(lang)),
-        Err(IssueError::Store(e)) => Err(e.into()),
+/// The problem+json answer for a pass not issued.
+fn issue_error(failure: IssueFailure, lang: Lang) -> ApiError {
+    match failure {
+        IssueFailure::Refused(refusal) => refusal_error(refusal, lang),
+        IssueFailure::UnknownResident => ApiError::unauthorized().lang(lang),
+        IssueFailure::Store(e) => e.into(),
     }
 }
 
@@ -161,7 +127,9 @@ async fn create(
     Body(input): Body<PassInput>,
 ) -> ApiResult<Response> {
     let request = input.into_request(lang)?;
-    let pass = issue(&state, &caller.subject_id, request, "api", lang).await?;
+    let pass = passes::issue(&state, &caller.subject_id, request, Channel::Api)
+        .await
+        .map_err(|e| issue_error(e, lang))?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/passes/{}", pass.id))],
@@ -254,32 +222,25 @@ async fn cancel(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let actor = match caller.role {
-        Role::Resident => Actor::Resident(caller.subject_id.clone()),
-        Role::Admin => Actor::Staff {
-            id: caller.subject_id.clone(),
-            username: caller.subject_id.clone(),
+    let by = match caller.role {
+        Role::Resident => Canceller::Holder {
+            resident_id: caller.subject_id,
+        },
+        Role::Admin => Canceller::Administrator {
+            staff_id: caller.subject_id,
         },
         _ => return Err(ApiError::forbidden().lang(lang)),
     };
-    let reason = if caller.role == Role::Resident {
-        "cancelled by holder"
-    } else {
-        "revoked by administrator"
-    };
-    let now = state.clock.now();
-    match state.store.cancel_pass(&id, &actor, reason, now).await? {
-        CancelOutcome::Cancelled(pass) => {
-            Metrics::inc(&state.metrics.passes_cancelled);
-            Ok(Json(pass_json(&pass, now)))
-        }
-        CancelOutcome::AlreadyCancelled(_) => Err(ApiError::new(
+    match passes::cancel(&state, &id, by).await {
+        Ok(pass) => Ok(Json(pass_json(&pass, state.clock.now()))),
+        Err(CancelFailure::AlreadyCancelled) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_cancelled",
             "Этот пропуск уже отменён.",
             "This pass is already cancelled.",
         )
         .lang(lang)),
-        CancelOutcome::NotFound => Err(pass_not_found(lang)),
+        Err(CancelFailure::NotFound) => Err(pass_not_found(lang)),
+        Err(CancelFailure::Store(e)) => Err(e.into()),
     }
 }

@@ -392,7 +392,7 @@ fn decide(
                 SmsAction::Issue(IssueRequest {
                     resident_id: resident.map(|r| r.id.clone()).unwrap_or_default(),
                     request,
-                    channel: "sms",
+                    channel: crate::app::passes::Channel::Sms.as_str(),
                     now,
                     regimes: book.clone(),
                     key: state.keys.signing.clone(),

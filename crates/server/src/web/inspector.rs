@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
+use crate::json_body::Body;
 use crate::lang::AskedLang;
 use crate::metrics::{CHECK_DECIDED_BY, CHECK_VERDICTS};
-use crate::routes::Body;
 use crate::state::AppState;
 use crate::web::pwa::{asset, App};
 

@@ -9,17 +9,19 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use propusk_core::policy::{MaxDuration, Regime};
-use propusk_store::{Actor, OtpOutcome, OtpRequestOutcome, PassRecord, Resident, Role};
+use propusk_store::{PassRecord, Resident, Role};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use super::health::page::MessagePage;
 use super::i18n::Texts;
 use super::session::WebCtx;
+use crate::app::passes::{self, CancelFailure, Canceller, Channel, IssueFailure, PassStatus};
+use crate::app::residents::{self, ProfileFailure};
+use crate::app::sign_in::{self, CodeLimit, RequestCodeFailure, VerifyFailure};
 use crate::auth::RESIDENT_SESSION_SECS;
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
-use crate::routes::{me, otp_messages, passes as api_passes};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -206,32 +208,24 @@ async fn phone_submit(
             )
         }
     };
-    let code = crate::routes::new_otp_code();
-    let text = crate::routes::otp_text(&code, lang);
-    let now = state.clock.now();
-    let limits = state.sign_in.for_request(phone.as_str(), client.0);
-    match state
-        .store
-        .request_otp(phone.as_str(), &code, &text, &limits, now)
-        .await
-    {
-        Ok(OtpRequestOutcome::Queued) => {
-            state.outbox_wakeup.notify_one();
-            see_other(
-                ctx,
-                &format!("/sign-in/code?phone={}", urlencode(phone.as_str())),
-            )
-        }
-        Ok(OtpRequestOutcome::RateLimited(throttled)) => {
-            let (status, _, text, secs) = otp_messages::refused(&throttled, now);
+    match sign_in::request_code(&state, &phone, client.0, lang).await {
+        Ok(()) => see_other(
+            ctx,
+            &format!("/sign-in/code?phone={}", urlencode(phone.as_str())),
+        ),
+        Err(RequestCodeFailure::Refused(refusal)) => {
+            let status = match refusal.limit {
+                CodeLimit::Capacity => StatusCode::SERVICE_UNAVAILABLE,
+                CodeLimit::Phone | CodeLimit::Client => StatusCode::TOO_MANY_REQUESTS,
+            };
             // The code already sent is still good: offer to enter it.
-            let mut response = again(ctx, status, text.get(lang).to_string());
+            let mut response = again(ctx, status, refusal.message.get(lang).to_string());
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
+                .insert(header::RETRY_AFTER, refusal.retry_after_secs.into());
             response
         }
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(RequestCodeFailure::Store(e)) => ApiError::from(e).lang(lang).into_response(),
     }
 }
 
@@ -308,39 +302,18 @@ async fn code_submit(
     let Ok(phone) = propusk_core::domain::PhoneNumber::parse(&form.phone) else {
         return see_other(ctx, "/sign-in");
     };
-    let now = state.clock.now();
-    match state
-        .store
-        .verify_otp(phone.as_str(), &form.code, now)
-        .await
-    {
-        Ok(OtpOutcome::Accepted) => {}
-        Ok(OtpOutcome::Wrong { attempts_left }) => {
-            return fail(
-                ctx,
-                otp_messages::wrong(attempts_left).get(lang).to_string(),
-            );
+    let signed_in = match sign_in::verify_code(&state, &phone, &form.code, lang).await {
+        Ok(signed_in) => signed_in,
+        Err(VerifyFailure::Wrong { attempts_left }) => {
+            let text = sign_in::wrong_code_message(attempts_left);
+            return fail(ctx, text.get(lang).to_string());
         }
-        Ok(OtpOutcome::NoLiveCode) => {
-            return fail(ctx, otp_messages::no_live_code().get(lang).to_string());
+        Err(VerifyFailure::NoLiveCode) => {
+            return fail(ctx, sign_in::no_live_code_message().get(lang).to_string());
         }
-        Err(e) => return ApiError::internal(e).into_response(),
-    }
-    let resident = match state.store.resident_for_phone(&phone, now).await {
-        Ok(r) => r,
-        Err(e) => return ApiError::internal(e).into_response(),
+        Err(VerifyFailure::Store(e)) => return ApiError::from(e).lang(lang).into_response(),
     };
-    let (token, _) = match crate::routes::open_session(
-        &state,
-        &resident.id,
-        Role::Resident,
-        RESIDENT_SESSION_SECS,
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
+    let (resident, token) = (signed_in.resident, signed_in.session.token);
     ctx.set_session(&token, RESIDENT_SESSION_SECS);
     let next = if resident.profile.is_some() {
         "/passes"
@@ -477,28 +450,21 @@ async fn profile_submit(
         Err(redirect) => return redirect,
     };
     let number = |s: &str| s.trim().replace(',', ".").parse::<f64>().ok();
-    let input = me::ProfileInput {
+    let input = residents::ProfileInput {
         full_name: Some(form.full_name.clone()),
-        document: Some(me::DocumentInput {
+        document: Some(residents::DocumentInput {
             kind: Some(form.doc_type.clone()),
             number: Some(form.doc_number.clone()),
         }),
-        home: Some(me::HomeInput {
+        home: Some(residents::HomeInput {
             address: Some(form.address.clone()),
             lat: number(&form.lat),
             lon: number(&form.lon),
         }),
     };
-    match me::parse_profile(&input) {
-        Ok(profile) => match state
-            .store
-            .set_profile(&resident.id, &profile, state.clock.now())
-            .await
-        {
-            Ok(()) => see_other(ctx, "/passes"),
-            Err(e) => ApiError::internal(e).into_response(),
-        },
-        Err(problems) => {
+    match residents::save_profile(&state, &resident.id, &input).await {
+        Ok(_) => see_other(ctx, "/passes"),
+        Err(ProfileFailure::Invalid(problems)) => {
             let lang = ctx.lang;
             let errors = problems
                 .iter()
@@ -511,6 +477,8 @@ async fn profile_submit(
                 .collect();
             profile_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors)
         }
+        Err(ProfileFailure::UnknownResident) => see_other(ctx, "/sign-in"),
+        Err(ProfileFailure::Store(e)) => ApiError::from(e).lang(ctx.lang).into_response(),
     }
 }
 
@@ -552,7 +520,7 @@ fn purpose_name(state: &AppState, regime_id: &str, purpose: &str, lang: Lang) ->
 
 fn view(state: &AppState, p: &PassRecord, t: Texts) -> PassView {
     let now = state.clock.now();
-    let status = api_passes::status(p, now);
+    let status = PassStatus::of(p, now).as_str();
     PassView {
         id: p.id.clone(),
         purpose_name: purpose_name(state, &p.regime_id, &p.purpose, t.lang),
@@ -938,25 +906,20 @@ async fn new_submit(
         fields,
         destination: None,
     };
-    match api_passes::issue(&state, &resident.id, request, "web", lang).await {
+    match passes::issue(&state, &resident.id, request, Channel::Web).await {
         Ok(pass) => see_other(ctx, &format!("/passes/{}", pass.id)),
-        Err(err) if err.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let field = err
-                .extra
-                .get("field")
-                .and_then(|f| f.as_str())
-                .map(|f| match f {
-                    "valid_from" => "start".to_string(),
-                    "duration_minutes" => "duration".to_string(),
-                    other => other.to_string(),
-                });
-            let next = err
-                .extra
-                .get("next_possible_at")
-                .and_then(|v| v.as_str())
-                .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+        Err(IssueFailure::Refused(refusal)) => {
+            // The form's names for the request's fields.
+            let field = match refusal.field.as_deref() {
+                Some("valid_from") => "start".to_string(),
+                Some("duration_minutes") => "duration".to_string(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let next = refusal
+                .next_possible_at
                 .map(|t| local_time(&state, "", t, lang));
-            let errors = vec![(field.unwrap_or_default(), err.detail.get(lang).to_string())];
+            let errors = vec![(field, refusal.message.get(lang).to_string())];
             details_page(
                 &state,
                 ctx,
@@ -966,7 +929,8 @@ async fn new_submit(
                 next,
             )
         }
-        Err(err) => err.into_response(),
+        Err(IssueFailure::UnknownResident) => see_other(ctx, "/sign-in"),
+        Err(IssueFailure::Store(e)) => ApiError::from(e).lang(lang).into_response(),
     }
 }
 
@@ -1073,13 +1037,14 @@ async fn cancel(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let actor = Actor::Resident(pass.resident_id.clone());
-    match state
-        .store
-        .cancel_pass(&pass.id, &actor, "cancelled by holder", state.clock.now())
-        .await
-    {
-        Ok(_) => see_other(ctx, &format!("/passes/{id}")),
-        Err(e) => ApiError::internal(e).into_response(),
+    let by = Canceller::Holder {
+        resident_id: pass.resident_id.clone(),
+    };
+    match passes::cancel(&state, &pass.id, by).await {
+        // Cancelled now, or before (a second tap): the page says so either way.
+        Ok(_) | Err(CancelFailure::AlreadyCancelled) | Err(CancelFailure::NotFound) => {
+            see_other(ctx, &format!("/passes/{id}"))
+        }
+        Err(CancelFailure::Store(e)) => ApiError::from(e).lang(ctx.lang).into_response(),
     }
 }

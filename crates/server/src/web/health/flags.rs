@@ -22,7 +22,7 @@ use super::Officer;
 use crate::error::ApiError;
 use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
-use crate::routes::UNANSWERED_FOR;
+use crate::monitoring_rules::UNANSWERED_FOR;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 

@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::page::{forged, render, see_other, with_cookie, Errors};
 use super::{Officer, COOKIE_PATH, SESSION_COOKIE};
+use crate::app::sign_in::{self, StaffRefusal, StaffRefusalKind};
 use crate::auth::{sign_in_staff, StaffSignInError, STAFF_SESSION_SECS};
 use crate::edge::ClientIp;
 use crate::error::ApiError;
 use crate::lang::Pick;
-use crate::routes::staff_sign_in_refused;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
 
@@ -74,10 +74,20 @@ pub async fn submit(
             return page(ctx, StatusCode::UNAUTHORIZED, username, errors);
         }
         Err(e) => {
-            let refused = staff_sign_in_refused(&e, state.clock.now());
-            let (status, text) = (refused.status, refused.detail.get(ctx.lang).to_string());
+            let Some(refused) = StaffRefusal::of(&e, state.clock.now()) else {
+                return match e {
+                    StaffSignInError::Store(e) => ApiError::from(e).lang(ctx.lang).into_response(),
+                    other => ApiError::internal(other).into_response(),
+                };
+            };
+            let status = match refused.kind {
+                StaffRefusalKind::WrongCredentials => StatusCode::UNAUTHORIZED,
+                StaffRefusalKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                StaffRefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let text = refused.message.get(ctx.lang).to_string();
             let mut response = page(ctx, status, username, vec![("username".into(), text)]);
-            if let Some(secs) = refused.retry_after {
+            if let Some(secs) = refused.retry_after_secs {
                 response
                     .headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, secs.into());
@@ -89,11 +99,10 @@ pub async fn submit(
         let errors = vec![("username".into(), t.t("health-sign-in-not-health"))];
         return page(ctx, StatusCode::FORBIDDEN, username, errors);
     }
-    let (token, _) =
-        match crate::routes::open_session(&state, &user.id, Role::Health, STAFF_SESSION_SECS).await
-        {
-            Ok(s) => s,
-            Err(e) => return e.into_response(),
+    let token =
+        match sign_in::open_session(&state, &user.id, Role::Health, STAFF_SESSION_SECS).await {
+            Ok(session) => session.token,
+            Err(e) => return ApiError::from(e).lang(ctx.lang).into_response(),
         };
     let response = see_other(ctx, "/health/queue");
     with_cookie(
