@@ -6,7 +6,7 @@
 //! with `coding` (`%c`: 0 7-bit, 1 8-bit, 2 UCS-2) and `charset` (`%C`). [`decode`] honours
 //! both and, when they are absent, takes valid UTF-8 as UTF-8 and anything else as
 //! Windows-1251 (the Russian single-byte charset, whose Latin half is ASCII). It never fails:
-//! an unmappable byte becomes U+FFFD.
+//! an unmappable byte (or half a UTF-16 unit) becomes U+FFFD. The tables are encoding_rs's.
 
 /// Decodes `bytes` as the gateway described them.
 pub fn decode(bytes: &[u8], coding: Option<&str>, charset: Option<&str>) -> String {
@@ -17,42 +17,30 @@ pub fn decode(bytes: &[u8], coding: Option<&str>, charset: Option<&str>) -> Stri
     match charset.as_str() {
         "UTF-16BE" | "UTF-16" | "UCS-2" | "UCS-2BE" | "UCS2" => utf16be(bytes),
         "UTF-8" | "UTF8" => String::from_utf8_lossy(bytes).into_owned(),
-        "WINDOWS-1251" | "CP1251" => cp1251(bytes),
-        "ISO-8859-1" | "LATIN1" | "WINDOWS-1252" => bytes.iter().map(|&b| b as char).collect(),
-        _ if ucs2 => utf16be(bytes),
-        _ => match std::str::from_utf8(bytes) {
+        // iconv's Latin-1 (Kannel's names come from iconv) is every byte as its code point;
+        // the WHATWG labels encoding_rs knows would read it as Windows-1252.
+        "ISO-8859-1" | "LATIN1" => bytes.iter().map(|&b| b as char).collect(),
+        "" if ucs2 => utf16be(bytes),
+        "" => match std::str::from_utf8(bytes) {
             Ok(s) => s.to_string(),
-            Err(_) => cp1251(bytes),
+            Err(_) => decode_as(encoding_rs::WINDOWS_1251, bytes),
+        },
+        // Windows-1251 and -1252, KOI8-R and the rest, by their WHATWG labels.
+        label => match encoding_rs::Encoding::for_label(label.as_bytes()) {
+            Some(encoding) => decode_as(encoding, bytes),
+            None if ucs2 => utf16be(bytes),
+            None => String::from_utf8_lossy(bytes).into_owned(),
         },
     }
 }
 
 fn utf16be(bytes: &[u8]) -> String {
-    let units = bytes
-        .chunks(2)
-        .map(|p| u16::from_be_bytes([p[0], p.get(1).copied().unwrap_or(0)]));
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    decode_as(encoding_rs::UTF_16BE, bytes)
 }
 
-/// Windows-1251: ASCII below 0x80; the Cyrillic alphabet at 0xC0–0xFF; the rest from the
-/// table for 0x80–0xBF.
-fn cp1251(bytes: &[u8]) -> String {
-    const HIGH: [char; 64] = [
-        'Ђ', 'Ѓ', '‚', 'ѓ', '„', '…', '†', '‡', '€', '‰', 'Љ', '‹', 'Њ', 'Ќ', 'Ћ', 'Џ', //
-        'ђ', '‘', '’', '“', '”', '•', '–', '—', '\u{FFFD}', '™', 'љ', '›', 'њ', 'ќ', 'ћ', 'џ',
-        '\u{A0}', 'Ў', 'ў', 'Ј', '¤', 'Ґ', '¦', '§', 'Ё', '©', 'Є', '«', '¬', '\u{AD}', '®', 'Ї',
-        '°', '±', 'І', 'і', 'ґ', 'µ', '¶', '·', 'ё', '№', 'є', '»', 'ј', 'Ѕ', 'ѕ', 'ї',
-    ];
-    bytes
-        .iter()
-        .map(|&b| match b {
-            0..=0x7F => b as char,
-            0x80..=0xBF => HIGH[usize::from(b - 0x80)],
-            _ => char::from_u32(0x0410 + u32::from(b - 0xC0)).unwrap_or('\u{FFFD}'),
-        })
-        .collect()
+/// `bytes` in `encoding`, with U+FFFD for what it does not map.
+fn decode_as(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> String {
+    encoding.decode_without_bom_handling(bytes).0.into_owned()
 }
 
 /// Percent-decodes one query or form value to bytes (`+` is a space).
@@ -99,6 +87,19 @@ mod tests {
         assert_eq!(decode(&[0xA8, 0xB8], None, Some("CP1251")), "Ёё");
         assert_eq!(decode(&[0xD8, 0x3D, 0xDE, 0x00], Some("2"), None), "😀");
         assert_eq!(decode(&[0xD8], Some("2"), None), "\u{FFFD}", "half a unit");
+        let koi8: Vec<u8> = vec![0xF0, 0xF2, 0xEF, 0xF0, 0xF5, 0xF3, 0xEB, b' ', b'3'];
+        assert_eq!(decode(&koi8, None, Some("KOI8-R")), text);
+    }
+
+    #[test]
+    fn western_single_byte_charsets() {
+        // Windows-1252 has printable characters at 0x80–0x9F, where Latin-1 has controls.
+        assert_eq!(
+            decode(&[0x80, 0x93, 0x94], None, Some("windows-1252")),
+            "€“”"
+        );
+        assert_eq!(decode(&[0xE9], None, Some("windows-1252")), "é");
+        assert_eq!(decode(&[0x80, 0xE9], None, Some("ISO-8859-1")), "\u{80}é");
     }
 
     #[test]
