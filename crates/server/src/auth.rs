@@ -11,7 +11,6 @@ use propusk_store::{Role, StaffUser};
 use rand::RngCore;
 
 use crate::error::ApiError;
-use crate::lang::Lang;
 use crate::state::AppState;
 
 /// How long a sign-in lasts.
@@ -50,14 +49,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let lang = crate::lang::asked(parts);
-        let token = bearer(parts).ok_or_else(|| ApiError::unauthorized().lang(lang))?;
+        let token = bearer(parts).ok_or_else(ApiError::unauthorized)?;
         let session = state
             .store
             .session(&token, state.clock.now())
             .await
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::unauthorized().lang(lang))?;
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Caller {
             subject_id: session.subject_id,
             role: session.role,
@@ -72,8 +70,7 @@ impl FromRequestParts<AppState> for Resident {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         if caller.role != Role::Resident {
-            let lang = crate::lang::asked(parts);
-            return Err(ApiError::forbidden().lang(lang));
+            return Err(ApiError::forbidden());
         }
         Ok(Self(caller))
     }
@@ -85,8 +82,7 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = Caller::from_request_parts(parts, state).await?;
         if !caller.role.is_staff() {
-            let lang = crate::lang::asked(parts);
-            return Err(ApiError::forbidden().lang(lang));
+            return Err(ApiError::forbidden());
         }
         Ok(Self(caller))
     }
@@ -94,11 +90,11 @@ impl FromRequestParts<AppState> for Staff {
 
 impl Staff {
     /// Refuses unless the staff member has one of `roles`.
-    pub fn require(&self, roles: &[Role], lang: Lang) -> Result<(), ApiError> {
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.0.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden().lang(lang))
+            Err(ApiError::forbidden())
         }
     }
 }

@@ -1,20 +1,21 @@
 //! One error type for the HTTP edge, rendered as `application/problem+json`
-//! (RFC 9457) with a stable machine code and a human `detail` in the caller's
-//! language. Internal errors are logged and shown as a generic message.
+//! (RFC 9457) with a stable machine code and a human `detail` in the language the request
+//! was served in (chosen once, by [`crate::lang::choose`]). Internal errors are logged and
+//! shown as a generic message.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use propusk_core::Localized;
 use serde_json::{json, Map, Value};
 
-use crate::lang::{Lang, Pick};
+use crate::lang::Pick;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
+    /// Shown in the request's language (see [`crate::lang::current`]).
     pub detail: Localized,
-    pub lang: Lang,
     /// Extra members (field, next_possible_at, errors …).
     pub extra: Map<String, Value>,
     pub retry_after: Option<u64>,
@@ -35,7 +36,6 @@ impl ApiError {
             status,
             code,
             detail,
-            lang: Lang::Ru,
             extra: Map::new(),
             retry_after: None,
         }
@@ -49,11 +49,6 @@ impl ApiError {
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self.with("retry_after_s", secs)
-    }
-
-    pub fn lang(mut self, lang: Lang) -> Self {
-        self.lang = lang;
-        self
     }
 
     pub fn unauthorized() -> Self {
@@ -119,7 +114,7 @@ impl ApiError {
             "title": self.status.canonical_reason().unwrap_or("Error"),
             "status": self.status.as_u16(),
             "code": self.code,
-            "detail": self.detail.get(self.lang),
+            "detail": self.detail.get(crate::lang::current()),
         });
         if let Value::Object(map) = &mut body {
             map.extend(self.extra.clone());

@@ -1,12 +1,19 @@
-//! The caller's language: Russian unless they ask for English (`?lang=` or
-//! `Accept-Language`). The language itself is the core's [`Lang`]; this module reads it from
-//! a request.
+//! The caller's language: Russian unless they ask for English. It is chosen once per request,
+//! by [`choose`] (`?lang=`, then the pages' language cookie, then `Accept-Language`), and
+//! every error and page of that request speaks it: [`current`] reads it anywhere in the
+//! request's task, [`AskedLang`] as a handler argument. The language itself is the core's
+//! [`Lang`].
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 use propusk_core::Localized;
 
 pub use propusk_core::Lang;
+
+/// The cookie the pages' language switch sets.
+pub const LANG_COOKIE: &str = "propusk_lang";
 
 /// The first of Russian or English in an Accept-Language header, by order of appearance
 /// (quality values are rarely used to put a later entry first).
@@ -39,22 +46,46 @@ impl<S: Send + Sync> FromRequestParts<S> for AskedLang {
     }
 }
 
-/// The language a request asks for: `?lang=`, then `Accept-Language`, then Russian.
-pub fn asked(parts: &Parts) -> Lang {
-    asked_from(&parts.uri, &parts.headers)
+tokio::task_local! {
+    /// The language [`choose`] picked for the request this task serves.
+    static REQUEST_LANG: Lang;
 }
 
-/// [`asked`] from a request's URI and headers.
+/// Middleware, outermost: picks the request's language once and serves the request in it.
+pub async fn choose(request: Request, next: Next) -> Response {
+    let lang = asked_from(request.uri(), request.headers());
+    REQUEST_LANG.scope(lang, next.run(request)).await
+}
+
+/// The language of the request this task serves; Russian outside a request (jobs, tools).
+pub fn current() -> Lang {
+    REQUEST_LANG.try_with(|lang| *lang).unwrap_or_default()
+}
+
+/// The language of the request: as [`choose`] picked it, or, where that middleware is not
+/// in front (a handler tested alone), read from the request itself.
+pub fn asked(parts: &Parts) -> Lang {
+    REQUEST_LANG
+        .try_with(|lang| *lang)
+        .unwrap_or_else(|_| asked_from(&parts.uri, &parts.headers))
+}
+
+/// The language a request asks for: `?lang=`, then the pages' language cookie (set by the
+/// language switch), then `Accept-Language`, then Russian.
 pub fn asked_from(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
     let from_query = uri
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
         .and_then(Lang::parse);
+    let from_cookie = || crate::cookies::cookie(headers, LANG_COOKIE).and_then(Lang::parse);
     let from_header = || {
         headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .and_then(from_accept_language)
     };
-    from_query.or_else(from_header).unwrap_or_default()
+    from_query
+        .or_else(from_cookie)
+        .or_else(from_header)
+        .unwrap_or_default()
 }

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod cookies;
 pub mod edge;
 pub mod error;
 pub mod http_cache;

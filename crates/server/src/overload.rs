@@ -87,7 +87,6 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
     if is_probe(request.uri().path()) {
         return next.run(request).await;
     }
-    let lang = crate::lang::asked_from(request.uri(), request.headers());
     let route = request.extensions().get::<MatchedPath>().map_or_else(
         || request.uri().path().to_string(),
         |m| m.as_str().to_string(),
@@ -105,20 +104,18 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
             let drain = Limited::new(request.into_body(), DRAIN_AT_MOST as usize).collect();
             let _ = tokio::time::timeout(state.edge.body_timeout, drain).await;
         }
-        return too_large(limit).lang(lang).into_response();
+        return too_large(limit).into_response();
     }
     let (parts, body) = request.into_parts();
     let read = tokio::time::timeout(state.edge.body_timeout, Limited::new(body, limit).collect());
     let bytes = match read.await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return too_large(limit).lang(lang).into_response()
+            return too_large(limit).into_response()
         }
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "request body could not be read");
-            return ApiError::bad_request("the request body was cut off".into())
-                .lang(lang)
-                .into_response();
+            return ApiError::bad_request("the request body was cut off".into()).into_response();
         }
         Err(_) => {
             return ApiError::new(
@@ -133,12 +130,11 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
                     state.edge.body_timeout.as_secs()
                 ),
             )
-            .lang(lang)
             .into_response()
         }
     };
     if let Err(dirty) = crate::edge::hygiene::check(&parts, &bytes) {
-        return dirty.into_error().lang(lang).into_response();
+        return dirty.into_error().into_response();
     }
     let Ok(_permit) = state.in_flight.permits.clone().try_acquire_owned() else {
         Metrics::inc(&state.metrics.overloaded);
@@ -149,7 +145,6 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
             "The service is at capacity. Retry in a second.",
         )
         .retry_after(1)
-        .lang(lang)
         .into_response();
     };
     let handled = tokio::time::timeout(
@@ -167,7 +162,6 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
                 "The request did not finish in time. Check whether it took effect, then retry in a few seconds.",
             )
             .retry_after(5)
-            .lang(lang)
             .into_response()
         }
     }

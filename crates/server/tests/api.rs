@@ -778,3 +778,75 @@ async fn describes_itself() {
     assert!(doc["paths"]["/api/v1/passes"]["post"].is_object());
     app.stop().await;
 }
+
+/// The language is chosen once per request (`?lang=`, then the pages' cookie, then
+/// `Accept-Language`, then Russian) and every error speaks it: a handler's, an extractor's
+/// and the edge's, without any of them being told.
+#[tokio::test]
+async fn every_error_speaks_the_language_the_request_chose() {
+    let app = TestApp::spawn(&support::Backend::Sqlite).await;
+    let detail = |r: reqwest::Response| async move {
+        let body: Value = r.json().await.unwrap();
+        body["detail"].as_str().unwrap().to_string()
+    };
+    let url = |path: &str| format!("{}{path}", app.base);
+    let cyrillic = |s: &str| {
+        s.chars()
+            .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap()))
+    };
+    // An extractor's refusal (no token), asked four ways.
+    let plain = app.client.get(url("/api/v1/passes")).send().await.unwrap();
+    assert!(cyrillic(&detail(plain).await), "Russian by default");
+    let query = app.client.get(url("/api/v1/passes?lang=en")).send();
+    let cookie = app
+        .client
+        .get(url("/api/v1/passes"))
+        .header("cookie", "propusk_lang=en")
+        .send();
+    let header = app
+        .client
+        .get(url("/api/v1/passes"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send();
+    for r in [query.await, cookie.await, header.await] {
+        let text = detail(r.unwrap()).await;
+        assert!(!cyrillic(&text), "English asked, got {text:?}");
+    }
+    // ?lang= wins over the cookie.
+    let r = app
+        .client
+        .get(url("/api/v1/passes?lang=ru"))
+        .header("cookie", "propusk_lang=en")
+        .send()
+        .await
+        .unwrap();
+    assert!(cyrillic(&detail(r).await));
+    // A handler's refusal and the edge's (a body too large), in English from the header.
+    let token = app
+        .resident(&support::phone(), "Иванов Иван Иванович", "4510 123456")
+        .await;
+    let r = app
+        .client
+        .post(url("/api/v1/passes"))
+        .bearer_auth(&token)
+        .header("accept-language", "en")
+        .json(&json!({"purpose": "no-such-purpose"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!cyrillic(&detail(r).await));
+    let r = app
+        .client
+        .post(url("/api/v1/passes"))
+        .bearer_auth(&token)
+        .header("accept-language", "en")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 128 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!cyrillic(&detail(r).await));
+    app.stop().await;
+}

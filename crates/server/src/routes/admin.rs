@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::AskedLang;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -26,12 +25,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn list_regimes(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-    staff: Staff,
-) -> ApiResult<Json<Value>> {
-    staff.require(&[Role::Admin], lang)?;
+async fn list_regimes(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<Value>> {
+    staff.require(&[Role::Admin])?;
     let now = state.clock.now();
     let book = state.regimes();
     let loaded: Vec<String> = state
@@ -61,11 +56,10 @@ async fn list_regimes(
 
 async fn load_regime(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     staff: Staff,
     body: String,
 ) -> ApiResult<Response> {
-    staff.require(&[Role::Admin], lang)?;
+    staff.require(&[Role::Admin])?;
     let regime = parse_regime(&body).map_err(|errors| {
         let list: Vec<Value> = errors
             .iter()
@@ -83,7 +77,6 @@ async fn load_regime(
             format!("The regime file has errors: {summary}"),
         )
         .with("errors", list)
-        .lang(lang)
     })?;
     let now = state.clock.now();
     let id = regime.id().as_str().to_string();
@@ -109,14 +102,17 @@ struct RevokeInput {
 
 async fn revoke_all(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     staff: Staff,
     Path(resident_id): Path<String>,
     Body(input): Body<RevokeInput>,
 ) -> ApiResult<Json<Value>> {
-    staff.require(&[Role::Admin], lang)?;
+    staff.require(&[Role::Admin])?;
     if state.store.resident(&resident_id).await?.is_none() {
-        return Err(ApiError::not_found("resident_not_found", "Житель", "Resident").lang(lang));
+        return Err(ApiError::not_found(
+            "resident_not_found",
+            "Житель",
+            "Resident",
+        ));
     }
     let reason = input
         .reason

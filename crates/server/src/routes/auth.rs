@@ -17,7 +17,7 @@ use crate::app::sign_in::{
 use crate::auth::{sign_in_staff, Caller, StaffSignInError, STAFF_SESSION_SECS};
 use crate::edge::ClientIp;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::{AskedLang, Lang};
+use crate::lang::AskedLang;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -33,7 +33,7 @@ struct OtpRequest {
     phone: String,
 }
 
-pub fn parse_phone(raw: &str, lang: Lang) -> ApiResult<PhoneNumber> {
+pub fn parse_phone(raw: &str) -> ApiResult<PhoneNumber> {
     PhoneNumber::parse(raw).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -42,7 +42,6 @@ pub fn parse_phone(raw: &str, lang: Lang) -> ApiResult<PhoneNumber> {
             e.localized().en,
         )
         .with("field", "phone")
-        .lang(lang)
     })
 }
 
@@ -53,7 +52,7 @@ async fn request_code(
     client: ClientIp,
     Body(req): Body<OtpRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let phone = parse_phone(&req.phone, lang)?;
+    let phone = parse_phone(&req.phone)?;
     match sign_in::request_code(&state, &phone, client.0, lang).await {
         Ok(()) => Ok((
             StatusCode::ACCEPTED,
@@ -66,8 +65,7 @@ async fn request_code(
             };
             Err(
                 ApiError::localized(status, refusal.code(), refusal.message.clone())
-                    .retry_after(refusal.retry_after_secs)
-                    .lang(lang),
+                    .retry_after(refusal.retry_after_secs),
             )
         }
         Err(RequestCodeFailure::Store(e)) => Err(e.into()),
@@ -85,7 +83,7 @@ async fn verify_code(
     AskedLang(lang): AskedLang,
     Body(req): Body<OtpVerify>,
 ) -> ApiResult<Json<Value>> {
-    let phone = parse_phone(&req.phone, lang)?;
+    let phone = parse_phone(&req.phone)?;
     match sign_in::verify_code(&state, &phone, &req.code, lang).await {
         Ok(SignedIn { resident, session }) => Ok(Json(json!({
             "token": session.token,
@@ -98,14 +96,12 @@ async fn verify_code(
             "otp_wrong",
             sign_in::wrong_code_message(attempts_left),
         )
-        .with("attempts_left", attempts_left)
-        .lang(lang)),
+        .with("attempts_left", attempts_left)),
         Err(VerifyFailure::NoLiveCode) => Err(ApiError::localized(
             StatusCode::UNAUTHORIZED,
             "otp_expired",
             sign_in::no_live_code_message(),
-        )
-        .lang(lang)),
+        )),
         Err(VerifyFailure::Store(e)) => Err(e.into()),
     }
 }
@@ -118,13 +114,12 @@ struct Login {
 
 async fn login(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     client: ClientIp,
     Body(req): Body<Login>,
 ) -> ApiResult<Json<Value>> {
     let user = match sign_in_staff(&state, &req.username, &req.password, client.0).await {
         Ok(user) => user,
-        Err(e) => return Err(staff_sign_in_refused(e, state.clock.now()).lang(lang)),
+        Err(e) => return Err(staff_sign_in_refused(e, state.clock.now())),
     };
     let session = sign_in::open_session(&state, &user.id, user.role, STAFF_SESSION_SECS).await?;
     Ok(Json(json!({

@@ -25,7 +25,6 @@ use super::monitoring::{asks_json, flag_json, parse_time, step_error, unprocessa
 use super::Body;
 use crate::auth::new_token;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::{AskedLang, Lang};
 use crate::monitoring::{answer_checkin, asking, geofence_config, sms_texts};
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
@@ -53,7 +52,6 @@ const MAX_CODE_CHARS: usize = 64;
 
 /// A device by its bearer token, refused unless it is still in service.
 async fn device_of(parts: &Parts, state: &AppState) -> Result<propusk_store::Device, ApiError> {
-    let lang = crate::lang::asked(parts);
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -61,7 +59,6 @@ async fn device_of(parts: &Parts, state: &AppState) -> Result<propusk_store::Dev
             "Нужен токен устройства (Authorization: Bearer …), выданный при подключении по коду.",
             "A device token is required (Authorization: Bearer …), as issued at enrollment.",
         )
-        .lang(lang)
     };
     let token = parts
         .headers
@@ -81,8 +78,7 @@ async fn device_of(parts: &Parts, state: &AppState) -> Result<propusk_store::Dev
             "device_retired",
             "Этот телефон больше не участвует в наблюдении: карантин окончен или телефон возвращён. Приложение стирает свои данные.",
             "This phone is no longer monitored: the quarantine is over or the phone was returned. The app erases its data.",
-        )
-        .lang(lang)),
+        )),
         DeviceLookup::Unknown => Err(unauthorized()),
     }
 }
@@ -135,12 +131,7 @@ const MAX_PHOTO: usize = 1024 * 1024;
 
 /// A photo sent as base64 JPEG or PNG, ready to store: within the size and pixel budgets,
 /// re-encoded so that it keeps no metadata (see [`crate::photo`]).
-async fn photo_from_api(
-    state: &AppState,
-    b64: &str,
-    field: &'static str,
-    lang: Lang,
-) -> ApiResult<Vec<u8>> {
+async fn photo_from_api(state: &AppState, b64: &str, field: &'static str) -> ApiResult<Vec<u8>> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
@@ -151,42 +142,37 @@ async fn photo_from_api(
                 "invalid_photo",
                 "Фото должно быть JPEG или PNG в base64, не больше 1 МБ.".into(),
                 "The photo must be a base64 JPEG or PNG of at most 1 MB.".into(),
-                lang,
             )
             .with("field", field)
         })?;
     crate::photo::normalize_upload(&state.photos, &bytes)
         .await
-        .map_err(|e| photo_error(&e, field, lang))
+        .map_err(|e| photo_error(&e, field))
 }
 
-fn photo_error(e: &crate::photo::PhotoError, field: &'static str, lang: Lang) -> ApiError {
+fn photo_error(e: &crate::photo::PhotoError, field: &'static str) -> ApiError {
     let (status, code) = match e {
         crate::photo::PhotoError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "photo_busy"),
         _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_photo"),
     };
-    let error = ApiError::localized(status, code, e.localized())
-        .with("field", field)
-        .lang(lang);
+    let error = ApiError::localized(status, code, e.localized()).with("field", field);
     match e {
         crate::photo::PhotoError::Busy => error.retry_after(30),
         _ => error,
     }
 }
 
-fn enrollment_code_unknown(lang: Lang) -> ApiError {
+fn enrollment_code_unknown() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "enrollment_code_not_found",
         "Код подключения не найден: он неверен, уже использован или карантин окончен.",
         "Enrollment code not found: it is wrong, already used, or the quarantine is over.",
     )
-    .lang(lang)
 }
 
 async fn enroll(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Body(input): Body<EnrollInput>,
 ) -> ApiResult<Response> {
     if input.enrollment_code.chars().count() > MAX_CODE_CHARS {
@@ -200,7 +186,6 @@ async fn enroll(
                 "An enrollment code has {} characters, e.g. ABCD-EFGH-JKLM.",
                 rules::ENROLLMENT_CODE_LEN
             ),
-            lang,
         )
         .with("field", "enrollment_code"));
     }
@@ -208,10 +193,10 @@ async fn enroll(
     let now = state.clock.now();
     // The code first: no photo is decoded for a wrong code.
     if !state.store.enrollment_code_live(&code, now).await? {
-        return Err(enrollment_code_unknown(lang));
+        return Err(enrollment_code_unknown());
     }
     let photo = match input.reference_photo.as_deref() {
-        Some(p) => Some(photo_from_api(&state, p, "reference_photo", lang).await?),
+        Some(p) => Some(photo_from_api(&state, p, "reference_photo").await?),
         None => None,
     };
     let token = new_token();
@@ -219,7 +204,7 @@ async fn enroll(
         .store
         .enroll_device(&code, &token, photo.as_deref(), now)
         .await?
-        .ok_or_else(|| enrollment_code_unknown(lang))?;
+        .ok_or_else(enrollment_code_unknown)?;
     tracing::info!(device = %device.id, case = %device.case_id, kind = device.kind.as_str(), "device enrolled");
     let body = Enrolled {
         device_token: token,
@@ -315,7 +300,7 @@ struct FixInput {
     accuracy_m: f64,
 }
 
-fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Vec<Fix>> {
+fn parse_batch(batch: Vec<FixInput>, now: Timestamp) -> ApiResult<Vec<Fix>> {
     if batch.is_empty() || batch.len() > MAX_BATCH {
         return Err(unprocessable(
             "invalid_batch",
@@ -327,7 +312,6 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Ve
                 "The batch has {} reports; expected 1 to {MAX_BATCH}.",
                 batch.len()
             ),
-            lang,
         ));
     }
     let earliest = now.checked_sub(MAX_LATE).unwrap_or(now);
@@ -337,7 +321,7 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Ve
         .enumerate()
         .map(|(index, f)| {
             let at = |e: ApiError| e.with("index", index);
-            let ts = parse_time(&f.ts, "ts", lang).map_err(at)?;
+            let ts = parse_time(&f.ts, "ts").map_err(at)?;
             if ts > latest {
                 return Err(at(unprocessable(
                     "fix_in_future",
@@ -345,7 +329,6 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Ve
                     format!(
                         "Report #{index} is dated in the future ({ts}); check the phone's clock."
                     ),
-                    lang,
                 )
                 .with("field", "ts")));
             }
@@ -356,7 +339,6 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Ve
                     format!(
                         "Report #{index} ({ts}) is more than 48 hours old and is not accepted."
                     ),
-                    lang,
                 )
                 .with("field", "ts")));
             }
@@ -365,7 +347,6 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp, lang: Lang) -> ApiResult<Ve
                     "invalid_fix",
                     format!("Отметка №{index} неверна: {e}"),
                     format!("Report #{index} is invalid: {e}"),
-                    lang,
                 ))
             })
         })
@@ -383,12 +364,11 @@ struct Ingested {
 
 async fn locations(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Uploader(device): Uploader,
     Body(batch): Body<Vec<FixInput>>,
 ) -> ApiResult<Response> {
     let now = state.clock.now();
-    let fixes = parse_batch(batch, now, lang)?;
+    let fixes = parse_batch(batch, now)?;
     let app_url = state.app_url();
     let out = state
         .store
@@ -453,7 +433,6 @@ struct AppealInput {
 
 async fn appeal(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Device(device): Device,
     Path(id): Path<String>,
     Body(input): Body<AppealInput>,
@@ -465,13 +444,12 @@ async fn appeal(
             e.localized(),
         )
         .with("field", "statement")
-        .lang(lang)
     })?;
     let flag = state
         .store
         .appeal_flag(&device, &id, &statement, state.clock.now())
         .await
-        .map_err(|e| step_error(e, lang))?;
+        .map_err(step_error)?;
     let home = state
         .store
         .case(&device.case_id)
@@ -522,15 +500,14 @@ struct AnswerInput {
 
 async fn answer_challenge(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Device(device): Device,
     Path(id): Path<String>,
     Body(input): Body<AnswerInput>,
 ) -> ApiResult<Json<Value>> {
-    let photo = photo_from_api(&state, &input.photo, "photo", lang).await?;
+    let photo = photo_from_api(&state, &input.photo, "photo").await?;
     let now = state.clock.now();
     let taken = match input.taken_at.as_deref() {
-        Some(t) => parse_time(t, "taken_at", lang)?,
+        Some(t) => parse_time(t, "taken_at")?,
         None => now,
     };
     if taken > now.checked_add(MAX_AHEAD).unwrap_or(now) {
@@ -538,7 +515,6 @@ async fn answer_challenge(
             "answer_in_future",
             format!("Ответ датирован будущим ({taken}); проверьте часы телефона."),
             format!("The answer is dated in the future ({taken}); check the phone's clock."),
-            lang,
         )
         .with("field", "taken_at"));
     }
@@ -549,7 +525,6 @@ async fn answer_challenge(
             "invalid_fix",
             format!("Местоположение неверно: {e}"),
             format!("The location is invalid: {e}"),
-            lang,
         )
     })?;
     let answer = CheckinAnswer { photo: &photo, fix };
@@ -562,13 +537,11 @@ async fn answer_challenge(
             "already_answered",
             "На эту проверку уже ответили; засчитан первый ответ.",
             "This check-in was answered already; the first answer stands.",
-        )
-        .lang(lang)),
+        )),
         AnswerOutcome::TakenBeforeIssue => Err(unprocessable(
             "answer_before_checkin",
             "Ответ сделан раньше, чем пришла проверка; сделайте новое фото.".into(),
             "The answer was taken before the check-in came; take a new photo.".into(),
-            lang,
         )
         .with("field", "taken_at")),
         AnswerOutcome::NotFound => Err(ApiError::new(
@@ -576,7 +549,6 @@ async fn answer_challenge(
             "challenge_not_found",
             "Проверка не найдена.",
             "Check-in not found.",
-        )
-        .lang(lang)),
+        )),
     }
 }

@@ -65,7 +65,6 @@ pub fn profile_error(problems: Vec<FieldProblem>, lang: Lang) -> ApiError {
         ),
     )
     .with("errors", errors)
-    .lang(lang)
 }
 
 async fn update(
@@ -77,7 +76,7 @@ async fn update(
     match residents::save_profile(&state, &caller.subject_id, &input).await {
         Ok(resident) => Ok(Json(me_json(&resident))),
         Err(ProfileFailure::Invalid(problems)) => Err(profile_error(problems, lang)),
-        Err(ProfileFailure::UnknownResident) => Err(ApiError::unauthorized().lang(lang)),
+        Err(ProfileFailure::UnknownResident) => Err(ApiError::unauthorized()),
         Err(ProfileFailure::Store(e)) => Err(e.into()),
     }
 }

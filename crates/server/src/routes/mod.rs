@@ -3,9 +3,9 @@
 mod admin;
 mod auth;
 mod device;
-pub(crate) mod me;
+mod me;
 mod monitoring;
-pub(crate) mod passes;
+mod passes;
 mod public;
 mod revocations;
 mod sms;
@@ -51,5 +51,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::security_headers,
         ))
+        // Outermost: every layer and handler inside speaks the language chosen here.
+        .layer(middleware::from_fn(crate::lang::choose))
         .with_state(state)
 }

@@ -28,7 +28,6 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::{AskedLang, Lang};
 use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
@@ -56,11 +55,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/loaners/{serial}/lost", post(lose_loaner))
 }
 
-pub(super) fn unprocessable(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, ru, en).lang(lang)
+pub(super) fn unprocessable(code: &'static str, ru: String, en: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, ru, en)
 }
 
-pub(super) fn parse_time(s: &str, field: &'static str, lang: Lang) -> ApiResult<Timestamp> {
+pub(super) fn parse_time(s: &str, field: &'static str) -> ApiResult<Timestamp> {
     propusk_core::domain::parse_instant(s).map_err(|e| {
         ApiError::localized(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -68,7 +67,6 @@ pub(super) fn parse_time(s: &str, field: &'static str, lang: Lang) -> ApiResult<
             e.localized(),
         )
         .with("field", field)
-        .lang(lang)
     })
 }
 
@@ -80,32 +78,29 @@ impl FromRequestParts<AppState> for Health {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let staff = Staff::from_request_parts(parts, state).await?;
-        let lang = crate::lang::asked(parts);
-        staff.require(&[Role::Health], lang)?;
+        staff.require(&[Role::Health])?;
         OfficerId::parse(&staff.0.subject_id)
             .map(Self)
             .map_err(ApiError::internal)
     }
 }
 
-fn case_not_found(lang: Lang) -> ApiError {
+fn case_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "case_not_found",
         "Дело не найдено.",
         "Case not found.",
     )
-    .lang(lang)
 }
 
-fn flag_not_found(lang: Lang) -> ApiError {
+fn flag_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "flag_not_found",
         "Отметка не найдена.",
         "Flag not found.",
     )
-    .lang(lang)
 }
 
 pub(super) fn flag_json(flag: &FlagRecord) -> Value {
@@ -212,27 +207,26 @@ struct CaseInput {
 }
 
 impl CaseInput {
-    fn parse(self, lang: Lang, now: Timestamp) -> ApiResult<NewCase> {
+    fn parse(self, now: Timestamp) -> ApiResult<NewCase> {
         let phone = PhoneNumber::parse(&self.phone).map_err(|e| {
             let l = e.localized();
-            unprocessable("invalid_phone", l.ru, l.en, lang).with("field", "phone")
+            unprocessable("invalid_phone", l.ru, l.en).with("field", "phone")
         })?;
         let name = FullName::parse(&self.full_name).map_err(|e| {
             let l = e.localized();
-            unprocessable("invalid_name", l.ru, l.en, lang).with("field", "full_name")
+            unprocessable("invalid_name", l.ru, l.en).with("field", "full_name")
         })?;
         let Some(address) = rules::home_address(&self.home.address) else {
             return Err(unprocessable(
                 "invalid_field",
                 "Адрес нужен, не длиннее 300 знаков.".into(),
                 "An address is required, at most 300 characters.".into(),
-                lang,
             )
             .with("field", "home.address"));
         };
         let home = GeoPoint::new(self.home.lat, self.home.lon).map_err(|e| {
             let l = e.localized();
-            unprocessable("invalid_field", l.ru, l.en, lang).with("field", "home")
+            unprocessable("invalid_field", l.ru, l.en).with("field", "home")
         })?;
         let radius_m = self.radius_m.unwrap_or(rules::DEFAULT_RADIUS_M);
         Geofence::new(home, radius_m).map_err(|_| {
@@ -248,7 +242,6 @@ impl CaseInput {
                     Geofence::MIN_RADIUS_M,
                     Geofence::MAX_RADIUS_M
                 ),
-                lang,
             )
             .with("field", "radius_m")
         })?;
@@ -259,8 +252,7 @@ impl CaseInput {
             return Err(unprocessable(
                 "invalid_field",
                 format!("Часовой пояс «{time_zone}» неизвестен; нужно имя IANA, например Europe/Moscow."),
-                format!("Time zone '{time_zone}' is unknown; expected an IANA name such as Europe/Moscow."),
-                lang,
+                format!("Time zone '{time_zone}' is unknown; expected an IANA name such as Europe/Moscow.")
             )
             .with("field", "time_zone"));
         }
@@ -269,22 +261,20 @@ impl CaseInput {
                 "invalid_field",
                 "Язык SMS пациенту: ru или en.".into(),
                 "The language of the patient's SMS: ru or en.".into(),
-                lang,
             )
             .with("field", "lang"));
         };
-        let starts_at = parse_time(&self.starts_at, "starts_at", lang)?;
-        let ends_at = parse_time(&self.ends_at, "ends_at", lang)?;
+        let starts_at = parse_time(&self.starts_at, "starts_at")?;
+        let ends_at = parse_time(&self.ends_at, "ends_at")?;
         if !rules::starts_ok(starts_at, now) {
             return Err(unprocessable(
                 "invalid_period",
                 "Начало карантина должно быть не дальше 60 дней от сегодняшнего дня.".into(),
                 "The quarantine must start within 60 days of today.".into(),
-                lang,
             )
             .with("field", "starts_at"));
         }
-        check_period(starts_at, ends_at, lang)?;
+        check_period(starts_at, ends_at)?;
         Ok(NewCase {
             lang: sms_lang.code().to_string(),
             phone: phone.as_str().to_string(),
@@ -299,13 +289,12 @@ impl CaseInput {
     }
 }
 
-fn check_period(starts_at: Timestamp, ends_at: Timestamp, lang: Lang) -> ApiResult<()> {
+fn check_period(starts_at: Timestamp, ends_at: Timestamp) -> ApiResult<()> {
     if !rules::period_ok(starts_at, ends_at) {
         return Err(unprocessable(
             "invalid_period",
             "Конец карантина должен быть позже начала, не более чем через 60 дней.".into(),
             "The quarantine must end after it starts, within 60 days.".into(),
-            lang,
         )
         .with("field", "ends_at"));
     }
@@ -314,11 +303,10 @@ fn check_period(starts_at: Timestamp, ends_at: Timestamp, lang: Lang) -> ApiResu
 
 async fn create_case(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Body(input): Body<CaseInput>,
 ) -> ApiResult<Response> {
-    let case = input.parse(lang, state.clock.now())?;
+    let case = input.parse(state.clock.now())?;
     let code = rules::enrollment_code();
     let id = state
         .store
@@ -339,7 +327,6 @@ async fn create_case(
 
 async fn show_case(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -347,7 +334,7 @@ async fn show_case(
         .store
         .read_case(&id, officer.as_str(), state.clock.now())
         .await?
-        .ok_or_else(|| case_not_found(lang))?;
+        .ok_or_else(case_not_found)?;
     let mut body = case_with_activity(&state, &case).await?;
     let mut list = Vec::with_capacity(flags.len());
     for flag in &flags {
@@ -364,7 +351,6 @@ struct ExtendInput {
 
 async fn change(
     state: &AppState,
-    lang: Lang,
     officer: &OfficerId,
     id: &str,
     change: CaseChange,
@@ -375,20 +361,18 @@ async fn change(
         .await
     {
         Ok(case) => Ok(Json(case_json(&case))),
-        Err(CaseChangeError::NotFound) => Err(case_not_found(lang)),
+        Err(CaseChangeError::NotFound) => Err(case_not_found()),
         Err(CaseChangeError::WrongStatus(status)) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "case_status_conflict",
             format!("Дело в состоянии «{status}»: это действие невозможно."),
             format!("The case is {status}: this cannot be done."),
         )
-        .with("status", status)
-        .lang(lang)),
+        .with("status", status)),
         Err(CaseChangeError::NotLater) => Err(unprocessable(
             "invalid_period",
             "Новый конец карантина должен быть позже нынешнего.".into(),
             "The new end must be later than the current one.".into(),
-            lang,
         )
         .with("field", "ends_at")),
         Err(CaseChangeError::Store(e)) => Err(e.into()),
@@ -397,34 +381,31 @@ async fn change(
 
 async fn extend_case(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<ExtendInput>,
 ) -> ApiResult<Json<Value>> {
-    let until = parse_time(&input.ends_at, "ends_at", lang)?;
+    let until = parse_time(&input.ends_at, "ends_at")?;
     if let Some(case) = state.store.case(&id).await? {
-        check_period(case.starts_at, until, lang)?;
+        check_period(case.starts_at, until)?;
     }
-    change(&state, lang, &officer, &id, CaseChange::Extend(until)).await
+    change(&state, &officer, &id, CaseChange::Extend(until)).await
 }
 
 async fn end_case(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    change(&state, lang, &officer, &id, CaseChange::EndNow).await
+    change(&state, &officer, &id, CaseChange::EndNow).await
 }
 
 async fn close_case(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    change(&state, lang, &officer, &id, CaseChange::Close).await
+    change(&state, &officer, &id, CaseChange::Close).await
 }
 
 async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiResult<Json<Value>> {
@@ -454,20 +435,19 @@ async fn queue(State(state): State<AppState>, Health(officer): Health) -> ApiRes
 
 async fn show_flag(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let flag = rules::read_flag(&state.store, officer.as_str(), &id, state.clock.now())
         .await?
-        .ok_or_else(|| flag_not_found(lang))?;
+        .ok_or_else(flag_not_found)?;
     let home = home_of(&state, &flag.case_id).await?;
     Ok(Json(officer_flag(&state, &flag, home).await?))
 }
 
-pub(super) fn step_error(e: FlagStepError, lang: Lang) -> ApiError {
+pub(super) fn step_error(e: FlagStepError) -> ApiError {
     let refused = match e {
-        FlagStepError::NotFound => return flag_not_found(lang),
+        FlagStepError::NotFound => return flag_not_found(),
         FlagStepError::Store(e) => return e.into(),
         FlagStepError::Refused(r) => r,
     };
@@ -509,7 +489,7 @@ pub(super) fn step_error(e: FlagStepError, lang: Lang) -> ApiError {
     } else {
         en
     };
-    ApiError::new(status, code, ru, en).lang(lang)
+    ApiError::new(status, code, ru, en)
 }
 
 #[derive(Deserialize)]
@@ -530,7 +510,6 @@ struct DecisionInput {
 /// Takes an officer's step on a flag, wakes the SMS outbox and shows the flag.
 async fn decide_step(
     state: &AppState,
-    lang: Lang,
     officer: &OfficerId,
     id: &str,
     step: OfficerStep,
@@ -540,38 +519,35 @@ async fn decide_step(
         .store
         .decide_flag(id, officer, &step, state.clock.now(), &sms_texts(&app_url))
         .await
-        .map_err(|e| step_error(e, lang))?;
+        .map_err(step_error)?;
     state.outbox_wakeup.notify_one();
     Ok(Json(flag_json(&flag)))
 }
 
 /// A free-text field's refusal.
-fn text_error(e: &propusk_core::domain::TextError, field: &'static str, lang: Lang) -> ApiError {
+fn text_error(e: &propusk_core::domain::TextError, field: &'static str) -> ApiError {
     ApiError::localized(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_field",
         e.localized(),
     )
     .with("field", field)
-    .lang(lang)
 }
 
 async fn decide(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<DecisionInput>,
 ) -> ApiResult<Json<Value>> {
-    let note = rules::note(&input.note).map_err(|e| text_error(&e, "note", lang))?;
+    let note = rules::note(&input.note).map_err(|e| text_error(&e, "note"))?;
     let step = match (input.decision, input.sanction) {
         (DecisionKind::Dismiss, None) => OfficerStep::Dismiss { note },
         (DecisionKind::Dismiss, Some(_)) => {
             return Err(unprocessable(
                 "invalid_field",
                 "При снятии отметки мера не назначается.".into(),
-                "A dismissal carries no sanction.".into(),
-                lang,
+                "A dismissal carries no sanction.".into()
             )
             .with("field", "sanction"))
         }
@@ -580,13 +556,12 @@ async fn decide(
             return Err(unprocessable(
                 "invalid_field",
                 "Подтверждение требует меры: {\"type\":\"warning\"} или {\"type\":\"fine\",\"amount_rub\":…}.".into(),
-                "A confirmation needs a sanction: {\"type\":\"warning\"} or {\"type\":\"fine\",\"amount_rub\":…}.".into(),
-                lang,
+                "A confirmation needs a sanction: {\"type\":\"warning\"} or {\"type\":\"fine\",\"amount_rub\":…}.".into()
             )
             .with("field", "sanction"))
         }
     };
-    decide_step(&state, lang, &officer, &id, step).await
+    decide_step(&state, &officer, &id, step).await
 }
 
 #[derive(Deserialize)]
@@ -598,16 +573,15 @@ struct AppealDecisionInput {
 
 async fn decide_appeal(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<AppealDecisionInput>,
 ) -> ApiResult<Json<Value>> {
     let step = OfficerStep::DecideAppeal {
         upheld: input.upheld,
-        note: rules::note(&input.note).map_err(|e| text_error(&e, "note", lang))?,
+        note: rules::note(&input.note).map_err(|e| text_error(&e, "note"))?,
     };
-    decide_step(&state, lang, &officer, &id, step).await
+    decide_step(&state, &officer, &id, step).await
 }
 
 /// A check-in as its officer sees it: times, and how far from home and how sure the answer was.
@@ -636,16 +610,11 @@ pub(super) fn challenge_json(c: &ChallengeRecord, home: Option<GeoPoint>) -> Val
 
 async fn case_checkins(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let now = state.clock.now();
-    let case = state
-        .store
-        .case(&id)
-        .await?
-        .ok_or_else(|| case_not_found(lang))?;
+    let case = state.store.case(&id).await?.ok_or_else(case_not_found)?;
     let checkins = rules::read_checkins(&state.store, officer.as_str(), &id, now).await?;
     let matcher = &state.monitoring.face_matcher;
     let reference = match matcher.is_automatic() {
@@ -695,38 +664,35 @@ fn photo_response(bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-fn photo_not_found(lang: Lang) -> ApiError {
+fn photo_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "photo_not_found",
         "Фото нет: его не было или оно удалено по сроку хранения.",
         "No photo: there was none, or it was erased after retention.",
     )
-    .lang(lang)
 }
 
 async fn checkin_photo(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (_, photo) =
         rules::read_checkin_photo(&state.store, officer.as_str(), &id, state.clock.now())
             .await?
-            .ok_or_else(|| photo_not_found(lang))?;
+            .ok_or_else(photo_not_found)?;
     Ok(photo_response(photo))
 }
 
 async fn reference_photo(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let photo = rules::read_reference_photo(&state.store, officer.as_str(), &id, state.clock.now())
         .await?
-        .ok_or_else(|| photo_not_found(lang))?;
+        .ok_or_else(photo_not_found)?;
     Ok(photo_response(photo))
 }
 
@@ -743,37 +709,33 @@ fn loaner_json(l: &Loaner) -> Value {
     })
 }
 
-fn loaner_error(e: LoanerError, lang: Lang) -> ApiError {
+fn loaner_error(e: LoanerError) -> ApiError {
     match e {
         LoanerError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,
             "loaner_not_found",
             "Телефон с таким серийным номером не найден.",
             "No loaner phone with this serial.",
-        )
-        .lang(lang),
+        ),
         LoanerError::Exists => ApiError::new(
             StatusCode::CONFLICT,
             "loaner_exists",
             "Телефон с таким серийным номером уже есть.",
             "A loaner with this serial exists.",
-        )
-        .lang(lang),
+        ),
         LoanerError::WrongState(state) => ApiError::new(
             StatusCode::CONFLICT,
             "loaner_state_conflict",
             format!("Телефон в состоянии «{state}»: это действие невозможно."),
             format!("The loaner is {state}: this cannot be done."),
         )
-        .with("state", state.as_str())
-        .lang(lang),
+        .with("state", state.as_str()),
         LoanerError::CaseNotActive => ApiError::new(
             StatusCode::CONFLICT,
             "case_status_conflict",
             "Дело не найдено или наблюдение по нему окончено.",
             "The case is unknown or no longer monitored.",
-        )
-        .lang(lang),
+        ),
         LoanerError::Store(e) => e.into(),
     }
 }
@@ -785,7 +747,6 @@ struct LoanerInput {
 
 async fn add_loaner(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Body(input): Body<LoanerInput>,
 ) -> ApiResult<Response> {
@@ -795,7 +756,6 @@ async fn add_loaner(
             "invalid_field",
             "Серийный номер: от 1 до 64 латинских букв, цифр и дефисов.".into(),
             "Serial: 1 to 64 Latin letters, digits and hyphens.".into(),
-            lang,
         )
         .with("field", "serial"));
     }
@@ -803,7 +763,7 @@ async fn add_loaner(
         .store
         .add_loaner(serial, officer.as_str(), state.clock.now())
         .await
-        .map_err(|e| loaner_error(e, lang))?;
+        .map_err(loaner_error)?;
     Ok((StatusCode::CREATED, Json(loaner_json(&loaner))).into_response())
 }
 
@@ -814,7 +774,6 @@ struct LoanerQuery {
 
 async fn list_loaners(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(_): Health,
     axum::extract::Query(q): axum::extract::Query<LoanerQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -829,7 +788,6 @@ async fn list_loaners(
                 format!("Unknown loaner state; expected one of: {states}."),
             )
             .with("field", "state")
-            .lang(lang)
         })?),
     };
     let list = state.store.loaners(wanted).await?;
@@ -855,7 +813,6 @@ struct LendInput {
 
 async fn lend_loaner(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
     Body(input): Body<LendInput>,
@@ -871,7 +828,7 @@ async fn lend_loaner(
             state.clock.now(),
         )
         .await
-        .map_err(|e| loaner_error(e, lang))?;
+        .map_err(loaner_error)?;
     // The phone enrolls with the key when it is handed out (shown once; the store keeps its
     // hash), and then holds only the device token it gets.
     let mut body = loaner_json(&loaner);
@@ -891,7 +848,6 @@ struct ChecklistInput {
 /// Moves a loaner phone one step (with the checklist that goes with it, if any) and shows it.
 async fn move_and_show(
     state: &AppState,
-    lang: Lang,
     officer: &OfficerId,
     serial: &str,
     step: LoanerStep,
@@ -907,20 +863,18 @@ async fn move_and_show(
             state.clock.now(),
         )
         .await
-        .map_err(|e| loaner_error(e, lang))?;
+        .map_err(loaner_error)?;
     Ok(Json(loaner_json(&loaner)))
 }
 
 async fn return_loaner(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
 ) -> ApiResult<Json<Value>> {
     move_and_show(
         &state,
-        lang,
         &officer,
         &serial,
         LoanerStep::Return,
@@ -931,7 +885,6 @@ async fn return_loaner(
 
 async fn wipe_loaner(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
     Body(input): Body<ChecklistInput>,
@@ -943,13 +896,11 @@ async fn wipe_loaner(
             "wipe_incomplete",
             format!("Очистка не завершена: не отмечено {list}."),
             format!("The wipe is not complete: not done: {list}."),
-            lang,
         )
         .with("missing", missing));
     }
     move_and_show(
         &state,
-        lang,
         &officer,
         &serial,
         LoanerStep::Wipe,
@@ -960,9 +911,8 @@ async fn wipe_loaner(
 
 async fn lose_loaner(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Health(officer): Health,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    move_and_show(&state, lang, &officer, &serial, LoanerStep::Lose, None).await
+    move_and_show(&state, &officer, &serial, LoanerStep::Lose, None).await
 }

@@ -17,7 +17,6 @@ use super::Body;
 use crate::app::passes::{self, CancelFailure, Canceller, Channel, IssueFailure, PassStatus};
 use crate::auth::{Caller, Resident};
 use crate::error::{ApiError, ApiResult};
-use crate::lang::{AskedLang, Lang};
 use crate::qr;
 use crate::state::AppState;
 
@@ -63,7 +62,7 @@ pub struct PassInput {
 }
 
 impl PassInput {
-    pub fn into_request(self, lang: Lang) -> ApiResult<PassRequest> {
+    pub fn into_request(self) -> ApiResult<PassRequest> {
         let valid_from = match self.valid_from.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(propusk_core::domain::parse_instant(s).map_err(|e| {
@@ -73,7 +72,6 @@ impl PassInput {
                     e.localized(),
                 )
                 .with("field", "valid_from")
-                .lang(lang)
             })?),
         };
         let fields = self
@@ -95,13 +93,12 @@ impl PassInput {
     }
 }
 
-pub fn refusal_error(refusal: Refusal, lang: Lang) -> ApiError {
+pub fn refusal_error(refusal: Refusal) -> ApiError {
     let mut err = ApiError::localized(
         StatusCode::UNPROCESSABLE_ENTITY,
         refusal.code.as_str(),
         refusal.message,
-    )
-    .lang(lang);
+    );
     if let Some(field) = refusal.field {
         err = err.with("field", field);
     }
@@ -112,24 +109,23 @@ pub fn refusal_error(refusal: Refusal, lang: Lang) -> ApiError {
 }
 
 /// The problem+json answer for a pass not issued.
-fn issue_error(failure: IssueFailure, lang: Lang) -> ApiError {
+fn issue_error(failure: IssueFailure) -> ApiError {
     match failure {
-        IssueFailure::Refused(refusal) => refusal_error(refusal, lang),
-        IssueFailure::UnknownResident => ApiError::unauthorized().lang(lang),
+        IssueFailure::Refused(refusal) => refusal_error(refusal),
+        IssueFailure::UnknownResident => ApiError::unauthorized(),
         IssueFailure::Store(e) => e.into(),
     }
 }
 
 async fn create(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Body(input): Body<PassInput>,
 ) -> ApiResult<Response> {
-    let request = input.into_request(lang)?;
+    let request = input.into_request()?;
     let pass = passes::issue(&state, &caller.subject_id, request, Channel::Api)
         .await
-        .map_err(|e| issue_error(e, lang))?;
+        .map_err(issue_error)?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/passes/{}", pass.id))],
@@ -146,46 +142,35 @@ async fn list(State(state): State<AppState>, Resident(caller): Resident) -> ApiR
     ))
 }
 
-fn pass_not_found(lang: Lang) -> ApiError {
-    ApiError::not_found("pass_not_found", "Пропуск", "Pass").lang(lang)
+fn pass_not_found() -> ApiError {
+    ApiError::not_found("pass_not_found", "Пропуск", "Pass")
 }
 
 /// The caller's own pass; someone else's is "not found", never "forbidden", so
 /// that pass ids cannot be probed.
-async fn own_pass(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    lang: Lang,
-) -> ApiResult<PassRecord> {
-    let pass = state
-        .store
-        .pass(id)
-        .await?
-        .ok_or_else(|| pass_not_found(lang))?;
+async fn own_pass(state: &AppState, caller: &Caller, id: &str) -> ApiResult<PassRecord> {
+    let pass = state.store.pass(id).await?.ok_or_else(pass_not_found)?;
     if pass.resident_id != caller.subject_id {
-        return Err(pass_not_found(lang));
+        return Err(pass_not_found());
     }
     Ok(pass)
 }
 
 async fn show(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let pass = own_pass(&state, &caller, &id, lang).await?;
+    let pass = own_pass(&state, &caller, &id).await?;
     Ok(Json(pass_json(&pass, state.clock.now())))
 }
 
 async fn qr_svg(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let pass = own_pass(&state, &caller, &id, lang).await?;
+    let pass = own_pass(&state, &caller, &id).await?;
     let svg = qr::render_svg(&pass.token).map_err(ApiError::internal)?;
     Ok((
         [
@@ -199,11 +184,10 @@ async fn qr_svg(
 
 async fn qr_png(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     Resident(caller): Resident,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let pass = own_pass(&state, &caller, &id, lang).await?;
+    let pass = own_pass(&state, &caller, &id).await?;
     let png = qr::render_png(&pass.token, 8).map_err(ApiError::internal)?;
     Ok((
         [
@@ -218,7 +202,6 @@ async fn qr_png(
 /// The holder cancels their own pass; an administrator may revoke anyone's.
 async fn cancel(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -229,7 +212,7 @@ async fn cancel(
         Role::Admin => Canceller::Administrator {
             staff_id: caller.subject_id,
         },
-        _ => return Err(ApiError::forbidden().lang(lang)),
+        _ => return Err(ApiError::forbidden()),
     };
     match passes::cancel(&state, &id, by).await {
         Ok(pass) => Ok(Json(pass_json(&pass, state.clock.now()))),
@@ -238,9 +221,8 @@ async fn cancel(
             "already_cancelled",
             "Этот пропуск уже отменён.",
             "This pass is already cancelled.",
-        )
-        .lang(lang)),
-        Err(CancelFailure::NotFound) => Err(pass_not_found(lang)),
+        )),
+        Err(CancelFailure::NotFound) => Err(pass_not_found()),
         Err(CancelFailure::Store(e)) => Err(e.into()),
     }
 }

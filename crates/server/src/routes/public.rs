@@ -10,7 +10,6 @@ use propusk_core::policy::{MaxDuration, Regime};
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::lang::AskedLang;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -113,10 +112,7 @@ pub fn regime_json(r: &Regime) -> Value {
     })
 }
 
-async fn regime(
-    State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
-) -> ApiResult<Json<Value>> {
+async fn regime(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let book = state.regimes();
     let regime = book.in_force(state.clock.now()).ok_or_else(|| {
         ApiError::new(
@@ -125,7 +121,6 @@ async fn regime(
             "Сейчас не действует ни один режим.",
             "No regime is in force now.",
         )
-        .lang(lang)
     })?;
     Ok(Json(regime_json(regime)))
 }
@@ -138,12 +133,11 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-pub async fn not_found(AskedLang(lang): AskedLang) -> ApiError {
+pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "Такого адреса нет.",
         "No such address.",
     )
-    .lang(lang)
 }

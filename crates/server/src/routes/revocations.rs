@@ -24,7 +24,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http_cache::{accepts_gzip, etag_matches, gzip};
-use crate::lang::{AskedLang, Lang};
 use crate::state::AppState;
 
 /// Entries a page holds unless the client asks for fewer; also the most it may ask for.
@@ -88,12 +87,12 @@ struct Walk {
     format: Format,
 }
 
-fn bad(code: &'static str, ru: String, en: String, lang: Lang) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, ru, en).lang(lang)
+fn bad(code: &'static str, ru: String, en: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, ru, en)
 }
 
 /// Checks the parameters against the newest revocation `latest`.
-fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
+fn walk(q: &Params, latest: i64) -> ApiResult<Walk> {
     let limit = match q.limit.as_deref() {
         None | Some("") => MAX_LIMIT,
         Some(s) => s
@@ -104,8 +103,7 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
                 bad(
                     "invalid_limit",
                     format!("Параметр limit должен быть целым числом от 1 до {MAX_LIMIT}, получено «{s}»."),
-                    format!("Parameter limit must be an integer from 1 to {MAX_LIMIT}, got '{s}'."),
-                    lang,
+                    format!("Parameter limit must be an integer from 1 to {MAX_LIMIT}, got '{s}'.")
                 )
             })?,
     };
@@ -117,7 +115,6 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
                 "invalid_format",
                 format!("Параметр format может быть json или compact, получено «{f}»."),
                 format!("Parameter format must be json or compact, got '{f}'."),
-                lang,
             ))
         }
     };
@@ -128,7 +125,6 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
             "Укажите либо since (начало синхронизации), либо next (следующая страница), но не оба."
                 .into(),
             "Give either since (to start a sync) or next (for the next page), not both.".into(),
-            lang,
         )),
         (_, Some(next)) => {
             let cursor = Cursor::parse(next)
@@ -137,8 +133,7 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
                     bad(
                         "invalid_next",
                         format!("Курсор next «{next}» не выдан этим сервером или устарел; начните синхронизацию заново с since."),
-                        format!("The next cursor '{next}' was not issued by this server or is out of range; start the sync again with since."),
-                        lang,
+                        format!("The next cursor '{next}' was not issued by this server or is out of range; start the sync again with since.")
                     )
                 })?;
             (cursor.after, cursor.upto)
@@ -151,7 +146,6 @@ fn walk(q: &Params, latest: i64, lang: Lang) -> ApiResult<Walk> {
                         "Параметр since должен быть неотрицательным целым числом, получено «{s}»."
                     ),
                     format!("Parameter since must be a non-negative integer, got '{s}'."),
-                    lang,
                 )
             })?;
             (since, latest)
@@ -187,12 +181,11 @@ struct EntryJson {
 
 async fn list(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> ApiResult<Response> {
     let latest = state.store.revocation_sequence().await?;
-    let walk = walk(&q, latest, lang)?;
+    let walk = walk(&q, latest)?;
     // The page is fixed by (after, upto, limit, format) but for entries that expire.
     let format_name = match walk.format {
         Format::Json => "json",

@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::lang::AskedLang;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 
@@ -49,11 +48,10 @@ fn verdict_json(
 
 async fn check(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     staff: Staff,
     Body(input): Body<VerifyInput>,
 ) -> ApiResult<Json<Value>> {
-    staff.require(&[Role::Inspector, Role::Admin], lang)?;
+    staff.require(&[Role::Inspector, Role::Admin])?;
     Metrics::inc(&state.metrics.verifications);
     let now = state.clock.now();
     let token = match (input.token, input.short_code) {
@@ -67,7 +65,6 @@ async fn check(
                     format!("The short code is not valid: {e}. Expected a code like 7K3-QX9-4MM."),
                 )
                 .with("field", "short_code")
-                .lang(lang)
             })?;
             let pass = state
                 .store
@@ -79,7 +76,6 @@ async fn check(
                         "Пропуск с таким кодом",
                         "A pass with this code",
                     )
-                    .lang(lang)
                 })?;
             pass.token
         }
@@ -89,8 +85,7 @@ async fn check(
                 "token_or_short_code",
                 "Передайте ровно одно из полей: token или short_code.",
                 "Send exactly one of token or short_code.",
-            )
-            .lang(lang))
+            ))
         }
     };
     let verdict = verify(&token, &state.keys.trust, &NoRevocations, now.as_second());

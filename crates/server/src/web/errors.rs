@@ -14,7 +14,6 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 
 use super::health::page::MessagePage;
-use super::session::{cookie, LANG_COOKIE};
 use super::Texts;
 use crate::error::ApiError;
 use crate::lang::Lang;
@@ -43,9 +42,7 @@ const MAX_PROBLEM: usize = 64 * 1024;
 
 pub async fn uniform(request: Request, next: Next) -> Response {
     let html = wants_html(request.uri().path(), request.headers());
-    let lang = cookie(request.headers(), LANG_COOKIE)
-        .and_then(Lang::parse)
-        .unwrap_or_else(|| crate::lang::asked_from(request.uri(), request.headers()));
+    let lang = crate::lang::current();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -68,7 +65,7 @@ pub async fn uniform(request: Request, next: Next) -> Response {
         }
         (false, false, _) => {
             let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-            let mut problem = generic(status).lang(lang).into_response();
+            let mut problem = generic(status).into_response();
             if let Some(v) = retry_after {
                 problem.headers_mut().insert(header::RETRY_AFTER, v);
             }

@@ -19,7 +19,6 @@ use serde_json::{json, Value};
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::json_body::Body;
-use crate::lang::AskedLang;
 use crate::metrics::{CHECK_DECIDED_BY, CHECK_VERDICTS};
 use crate::state::AppState;
 use crate::web::pwa::{asset, App};
@@ -130,11 +129,10 @@ fn parse_report(report: &CheckReport) -> Result<Vec<(usize, usize, u64)>, String
 
 async fn record_checks(
     State(state): State<AppState>,
-    AskedLang(lang): AskedLang,
     staff: Staff,
     Body(report): Body<CheckReport>,
 ) -> ApiResult<Json<Value>> {
-    staff.require(&[Role::Inspector, Role::Admin], lang)?;
+    staff.require(&[Role::Inspector, Role::Admin])?;
     let rows = parse_report(&report).map_err(|field| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,7 +147,6 @@ async fn record_checks(
             ),
         )
         .with("field", field)
-        .lang(lang)
     })?;
     let total: u64 = rows.iter().map(|(_, _, n)| n).sum();
     let cost = u32::try_from(total).unwrap_or(u32::MAX);
@@ -164,8 +161,7 @@ async fn record_checks(
             format!("Столько проверок за это время не сделать: отчёт не принят. Повторите через {secs} с."),
             format!("That many checks cannot have been made in this time: the report was not accepted. Retry in {secs} s."),
         )
-        .retry_after(secs)
-        .lang(lang));
+        .retry_after(secs));
     }
     let mut recorded = 0;
     for (decided_by, verdict, n) in rows {

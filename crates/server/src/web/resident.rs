@@ -225,7 +225,7 @@ async fn phone_submit(
                 .insert(header::RETRY_AFTER, refusal.retry_after_secs.into());
             response
         }
-        Err(RequestCodeFailure::Store(e)) => ApiError::from(e).lang(lang).into_response(),
+        Err(RequestCodeFailure::Store(e)) => ApiError::from(e).into_response(),
     }
 }
 
@@ -311,7 +311,7 @@ async fn code_submit(
         Err(VerifyFailure::NoLiveCode) => {
             return fail(ctx, sign_in::no_live_code_message().get(lang).to_string());
         }
-        Err(VerifyFailure::Store(e)) => return ApiError::from(e).lang(lang).into_response(),
+        Err(VerifyFailure::Store(e)) => return ApiError::from(e).into_response(),
     };
     let (resident, token) = (signed_in.resident, signed_in.session.token);
     ctx.set_session(&token, RESIDENT_SESSION_SECS);
@@ -478,7 +478,7 @@ async fn profile_submit(
             profile_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors)
         }
         Err(ProfileFailure::UnknownResident) => see_other(ctx, "/sign-in"),
-        Err(ProfileFailure::Store(e)) => ApiError::from(e).lang(ctx.lang).into_response(),
+        Err(ProfileFailure::Store(e)) => ApiError::from(e).into_response(),
     }
 }
 
@@ -930,7 +930,7 @@ async fn new_submit(
             )
         }
         Err(IssueFailure::UnknownResident) => see_other(ctx, "/sign-in"),
-        Err(IssueFailure::Store(e)) => ApiError::from(e).lang(lang).into_response(),
+        Err(IssueFailure::Store(e)) => ApiError::from(e).into_response(),
     }
 }
 
@@ -1045,6 +1045,6 @@ async fn cancel(
         Ok(_) | Err(CancelFailure::AlreadyCancelled) | Err(CancelFailure::NotFound) => {
             see_other(ctx, &format!("/passes/{id}"))
         }
-        Err(CancelFailure::Store(e)) => ApiError::from(e).lang(ctx.lang).into_response(),
+        Err(CancelFailure::Store(e)) => ApiError::from(e).into_response(),
     }
 }

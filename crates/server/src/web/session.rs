@@ -13,7 +13,7 @@
 //!   shape is replaced, not believed.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "propusk_session";
 pub const CSRF_COOKIE: &str = "propusk_csrf";
-pub const LANG_COOKIE: &str = "propusk_lang";
+pub use crate::lang::LANG_COOKIE;
 
 /// What a page needs to know about the browser asking.
 pub struct WebCtx {
@@ -37,16 +37,7 @@ pub struct WebCtx {
     set_cookies: Vec<String>,
 }
 
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
+pub use crate::cookies::cookie;
 
 impl FromRequestParts<AppState> for WebCtx {
     type Rejection = std::convert::Infallible;
@@ -55,11 +46,7 @@ impl FromRequestParts<AppState> for WebCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let headers = &parts.headers;
-        let lang = match cookie(headers, LANG_COOKIE).and_then(Lang::parse) {
-            Some(lang) => lang,
-            None => crate::lang::asked(parts),
-        };
+        let lang = crate::lang::asked(parts);
         let headers = &parts.headers;
         let (csrf, new_csrf) = match credential(parts.uri.path(), headers) {
             Some(credential) => (bound_csrf(credential), false),

@@ -76,7 +76,7 @@ pub async fn submit(
         Err(e) => {
             let Some(refused) = StaffRefusal::of(&e, state.clock.now()) else {
                 return match e {
-                    StaffSignInError::Store(e) => ApiError::from(e).lang(ctx.lang).into_response(),
+                    StaffSignInError::Store(e) => ApiError::from(e).into_response(),
                     other => ApiError::internal(other).into_response(),
                 };
             };
@@ -102,7 +102,7 @@ pub async fn submit(
     let token =
         match sign_in::open_session(&state, &user.id, Role::Health, STAFF_SESSION_SECS).await {
             Ok(session) => session.token,
-            Err(e) => return ApiError::from(e).lang(ctx.lang).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         };
     let response = see_other(ctx, "/health/queue");
     with_cookie(
