@@ -45,6 +45,15 @@ pub fn backends() -> Vec<Backend> {
             all.push(Backend::Postgres(url));
         }
     }
+    // CI's PostgreSQL run says it is one: without the URL it would pass on SQLite alone.
+    if std::env::var("PROPUSK_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        assert_eq!(
+            all.len(),
+            2,
+            "PROPUSK_TEST_REQUIRE_POSTGRES=1 but PROPUSK_TEST_DATABASE_URL is not set: \
+             these tests would run on SQLite only"
+        );
+    }
     all
 }
 

@@ -28,6 +28,14 @@ pub async fn fresh_urls() -> Vec<(String, Option<(String, String)>)> {
             all.push((format!("{prefix}/{name}"), Some((base.clone(), name))));
         }
     }
+    // CI's PostgreSQL run says it is one: without the URL it would pass on SQLite alone.
+    if std::env::var("PROPUSK_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        assert_eq!(
+            all.len(),
+            2,
+            "PROPUSK_TEST_REQUIRE_POSTGRES=1 but PROPUSK_TEST_DATABASE_URL is not set"
+        );
+    }
     all
 }
 
