@@ -151,3 +151,26 @@ impl From<propusk_store::StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The HTTP status of a refused sign-in code, for the API and the pages alike.
+impl crate::app::sign_in::CodeRefusal {
+    pub fn status(&self) -> StatusCode {
+        use crate::app::sign_in::CodeLimit;
+        match self.limit {
+            CodeLimit::Capacity => StatusCode::SERVICE_UNAVAILABLE,
+            CodeLimit::Phone | CodeLimit::Client => StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+}
+
+/// The HTTP status of a refused staff sign-in, for the API and the officers' pages alike.
+impl crate::app::sign_in::StaffRefusal {
+    pub fn status(&self) -> StatusCode {
+        use crate::app::sign_in::StaffRefusalKind;
+        match self.kind {
+            StaffRefusalKind::WrongCredentials => StatusCode::UNAUTHORIZED,
+            StaffRefusalKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            StaffRefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}

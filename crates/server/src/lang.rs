@@ -41,8 +41,8 @@ pub struct AskedLang(pub Lang);
 impl<S: Send + Sync> FromRequestParts<S> for AskedLang {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(AskedLang(asked(parts)))
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(AskedLang(current()))
     }
 }
 
@@ -60,14 +60,6 @@ pub async fn choose(request: Request, next: Next) -> Response {
 /// The language of the request this task serves; Russian outside a request (jobs, tools).
 pub fn current() -> Lang {
     REQUEST_LANG.try_with(|lang| *lang).unwrap_or_default()
-}
-
-/// The language of the request: as [`choose`] picked it, or, where that middleware is not
-/// in front (a handler tested alone), read from the request itself.
-pub fn asked(parts: &Parts) -> Lang {
-    REQUEST_LANG
-        .try_with(|lang| *lang)
-        .unwrap_or_else(|_| asked_from(&parts.uri, &parts.headers))
 }
 
 /// The language a request asks for: `?lang=`, then the pages' language cookie (set by the

@@ -231,16 +231,16 @@ pub struct StaffRefusal {
 }
 
 impl StaffRefusal {
-    /// The refusal for a failed staff sign-in; a store failure is not one.
-    pub fn of(e: &StaffSignInError, now: Timestamp) -> Option<Self> {
-        Some(match e {
+    /// The refusal for a failed staff sign-in, or the store's failure, which is not one.
+    pub fn of(e: StaffSignInError, now: Timestamp) -> Result<Self, StoreError> {
+        Ok(match e {
             StaffSignInError::WrongCredentials => Self {
                 kind: StaffRefusalKind::WrongCredentials,
                 message: Localized::new("Неверное имя или пароль.", "Wrong username or password."),
                 retry_after_secs: None,
             },
             StaffSignInError::Throttled { retry_at, .. } => {
-                let secs = propusk_core::throttle::retry_after_secs(*retry_at, now);
+                let secs = propusk_core::throttle::retry_after_secs(retry_at, now);
                 Self {
                     kind: StaffRefusalKind::Throttled,
                     message: Localized::new(
@@ -258,7 +258,7 @@ impl StaffRefusal {
                 ),
                 retry_after_secs: Some(5),
             },
-            StaffSignInError::Store(_) => return None,
+            StaffSignInError::Store(e) => return Err(e),
         })
     }
 

@@ -11,9 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Body;
-use crate::app::sign_in::{
-    self, CodeLimit, RequestCodeFailure, SignedIn, StaffRefusal, StaffRefusalKind, VerifyFailure,
-};
+use crate::app::sign_in::{self, RequestCodeFailure, SignedIn, StaffRefusal, VerifyFailure};
 use crate::auth::{sign_in_staff, Caller, StaffSignInError, STAFF_SESSION_SECS};
 use crate::edge::ClientIp;
 use crate::error::{ApiError, ApiResult};
@@ -59,12 +57,8 @@ async fn request_code(
             Json(json!({"status": "sent", "expires_in_s": OTP_TTL_SECS})),
         )),
         Err(RequestCodeFailure::Refused(refusal)) => {
-            let status = match refusal.limit {
-                CodeLimit::Capacity => StatusCode::SERVICE_UNAVAILABLE,
-                CodeLimit::Phone | CodeLimit::Client => StatusCode::TOO_MANY_REQUESTS,
-            };
             Err(
-                ApiError::localized(status, refusal.code(), refusal.message.clone())
+                ApiError::localized(refusal.status(), refusal.code(), refusal.message.clone())
                     .retry_after(refusal.retry_after_secs),
             )
         }
@@ -131,18 +125,11 @@ async fn login(
 
 /// The problem+json answer for a refused staff sign-in.
 fn staff_sign_in_refused(e: StaffSignInError, now: jiff::Timestamp) -> ApiError {
-    let Some(refusal) = StaffRefusal::of(&e, now) else {
-        return match e {
-            StaffSignInError::Store(e) => e.into(),
-            other => ApiError::internal(other),
-        };
+    let refusal = match StaffRefusal::of(e, now) {
+        Ok(refusal) => refusal,
+        Err(store) => return store.into(),
     };
-    let status = match refusal.kind {
-        StaffRefusalKind::WrongCredentials => StatusCode::UNAUTHORIZED,
-        StaffRefusalKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
-        StaffRefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    let mut error = ApiError::localized(status, refusal.code(), refusal.message);
+    let mut error = ApiError::localized(refusal.status(), refusal.code(), refusal.message);
     if let Some(secs) = refusal.retry_after_secs {
         error = error.retry_after(secs);
     }

@@ -18,7 +18,7 @@ use super::i18n::Texts;
 use super::session::WebCtx;
 use crate::app::passes::{self, CancelFailure, Canceller, Channel, IssueFailure, PassStatus};
 use crate::app::residents::{self, ProfileFailure};
-use crate::app::sign_in::{self, CodeLimit, RequestCodeFailure, VerifyFailure};
+use crate::app::sign_in::{self, RequestCodeFailure, VerifyFailure};
 use crate::auth::RESIDENT_SESSION_SECS;
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
@@ -214,10 +214,7 @@ async fn phone_submit(
             &format!("/sign-in/code?phone={}", urlencode(phone.as_str())),
         ),
         Err(RequestCodeFailure::Refused(refusal)) => {
-            let status = match refusal.limit {
-                CodeLimit::Capacity => StatusCode::SERVICE_UNAVAILABLE,
-                CodeLimit::Phone | CodeLimit::Client => StatusCode::TOO_MANY_REQUESTS,
-            };
+            let status = refusal.status();
             // The code already sent is still good: offer to enter it.
             let mut response = again(ctx, status, refusal.message.get(lang).to_string());
             response

@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for WebCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let lang = crate::lang::asked(parts);
+        let lang = crate::lang::current();
         let headers = &parts.headers;
         let (csrf, new_csrf) = match credential(parts.uri.path(), headers) {
             Some(credential) => (bound_csrf(credential), false),

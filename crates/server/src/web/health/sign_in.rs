@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::page::{forged, render, see_other, with_cookie, Errors};
 use super::{Officer, COOKIE_PATH, SESSION_COOKIE};
-use crate::app::sign_in::{self, StaffRefusal, StaffRefusalKind};
+use crate::app::sign_in::{self, StaffRefusal};
 use crate::auth::{sign_in_staff, StaffSignInError, STAFF_SESSION_SECS};
 use crate::edge::ClientIp;
 use crate::error::ApiError;
@@ -74,17 +74,11 @@ pub async fn submit(
             return page(ctx, StatusCode::UNAUTHORIZED, username, errors);
         }
         Err(e) => {
-            let Some(refused) = StaffRefusal::of(&e, state.clock.now()) else {
-                return match e {
-                    StaffSignInError::Store(e) => ApiError::from(e).into_response(),
-                    other => ApiError::internal(other).into_response(),
-                };
+            let refused = match StaffRefusal::of(e, state.clock.now()) {
+                Ok(refused) => refused,
+                Err(store) => return ApiError::from(store).into_response(),
             };
-            let status = match refused.kind {
-                StaffRefusalKind::WrongCredentials => StatusCode::UNAUTHORIZED,
-                StaffRefusalKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
-                StaffRefusalKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            };
+            let status = refused.status();
             let text = refused.message.get(ctx.lang).to_string();
             let mut response = page(ctx, status, username, vec![("username".into(), text)]);
             if let Some(secs) = refused.retry_after_secs {
