@@ -31,6 +31,18 @@ pub async fn start_server(
     monitoring: Option<propusk_server::monitoring::MonitoringSettings>,
 ) -> Result<Application> {
     let key = SigningKey::generate(Algorithm::EdDsa, &mut OsRng);
+    start_server_with_key(store, clock, key, max_in_flight, monitoring).await
+}
+
+/// [`start_server`] signing with `key`: for a database whose passes were signed with it
+/// (`propusk bench seed` uses the data directory's key), so that verifying them is real.
+pub async fn start_server_with_key(
+    store: &Store,
+    clock: Clock,
+    key: SigningKey,
+    max_in_flight: Option<usize>,
+    monitoring: Option<propusk_server::monitoring::MonitoringSettings>,
+) -> Result<Application> {
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         // Every client of a benchmark is this one address: it must not meet the cap on

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
 use crate::auth::hex;
-use crate::{secs, Result, Store};
+use crate::{secs, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -44,6 +44,15 @@ fn entry_hash(
     hex(&h.finalize())
 }
 
+/// An entry to append to the log.
+pub(crate) struct NewEntry {
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub at: i64,
+}
+
 /// Appends an entry inside the caller's transaction, so the record and the act
 /// commit together. The counter row's lock orders concurrent appends.
 pub(crate) async fn append(
@@ -54,36 +63,96 @@ pub(crate) async fn append(
     detail: &str,
     now: jiff::Timestamp,
 ) -> Result<()> {
-    let (seq,): (i64,) = sqlx::query_as(
-        "UPDATE counters SET value = value + 1 WHERE name = 'audit' RETURNING value",
+    let entry = NewEntry {
+        actor: actor.into(),
+        action: action.into(),
+        subject: subject.into(),
+        detail: detail.into(),
+        at: secs(now),
+    };
+    append_many(tx, std::slice::from_ref(&entry)).await
+}
+
+/// Rows per INSERT statement (8 parameters each).
+const ROWS_PER_INSERT: usize = 32;
+
+/// Appends `entries` in order inside the caller's transaction: one counter update takes
+/// their sequence numbers, one read the hash they chain from, and one INSERT per 32 rows.
+pub(crate) async fn append_many(
+    tx: &mut Transaction<'static, Any>,
+    entries: &[NewEntry],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let n = entries.len() as i64;
+    let (last,): (i64,) = sqlx::query_as(
+        "UPDATE counters SET value = value + $1 WHERE name = 'audit' RETURNING value",
     )
+    .bind(n)
     .fetch_one(&mut **tx)
     .await?;
-    let prev: Option<(String,)> = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1")
-        .bind(seq - 1)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let prev = prev.map(|p| p.0).unwrap_or_default();
-    let at = secs(now);
-    let hash = entry_hash(&prev, seq, at, actor, action, subject, detail);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(detail)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
+    let first = last - n + 1;
+    let mut prev = if first == 1 {
+        String::new()
+    } else {
+        let row: Option<(String,)> = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(first - 1)
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.map(|(hash,)| hash).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "audit entry {} is missing: the counter is ahead of the log",
+                first - 1
+            ))
+        })?
+    };
+    let mut rows = Vec::with_capacity(entries.len());
+    for (seq, e) in (first..).zip(entries) {
+        let hash = entry_hash(&prev, seq, e.at, &e.actor, &e.action, &e.subject, &e.detail);
+        rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (seq, e, prev, hash) in chunk {
+            query = query
+                .bind(*seq)
+                .bind(e.at)
+                .bind(e.actor.as_str())
+                .bind(e.action.as_str())
+                .bind(e.subject.as_str())
+                .bind(e.detail.as_str())
+                .bind(prev.as_str())
+                .bind(hash.as_str());
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
 impl Store {
-    /// Records a staff action on its own.
+    /// Records a staff action on its own, committed with the others waiting at that moment
+    /// (`audit_writer.rs`); returns once it is durable.
     pub async fn audit(
         &self,
         actor: &str,
@@ -92,10 +161,15 @@ impl Store {
         detail: &str,
         now: jiff::Timestamp,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        append(&mut tx, actor, action, subject, detail, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.auditor
+            .record(NewEntry {
+                actor: actor.into(),
+                action: action.into(),
+                subject: subject.into(),
+                detail: detail.into(),
+                at: secs(now),
+            })
+            .await
     }
 
     /// The most recent audit entries, newest first.

@@ -146,11 +146,15 @@ fn commit_batch<'a>(
 /// when it was, so that each caller is told to retry).
 fn fail_all(n: usize, e: &StoreError) -> Results {
     (0..n)
-        .map(|_| {
-            Err(IssueError::Store(match e {
-                StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
-                other => StoreError::Db(sqlx::Error::Protocol(other.to_string())),
-            }))
-        })
+        .map(|_| Err(IssueError::Store(shared_failure(e))))
         .collect()
+}
+
+/// The failure of a batch's transaction as each of its callers is told it: still
+/// "unavailable" when it was, so that each is told to retry.
+pub(crate) fn shared_failure(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+        other => StoreError::Db(sqlx::Error::Protocol(other.to_string())),
+    }
 }

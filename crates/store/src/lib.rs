@@ -29,6 +29,7 @@
 //!   retention.
 
 mod audit;
+mod audit_writer;
 mod auth;
 mod backup;
 mod batch;
@@ -154,6 +155,8 @@ pub struct Store {
     /// On SQLite the single writer connection; on PostgreSQL the same pool.
     writer: AnyPool,
     issuer: batch::Issuer,
+    /// Audit entries recorded on their own, committed in groups (`audit_writer.rs`).
+    auditor: audit_writer::AuditWriter,
     /// Sessions looked up in the last few seconds (`session_cache.rs`).
     sessions: std::sync::Arc<session_cache::SessionCache>,
     /// The day partitions of location reports known to exist (PostgreSQL).
@@ -192,11 +195,13 @@ impl Store {
         };
         migrate::run(backend, &writer).await?;
         let issuer = batch::Issuer::start(backend, writer.clone());
+        let auditor = audit_writer::AuditWriter::start(backend, writer.clone());
         Ok(Self {
             backend,
             pool,
             writer,
             issuer,
+            auditor,
             sessions: Default::default(),
             known_days: Default::default(),
             url: url.into(),
@@ -304,6 +309,7 @@ impl Store {
     /// Closes the pools after the in-flight work is done.
     pub async fn close(&self) {
         self.issuer.stop().await;
+        self.auditor.stop().await;
         self.pool.close().await;
         self.writer.close().await;
     }

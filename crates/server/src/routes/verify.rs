@@ -54,8 +54,9 @@ async fn check(
     staff.require(&[Role::Inspector, Role::Admin])?;
     Metrics::inc(&state.metrics.verifications);
     let now = state.clock.now();
-    let token = match (input.token, input.short_code) {
-        (Some(token), None) => token,
+    // By short code the pass's row is at hand: its cancellation need not be read again.
+    let (token, known_cancelled) = match (input.token, input.short_code) {
+        (Some(token), None) => (token, None),
         (None, Some(code)) => {
             let code: ShortCode = code.parse().map_err(|e: propusk_token::ShortCodeError| {
                 ApiError::new(
@@ -77,7 +78,8 @@ async fn check(
                         "A pass with this code",
                     )
                 })?;
-            pass.token
+            let cancelled = pass.cancelled_at.is_some();
+            (pass.token, Some(cancelled))
         }
         _ => {
             return Err(ApiError::new(
@@ -92,7 +94,10 @@ async fn check(
     // Online, the live cancellation state is the revocation list.
     let verdict = match verdict {
         Verdict::Valid(pass) | Verdict::Expired(pass) | Verdict::NotYetValid(pass)
-            if is_cancelled(&state, &pass.claims).await? =>
+            if match known_cancelled {
+                Some(cancelled) => cancelled,
+                None => is_cancelled(&state, &pass.claims).await?,
+            } =>
         {
             Verdict::Revoked(pass)
         }

@@ -11,12 +11,15 @@
 //!   size, open loop, with the day's retention.
 //! - `propusk bench revocations` ([`revocations`]): the revocation list's first and delta
 //!   sync, `GET /api/v1/revocations`, in bytes and seconds.
+//! - `propusk bench city` ([`city`]): issuance, verification by short code and memory
+//!   with a city's data loaded, issuance compared with an empty database in the same run.
 //! - `propusk bench seed` ([`seed`]): not a measurement but the city-size database the
 //!   others run on (synthetic residents, passes and revocations), or a registry CSV.
 //!
 //! Benchmarks are not tests: the figures go into `docs/performance.md` with the
 //! command that produced them.
 
+mod city;
 mod city_day;
 mod ingest;
 mod issue;
@@ -58,6 +61,9 @@ enum BenchCommand {
     /// revocations by default): a first sync and a delta sync, bytes and seconds, JSON and
     /// compact, with and without gzip.
     Revocations(revocations::RevocationsArgs),
+    /// The service with a city loaded (by `bench seed`): issuance against the same on an
+    /// empty database in the same run, verification by short code, memory, database size.
+    City(city::CityArgs),
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -74,6 +80,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Verify(args) => verify::verify_bench(args),
         BenchCommand::Seed(args) => seed::seed(args).await,
         BenchCommand::Revocations(args) => revocations::revocations(args).await,
+        BenchCommand::City(args) => city::city(args).await,
     }
 }
 
