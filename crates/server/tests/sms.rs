@@ -464,7 +464,7 @@ async fn duplicate_scenario(app: &SmsApp) {
         app.deliver(&from, "ПРОПУСК 4", &id).await,
         StatusCode::ACCEPTED
     );
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.outbox_settled().await;
     let rid = app.resident_id(&from).await.unwrap();
     assert_eq!(
         app.state.store.passes_of(&rid, 10).await.unwrap().len(),
@@ -635,7 +635,7 @@ async fn each_phone_is_rate_limited_and_machines_are_not_answered_for_ever() {
                 StatusCode::ACCEPTED
             );
         }
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        app.outbox_settled().await;
         assert_eq!(app.gateway.to(&from).len(), 5);
         // Other phones are not affected.
         let other = phone();
@@ -780,7 +780,11 @@ async fn nothing_is_lost_or_sent_twice_across_gateway_and_service_restarts() {
                 StatusCode::ACCEPTED
             );
         }
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        let gateway = app.gateway.clone();
+        app.until("each answer tried once", || {
+            *gateway.refused.lock().unwrap() >= 3
+        })
+        .await;
         let stats = app
             .state
             .store
@@ -796,12 +800,10 @@ async fn nothing_is_lost_or_sent_twice_across_gateway_and_service_restarts() {
         settings.lease_secs = 2;
         let app = app.restart(settings.clone(), gateway.clone()).await;
         // Retries back off (2 s, 4 s …); within ten seconds all three are out.
-        for _ in 0..200 {
-            if phones.iter().all(|p| !gateway.to(p).is_empty()) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        app.until("every answer out", || {
+            phones.iter().all(|p| !gateway.to(p).is_empty())
+        })
+        .await;
         for p in &phones {
             let answers = gateway.to(p);
             assert_eq!(answers.len(), 1, "{p}: {answers:?}");
@@ -826,7 +828,12 @@ async fn nothing_is_lost_or_sent_twice_across_gateway_and_service_restarts() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::ACCEPTED);
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        app.until("the unreported answer sent again after its lease", || {
+            gateway.to(&silent).len() == 2
+        })
+        .await;
+        // Had the report not settled the other, its lease would have run out by now too.
+        app.outbox_settled().await;
         assert_eq!(
             gateway.to(&reported).len(),
             1,
@@ -839,7 +846,6 @@ async fn nothing_is_lost_or_sent_twice_across_gateway_and_service_restarts() {
             "under the same idempotency key"
         );
         assert_eq!(resent[0].id, resent[1].id);
-        tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(gateway.to(&silent).len(), 2, "and then settled");
         let stats = app
             .state

@@ -41,7 +41,11 @@ async fn concurrent_records_from_two_nodes_keep_one_whole_chain() {
         let store = &nodes[0];
         assert_eq!(store.verify_audit_chain().await.unwrap(), None, "{url}");
         let entries = store.audit_tail(1000).await.unwrap();
-        assert_eq!(entries.len(), 2 * 8 * 25, "every acknowledged record is there");
+        assert_eq!(
+            entries.len(),
+            2 * 8 * 25,
+            "every acknowledged record is there"
+        );
         let mut seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=400).collect::<Vec<_>>(), "no gap and no repeat");

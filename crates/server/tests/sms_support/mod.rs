@@ -42,6 +42,8 @@ pub struct Sent {
 pub struct MemoryGateway {
     pub mode: Mutex<Mode>,
     pub sent: Mutex<Vec<Sent>>,
+    /// Messages refused (in `Mode::Refuse`), for waiting on the outbox's tries.
+    pub refused: Mutex<usize>,
 }
 
 impl MemoryGateway {
@@ -49,6 +51,7 @@ impl MemoryGateway {
         Arc::new(Self {
             mode: Mutex::new(Mode::Accept),
             sent: Mutex::new(Vec::new()),
+            refused: Mutex::new(0),
         })
     }
 
@@ -79,6 +82,7 @@ impl Gateway for MemoryGateway {
     fn send(&self, msg: &Outgoing<'_>) -> Result<(), SendError> {
         let mode = *self.mode.lock().unwrap();
         if mode == Mode::Refuse {
+            *self.refused.lock().unwrap() += 1;
             return Err(SendError::Retry("connection refused".into()));
         }
         self.sent.lock().unwrap().push(Sent {
@@ -227,6 +231,35 @@ impl SmsApp {
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "message {text:?}");
         self.answer_after(from, before).await
+    }
+
+    /// Waits until `done` holds, polling every 25 ms for up to 10 s; panics with `what`.
+    pub async fn until(&self, what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..400 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("not within 10 s: {what}")
+    }
+
+    /// Waits until the outbox has handed every message to the gateway and settled it:
+    /// nothing waiting to be sent, being sent or in doubt (for up to 10 s).
+    pub async fn outbox_settled(&self) {
+        for _ in 0..400 {
+            let stats = self
+                .state
+                .store
+                .sms_stats(jiff::Timestamp::now())
+                .await
+                .unwrap();
+            if stats.pending + stats.sending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the outbox did not settle within 10 s")
     }
 
     /// The first message to `phone` after the `before`-th.
