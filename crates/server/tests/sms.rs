@@ -5,8 +5,6 @@
 mod sms_support;
 mod support;
 
-use std::time::Duration;
-
 use propusk_store::Role;
 use propusk_token::{verify, NoRevocations, ShortCode, TrustList};
 use reqwest::StatusCode;
