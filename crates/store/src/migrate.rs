@@ -73,6 +73,10 @@ const POSTGRES: &[(&str, &str)] = &[
         "0008_pass_reads",
         include_str!("../migrations/postgres/0008_pass_reads.sql"),
     ),
+    (
+        "0009_fixes_unreferenced",
+        include_str!("../migrations/postgres/0009_fixes_unreferenced.sql"),
+    ),
 ];
 
 /// An arbitrary constant naming propusk's migration lock.

@@ -288,3 +288,111 @@ async fn an_existing_database_is_migrated() {
         }
     }
 }
+
+/// The state of the retention's `DETACH` on PostgreSQL: what it waits for, if anything.
+async fn detach_wait(conn: &mut sqlx::AnyConnection) -> Option<String> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT COALESCE(wait_event, 'running') FROM pg_stat_activity \
+         WHERE query LIKE 'ALTER TABLE location_fixes DETACH%' AND state = 'active'",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .unwrap();
+    row.map(|(w,)| w)
+}
+
+/// An upload touches its device's row, then counts on its case's row. Retention's detach of a
+/// day must not lock the two tables the other way round: with foreign keys from the reports
+/// to both, it took each referenced table in turn, and a detach holding the cases' lock and
+/// an upload holding its device's deadlocked (seen at 70,000 patients). Here the upload's
+/// two steps are taken by hand around the detach's second phase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_days_detach_and_an_upload_never_wait_for_each_other() {
+    for (url, pg) in fresh_urls().await {
+        let Some((base, name)) = pg else {
+            continue; // SQLite deletes in batches under its one writer: no lock order to get wrong
+        };
+        let store = Store::open(&url).await.unwrap();
+        let now = Timestamp::now();
+        let start = now - SignedDuration::from_hours(6 * 24);
+        let device = enrolled_case(&store, "+79160000021", 100.0, start).await;
+        report_days(&store, &device, start, 6).await;
+
+        // Tomorrow's day table, which retention would otherwise make first.
+        let tomorrow = (now.as_second().div_euclid(DAY) + 1) * DAY;
+        let mut older = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query(&format!(
+            "CREATE TABLE location_fixes_p{} PARTITION OF location_fixes FOR VALUES FROM ({tomorrow}) TO ({})",
+            Timestamp::from_second(tomorrow).unwrap().strftime("%Y%m%d"),
+            tomorrow + DAY
+        ))
+        .execute(&mut older)
+        .await
+        .unwrap();
+        // An older reader that the detach's first phase must wait out.
+        sqlx::query("BEGIN").execute(&mut older).await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM location_fixes")
+            .execute(&mut older)
+            .await
+            .unwrap();
+        let retention = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .retain_location_days(now, SignedDuration::from_hours(24))
+                    .await
+            }
+        });
+        let mut watch = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let mut waited = 0;
+        while detach_wait(&mut watch).await.as_deref() != Some("virtualxid") {
+            waited += 1;
+            assert!(
+                waited < 400,
+                "the detach never waited for the older reader: {:?} {:?} finished={}",
+                detach_wait(&mut watch).await,
+                sqlx::query_as::<_, (String, String, String)>("SELECT COALESCE(query,''), COALESCE(wait_event,'-'), COALESCE(state,'-') FROM pg_stat_activity WHERE datname = current_database()").fetch_all(&mut watch).await.unwrap(),
+                retention.is_finished()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+
+        // The upload begins after the first phase and notes its device.
+        let mut upload = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut upload).await.unwrap();
+        sqlx::query("UPDATE monitoring_devices SET last_seen_at = $1 WHERE id = $2")
+            .bind(now.as_second())
+            .bind(&device.id)
+            .execute(&mut upload)
+            .await
+            .unwrap();
+        // The older reader ends: the detach goes on to its second phase, and either waits
+        // for a table lock the upload holds or passes.
+        sqlx::query("COMMIT").execute(&mut older).await.unwrap();
+        for _ in 0..80 {
+            if retention.is_finished()
+                || detach_wait(&mut watch).await.as_deref() == Some("relation")
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        // The upload counts its reports on the case.
+        sqlx::query("UPDATE monitoring_cases SET fixes_stored = fixes_stored + 1 WHERE id = $1")
+            .bind(&device.case_id)
+            .execute(&mut upload)
+            .await
+            .expect("the upload is not a deadlock's victim");
+        sqlx::query("COMMIT").execute(&mut upload).await.unwrap();
+        let done = retention
+            .await
+            .unwrap()
+            .expect("the retention is not a deadlock's victim");
+        assert!(done.partitions_dropped >= 1, "{done:?}");
+        for conn in [older, watch, upload] {
+            conn.close().await.unwrap();
+        }
+        store.close().await;
+        drop_db(&base, &name).await;
+    }
+}
