@@ -577,12 +577,7 @@ async fn transport_scenario(app: &SmsApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let stats = app
-        .state
-        .store
-        .sms_stats(jiff::Timestamp::now())
-        .await
-        .unwrap();
+    let stats = app.sms_stats().await;
     assert_eq!(
         stats.inbound, 5,
         "every accepted message is recorded: {stats:?}"
@@ -697,12 +692,7 @@ async fn dlr_scenario(app: &SmsApp) {
         async move { client.get(url).send().await.unwrap().status() }
     };
     assert_eq!(dlr("8").await, StatusCode::ACCEPTED);
-    let stats = app
-        .state
-        .store
-        .sms_stats(jiff::Timestamp::now())
-        .await
-        .unwrap();
+    let stats = app.sms_stats().await;
     assert_eq!(
         (stats.sent, stats.in_network, stats.delivered),
         (1, 1, 0),
@@ -715,12 +705,7 @@ async fn dlr_scenario(app: &SmsApp) {
     assert_eq!(dlr("1").await, StatusCode::ACCEPTED);
     // A late "accepted by the SMSC" does not undo "delivered".
     assert_eq!(dlr("8").await, StatusCode::ACCEPTED);
-    let stats = app
-        .state
-        .store
-        .sms_stats(jiff::Timestamp::now())
-        .await
-        .unwrap();
+    let stats = app.sms_stats().await;
     assert_eq!((stats.delivered, stats.in_network), (1, 0), "{stats:?}");
     // Unknown rows and types are acknowledged and ignored; a wrong secret is refused.
     let r = app
@@ -783,12 +768,7 @@ async fn nothing_is_lost_or_sent_twice_across_gateway_and_service_restarts() {
             *gateway.refused.lock().unwrap() >= 3
         })
         .await;
-        let stats = app
-            .state
-            .store
-            .sms_stats(jiff::Timestamp::now())
-            .await
-            .unwrap();
+        let stats = app.sms_stats().await;
         assert_eq!(stats.pending + stats.sending, 3, "{stats:?}");
         assert!(app.gateway.sent.lock().unwrap().is_empty());
 
@@ -845,12 +825,7 @@ async fn nothing_is_lost_or_sent_twice_across_gateway_and_service_restarts() {
         );
         assert_eq!(resent[0].id, resent[1].id);
         assert_eq!(gateway.to(&silent).len(), 2, "and then settled");
-        let stats = app
-            .state
-            .store
-            .sms_stats(jiff::Timestamp::now())
-            .await
-            .unwrap();
+        let stats = app.sms_stats().await;
         assert_eq!(
             (stats.pending, stats.sending, stats.failed),
             (0, 0, 0),

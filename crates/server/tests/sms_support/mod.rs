@@ -244,16 +244,20 @@ impl SmsApp {
         panic!("not within 10 s: {what}")
     }
 
+    /// The SMS tables' counts now.
+    pub async fn sms_stats(&self) -> propusk_store::SmsStats {
+        self.state
+            .store
+            .sms_stats(jiff::Timestamp::now())
+            .await
+            .unwrap()
+    }
+
     /// Waits until the outbox has handed every message to the gateway and settled it:
     /// nothing waiting to be sent, being sent or in doubt (for up to 10 s).
     pub async fn outbox_settled(&self) {
         for _ in 0..400 {
-            let stats = self
-                .state
-                .store
-                .sms_stats(jiff::Timestamp::now())
-                .await
-                .unwrap();
+            let stats = self.sms_stats().await;
             if stats.pending + stats.sending == 0 {
                 return;
             }
