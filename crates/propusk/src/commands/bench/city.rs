@@ -58,11 +58,14 @@ const SHORT_CODES_PER_SEC: f64 = 5_000.0;
 const RSS_BOUND_MB: f64 = 512.0;
 
 pub(super) async fn city(args: CityArgs) -> Result<()> {
-    if args.concurrency == 0 || args.residents == 0 || args.codes == 0 {
-        bail!("--concurrency, --residents and --codes must be at least 1");
+    if !(1..=10_000).contains(&args.concurrency) {
+        bail!("--concurrency must be from 1 to 10000");
     }
-    if !(1..=3600).contains(&args.duration_secs) {
-        bail!("--duration-secs must be from 1 to 3600");
+    if !(1..=1_000_000).contains(&args.residents) || !(1..=1_000_000).contains(&args.codes) {
+        bail!("--residents and --codes must be from 1 to 1000000");
+    }
+    if !(1..=3600).contains(&args.duration_secs) || args.warmup_secs > 600 {
+        bail!("--duration-secs must be from 1 to 3600 and --warmup-secs at most 600");
     }
     let (_, data_dir, url) = args.store.resolve()?;
     let ring = Keyring::open(&data_dir)?;
