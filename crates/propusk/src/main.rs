@@ -84,6 +84,9 @@ enum Command {
         #[command(subcommand)]
         command: commands::sms::SmsCommand,
     },
+    /// Print the API's OpenAPI document, as served at /api/v1/openapi.json (made from the
+    /// code; `crates/server/openapi.json` is this output, checked in CI).
+    Openapi,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -125,6 +128,10 @@ fn main() -> ExitCode {
         Command::Sms { command } => runtime()
             .and_then(|rt| rt.block_on(commands::sms::run(command)))
             .map(|()| 0),
+        Command::Openapi => {
+            print!("{}", propusk_server::openapi::document_text());
+            Ok(0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -174,3 +174,78 @@ impl crate::app::sign_in::StaffRefusal {
         }
     }
 }
+
+/// RFC 9457 problem details, as `ApiError::body` writes them. `code` is the stable
+/// machine code to branch on; `detail` is human text in the caller's language (Russian by
+/// default, English with `Accept-Language: en`) saying what was wrong and what is
+/// expected. Optional members appear only where they apply.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:propusk:problem:<code>`.
+    #[serde(rename = "type")]
+    #[schema(
+        format = "uri",
+        pattern = "^urn:propusk:problem:[a-z0-9_]+$",
+        examples("urn:propusk:problem:quota_exceeded")
+    )]
+    pub kind: String,
+    /// The HTTP reason phrase of `status`.
+    #[schema(examples("Unprocessable Entity"))]
+    pub title: String,
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// Human explanation, localized.
+    pub detail: String,
+    /// Stable snake_case machine code (also the tail of `type`).
+    #[schema(pattern = "^[a-z0-9_]+$", examples("quota_exceeded"))]
+    pub code: String,
+    /// The request member at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(examples("employer_inn"))]
+    pub field: Option<String>,
+    /// The earliest moment the refused request could succeed, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub next_possible_at: Option<String>,
+    /// Seconds to wait before retrying; same value as the `Retry-After` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
+    /// Wrong one-time-code attempts left before the code is burnt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// Every error found, when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// One error of several: an invalid request member, or a position in an uploaded file.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ProblemItem {
+    Field(FieldProblem),
+    Source(SourceProblem),
+}
+
+/// One invalid request member.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldProblem {
+    /// Path of the member, dotted (e.g. `document.number`).
+    #[schema(examples("document.number"))]
+    pub field: String,
+    #[schema(pattern = "^[a-z0-9_]+$", examples("invalid_field"))]
+    pub code: String,
+    pub detail: String,
+}
+
+/// One error in an uploaded regime file, with its position (1-based).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SourceError)]
+pub struct SourceProblem {
+    #[schema(minimum = 1)]
+    pub line: usize,
+    #[schema(minimum = 1)]
+    pub column: usize,
+    /// What is wrong and what is expected.
+    pub detail: String,
+}

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod metrics;
 pub mod monitoring;
 pub(crate) mod monitoring_rules;
+pub mod openapi;
 pub mod overload;
 pub mod photo;
 pub mod qr;

@@ -28,23 +28,34 @@ fn dependencies(name: &str) -> String {
     rest[..rest.find("\n[").unwrap_or(rest.len())].to_string()
 }
 
-#[test]
-fn pages_do_not_use_the_api_layer() {
+/// Fails at the first line of code (comments aside) under `server/src/<dir>` that contains
+/// `needle`, in the files `keep` accepts.
+fn no_code_line_contains(dir: &str, keep: impl Fn(&Path) -> bool, needle: &str, why: &str) {
     let mut files = Vec::new();
-    rust_files(&crate_dir("server").join("src/web"), &mut files);
-    assert!(files.len() > 10, "the pages' sources were not found");
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+    rust_files(&crate_dir("server").join("src").join(dir), &mut files);
+    assert!(files.len() > 10, "the sources of src/{dir} were not found");
+    for file in files.iter().filter(|f| keep(f)) {
+        let text = std::fs::read_to_string(file).unwrap();
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             assert!(
-                !code.contains("routes::"),
-                "{}:{}: pages go through crate::app, not the API's handlers: {line}",
+                !code.contains(needle),
+                "{}:{}: {why}: {line}",
                 file.display(),
                 n + 1
             );
         }
     }
+}
+
+#[test]
+fn pages_do_not_use_the_api_layer() {
+    no_code_line_contains(
+        "web",
+        |_| true,
+        "routes::",
+        "pages go through crate::app, not the API's handlers",
+    );
 }
 
 #[test]
@@ -63,4 +74,17 @@ fn the_core_does_no_io_and_the_store_knows_no_http() {
             "store depends on {http}"
         );
     }
+}
+
+/// Every API route is registered with `routes!`, from its handler's `#[utoipa::path]`, so
+/// none exists without its place in the OpenAPI document. Only the test clock (never in a
+/// deployed service) is a plain route.
+#[test]
+fn every_api_route_is_documented() {
+    no_code_line_contains(
+        "routes",
+        |f| !f.ends_with("test_clock.rs"),
+        ".route(",
+        "register API routes with OpenApiRouter::routes(routes!(…))",
+    );
 }

@@ -11,20 +11,30 @@ use crate::keys::{KeyId, VerifyingKey};
 
 /// One JWK as published: OKP/Ed25519 or EC/P-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwk {
+    /// `OKP` (Ed25519) or `EC` (P-256).
     pub kty: String,
+    /// `Ed25519` or `P-256`.
     pub crv: String,
+    /// base64url.
     pub x: String,
+    /// base64url; EC keys only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// base64url of the 8-byte key id (SHA-256 of the SPKI DER, truncated).
     pub kid: String,
+    /// `EdDSA` or `ES256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
+    /// `sig`.
     #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
     pub use_: Option<String>,
 }
 
+/// RFC 7517 key set: every key a valid pass may be signed with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwks {
     pub keys: Vec<Jwk>,
 }

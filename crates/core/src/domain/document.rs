@@ -12,6 +12,7 @@ use crate::Localized;
 /// `birth_certificate_ru`, `foreign_document`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DocumentType))]
 pub enum DocumentKind {
     /// Russian internal passport: 4-digit series and 6-digit number.
     PassportRu,

@@ -7,8 +7,11 @@ use crate::Localized;
 /// A WGS 84 point: latitude −90…90 and longitude −180…180 degrees, both finite.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawPoint", into = "RawPoint")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LatLon))]
 pub struct GeoPoint {
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     lat: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     lon: f64,
 }
 

@@ -48,6 +48,25 @@ pub enum RefusalCode {
 }
 
 impl RefusalCode {
+    /// Every code, for documents that list them (the OpenAPI document's refusals).
+    pub const ALL: [Self; 15] = [
+        Self::ProfileIncomplete,
+        Self::ValidFromInPast,
+        Self::ValidFromTooFarAhead,
+        Self::NoRegimeInForce,
+        Self::RegimeNotYetInForce,
+        Self::RegimeEnded,
+        Self::UnknownPurpose,
+        Self::MissingField,
+        Self::InvalidField,
+        Self::InvalidDuration,
+        Self::DurationTooLong,
+        Self::OutsideAllowedHours,
+        Self::TooFarFromHome,
+        Self::QuotaExceeded,
+        Self::RegimeCapExceeded,
+    ];
+
     /// The snake_case code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -411,5 +430,35 @@ fn next_sentences(clock: &LocalTime<'_>, next: Option<Timestamp>) -> (String, St
             " До окончания режима такой пропуск больше не выдаётся.".into(),
             " No such pass can be issued before the regime ends.".into(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod every_code {
+    use super::RefusalCode;
+
+    /// A new code fails to compile in the match below; add it to `ALL` as well.
+    #[test]
+    fn all_lists_each_code_once() {
+        let listed = |code: RefusalCode| RefusalCode::ALL.iter().filter(|c| **c == code).count();
+        for code in RefusalCode::ALL {
+            match code {
+                RefusalCode::ProfileIncomplete
+                | RefusalCode::ValidFromInPast
+                | RefusalCode::ValidFromTooFarAhead
+                | RefusalCode::NoRegimeInForce
+                | RefusalCode::RegimeNotYetInForce
+                | RefusalCode::RegimeEnded
+                | RefusalCode::UnknownPurpose
+                | RefusalCode::MissingField
+                | RefusalCode::InvalidField
+                | RefusalCode::InvalidDuration
+                | RefusalCode::DurationTooLong
+                | RefusalCode::OutsideAllowedHours
+                | RefusalCode::TooFarFromHome
+                | RefusalCode::QuotaExceeded
+                | RefusalCode::RegimeCapExceeded => assert_eq!(listed(code), 1, "{code}"),
+            }
+        }
     }
 }

@@ -86,12 +86,14 @@ impl fmt::Display for OfficerId {
 /// What an officer imposes when confirming a violation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Sanction {
     /// A formal warning.
     Warning,
     /// A fine, in whole roubles (never zero: a zero fine is a warning).
     Fine {
         /// The amount.
+        #[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1))]
         amount_rub: NonZeroU32,
     },
 }

@@ -51,8 +51,10 @@ pub use checkins::CheckinEvidence;
 pub use geofence::{SilenceEvidence, TrackEvidence};
 
 /// What a flag says was seen. Flags are suspicions for a person to look at, never verdicts.
+/// `no_signal` (silence) can never carry a sanction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FlagKind {
     /// Location reports consistently outside home for a while.
     LeftHome,

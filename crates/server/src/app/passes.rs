@@ -121,7 +121,8 @@ pub async fn cancel(
 }
 
 /// Where a pass stands at a moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum PassStatus {
     Upcoming,
     Active,

@@ -6,29 +6,48 @@ use propusk_core::domain::{Document, DocumentKind, FullName, GeoPoint};
 use propusk_core::Localized;
 use propusk_store::{Profile, Resident, StoreError};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
 /// The profile as sent: every part optional here so that each missing or wrong
-/// part is reported by name, all at once.
-#[derive(Deserialize, Default)]
+/// part is reported by name, all at once. The document says every part is required,
+/// as it is for the profile to be saved.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = Profile, example = json!({
+    "full_name": "Иванов Иван Петрович",
+    "document": {"type": "passport_ru", "number": "4510 123456"},
+    "home": {"address": "Москва, ул. Тверская, 1, кв. 5", "lat": 55.7575, "lon": 37.6136}
+}))]
 pub struct ProfileInput {
+    #[schema(required = true, value_type = String)]
     pub full_name: Option<String>,
+    #[schema(required = true, value_type = DocumentInput)]
     pub document: Option<DocumentInput>,
+    #[schema(required = true, value_type = HomeInput)]
     pub home: Option<HomeInput>,
 }
 
-#[derive(Deserialize, Default)]
+/// An identity document; the number is validated per kind.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = Document)]
 pub struct DocumentInput {
     #[serde(rename = "type", alias = "kind")]
+    #[schema(required = true, value_type = DocumentKind)]
     pub kind: Option<String>,
+    #[schema(required = true, value_type = String, examples("4510 123456"))]
     pub number: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// Home address with its coordinates (WGS 84).
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = Home)]
 pub struct HomeInput {
+    #[schema(required = true, value_type = String)]
     pub address: Option<String>,
+    #[schema(required = true, value_type = f64, minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
+    #[schema(required = true, value_type = f64, minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
 }
 

@@ -12,34 +12,47 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::GeoPoint;
 use propusk_core::monitoring::geofence::Fix;
 use propusk_store::{AnswerOutcome, ChallengeRecord, CheckinAnswer, DeviceLookup, FlagRecord};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::monitoring::{asks_json, flag_json, parse_time, step_error, unprocessable};
+use super::monitoring::{
+    asks, parse_time, step_error, unprocessable, AskedFor, CheckinKindDoc, FlagView, StepRefusals,
+};
 use super::Body;
 use crate::auth::new_token;
 use crate::error::{ApiError, ApiResult};
 use crate::monitoring::{answer_checkin, asking, geofence_config, sms_texts};
 use crate::monitoring_rules as rules;
+use crate::openapi::{problems, retry_after};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/device/enroll", post(enroll))
-        .route("/api/v1/device/terms", get(terms))
-        .route("/api/v1/device/config", get(config))
-        .route("/api/v1/device/locations", post(locations))
-        .route("/api/v1/device/flags", get(device_flags))
-        .route("/api/v1/device/flags/{id}/appeal", post(appeal))
-        .route("/api/v1/device/challenges", get(open_challenges))
-        .route("/api/v1/device/challenges/{id}", post(answer_challenge))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enroll))
+        .routes(routes!(terms))
+        .routes(routes!(config))
+        .routes(routes!(locations))
+        .routes(routes!(device_flags))
+        .routes(routes!(appeal))
+        .routes(routes!(open_challenges))
+        .routes(routes!(answer_challenge))
 }
+
+problems!(DeviceRefusals {
+    401 => "`unauthorized`: no device token, or not one this service issued.", ["unauthorized"];
+    410 => "`device_retired`: the device no longer takes part in monitoring — its case was \
+            ended or closed or is past its end, or the loaner phone was returned, wiped or lost. \
+            The app erases everything it holds (its database, caches and service worker).",
+        ["device_retired"];
+});
 
 /// Reports may arrive this late (devices buffer while offline).
 const MAX_LATE: SignedDuration = SignedDuration::from_hours(48);
@@ -108,22 +121,33 @@ impl FromRequestParts<AppState> for Uploader {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct EnrollInput {
     /// The case's enrollment code, or a lent phone's loaner key.
     enrollment_code: String,
-    /// A photo taken in the app at enrollment (base64 JPEG or PNG), for officers to compare
-    /// check-in photos with.
+    /// Optional photo taken in the app (JPEG or PNG, at most 1 MB, base64), for officers
+    /// to compare check-ins with.
+    #[schema(content_encoding = "base64")]
     reference_photo: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Enrolled {
     device_token: String,
+    #[schema(format = Uuid)]
     case_id: String,
     /// `own` or `loaner`.
+    #[schema(pattern = "^(own|loaner)$")]
     kind: &'static str,
 }
+
+problems!(EnrollRefusals {
+    404 => "`enrollment_code_not_found`: wrong, used, or the case is over.",
+        ["enrollment_code_not_found"];
+    422 => "`invalid_field`: far longer than a code; `invalid_photo`.", ["invalid_field", "invalid_photo"];
+    503 => "`photo_busy`: every photo check is taken; `overloaded`: past capacity. Wait \
+            `retry_after_s`.", ["photo_busy", "overloaded"], retry_after();
+});
 
 /// The most a photo may weigh (a phone's camera picture, scaled down by the app).
 /// (Its base64 form must also fit the 2 MB limit on a request body.)
@@ -171,6 +195,14 @@ fn enrollment_code_unknown() -> ApiError {
     )
 }
 
+/// Enroll a phone with its one-time code
+///
+/// **Role:** public, with the code. The case's enrollment code (the patient's own phone) or a
+/// lent phone's loaner key (`kind: loaner`). Any case and separators are accepted.
+#[utoipa::path(post, path = "/api/v1/device/enroll", tag = "monitoring", operation_id = "enrollDevice",
+    request_body = EnrollInput,
+    responses((status = 201, description = "Enrolled; keep the token on the device (never in a URL).",
+        body = Enrolled), EnrollRefusals))]
 async fn enroll(
     State(state): State<AppState>,
     Body(input): Body<EnrollInput>,
@@ -214,10 +246,13 @@ async fn enroll(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// Local hours, `HH:MM`.
-#[derive(Serialize)]
+/// Local hours on the case's clocks; never outside 07:00–22:00.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CheckinHours)]
 struct Hours {
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$", examples("09:00"))]
     from: String,
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$", examples("21:00"))]
     to: String,
 }
 
@@ -230,15 +265,27 @@ fn checkin_hours(state: &AppState) -> Hours {
 }
 
 /// What the consent screen tells a patient before anything is collected.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Terms {
+    /// Raw locations and photos are erased this long after the case closes.
+    #[schema(minimum = 1, maximum = 365)]
     retention_days: i64,
     checkin_hours: Hours,
+    #[schema(maximum = 6)]
     checkins_per_day: u8,
+    #[schema(minimum = 5, maximum = 60)]
     checkin_deadline_mins: i64,
+    #[schema(minimum = 30, maximum = 600)]
     report_every_secs: i64,
 }
 
+/// What the consent screen tells a patient
+///
+/// **Role:** public. Read before enrollment, so that nothing is collected before the patient
+/// agrees.
+#[utoipa::path(get, path = "/api/v1/device/terms", tag = "monitoring", operation_id = "deviceTerms",
+    responses((status = 200, description = "The service's monitoring settings a patient agrees to.",
+        body = Terms)))]
 async fn terms(State(state): State<AppState>) -> Json<Terms> {
     let m = &state.monitoring;
     Json(Terms {
@@ -251,24 +298,39 @@ async fn terms(State(state): State<AppState>) -> Json<Terms> {
 }
 
 /// What the app is told about its case.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeviceConfig {
+    /// Keep a location fix this often while the app is open.
+    #[schema(minimum = 30, maximum = 600)]
     report_every_secs: i64,
     checkin_hours: Hours,
+    #[schema(format = DateTime)]
     case_ends_at: String,
-    /// A lent phone's due date (absent on the patient's own phone).
+    /// Only on a lent phone: when it is due back.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     loaner_due_at: Option<String>,
     /// The case's language, `ru` or `en`.
+    #[schema(pattern = "^(ru|en)$")]
     lang: String,
     /// The case's clocks (IANA name).
     time_zone: String,
     /// `own` or `loaner`.
+    #[schema(pattern = "^(own|loaner)$")]
     kind: &'static str,
-    /// The service's clock now, so the app can stamp reports right on a phone whose clock is off.
+    /// The service's clock: the app stamps reports with the phone's clock corrected to it.
+    #[schema(format = DateTime)]
     server_time: String,
 }
 
+/// What the app is told about its case
+///
+/// **Role:** an enrolled device. The call notes the app as seen (the officer sees whether it
+/// is open).
+#[utoipa::path(get, path = "/api/v1/device/config", tag = "monitoring", operation_id = "deviceConfig",
+    security(("deviceAuth" = [])),
+    responses((status = 200, description = "The app's settings and its case's dates.",
+        body = DeviceConfig), DeviceRefusals))]
 async fn config(
     State(state): State<AppState>,
     Device(device): Device,
@@ -292,11 +354,18 @@ async fn config(
 }
 
 /// One report as a device sends it; checked here so the answer can say which one is wrong.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Fix)]
 struct FixInput {
+    /// When the phone took the fix.
+    #[schema(format = DateTime)]
     ts: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
+    /// The phone's own error estimate (68 % radius).
+    #[schema(minimum = 0)]
     accuracy_m: f64,
 }
 
@@ -353,15 +422,42 @@ fn parse_batch(batch: Vec<FixInput>, now: Timestamp) -> ApiResult<Vec<Fix>> {
         .collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = IngestResult)]
 struct Ingested {
+    /// New reports stored.
     accepted: u32,
+    /// Already stored (a retried batch).
     duplicates: u32,
+    /// Outside the monitored period (before enrollment, after the end).
     ignored: u32,
-    /// Check-ins open now: the app shows them at once.
+    /// Check-ins open now: the app fetches and shows them at once (one may have been asked
+    /// because of these reports).
     open_challenges: u32,
 }
 
+problems!(UploadRefusals {
+    422 => "The batch is refused as a whole; `index` names the report at fault: \
+            `fix_in_future` (more than 5 minutes ahead: a wrong clock), `fix_too_old` (over 48 \
+            hours late), `invalid_fix` (coordinates or accuracy), `invalid_field` (time), \
+            `invalid_batch` (empty or over 5000).",
+        ["fix_in_future", "fix_too_old", "invalid_fix", "invalid_field", "invalid_batch"],
+        json!({ "index": { "type": "integer" } });
+});
+
+/// Upload a batch of location reports
+///
+/// **Role:** an enrolled device. Idempotent: a report is keyed by device and time (whole
+/// seconds), so a retried batch is not counted twice. Evaluation uses report times. In
+/// check-in hours, a fresh confident fix that first places the phone far from home makes
+/// the service ask the patient at once (an immediate check-in, announced by SMS; never a
+/// flag by itself).
+#[utoipa::path(post, path = "/api/v1/device/locations", tag = "monitoring",
+    operation_id = "uploadLocations",
+    request_body = Vec<FixInput>,
+    security(("deviceAuth" = [])),
+    responses((status = 202, description = "Stored and evaluated.", body = Ingested),
+        DeviceRefusals, UploadRefusals))]
 async fn locations(
     State(state): State<AppState>,
     Uploader(device): Uploader,
@@ -399,21 +495,29 @@ async fn patient_flag(
     state: &AppState,
     flag: &FlagRecord,
     home: Option<GeoPoint>,
-) -> ApiResult<Value> {
-    let mut v = flag_json(flag);
-    if let Some(history) = v.get_mut("history").and_then(Value::as_array_mut) {
-        for event in history.iter_mut().filter_map(Value::as_object_mut) {
-            event.remove("officer");
-        }
-    }
-    v["checkins"] = asks_json(state, flag, home).await?;
-    Ok(v)
+) -> ApiResult<FlagView> {
+    Ok(FlagView::of(flag)
+        .without_officers()
+        .with_checkins(asks(state, flag, home).await?))
 }
 
+#[derive(Serialize, ToSchema)]
+#[schema(as = FlagList)]
+struct FlagList {
+    flags: Vec<FlagView>,
+}
+
+/// The patient's own flags
+///
+/// **Role:** an enrolled device.
+#[utoipa::path(get, path = "/api/v1/device/flags", tag = "monitoring", operation_id = "deviceFlags",
+    security(("deviceAuth" = [])),
+    responses((status = 200, description = "With the officers' notes, without their ids.",
+        body = FlagList), DeviceRefusals))]
 async fn device_flags(
     State(state): State<AppState>,
     Device(device): Device,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FlagList>> {
     let home = state
         .store
         .case(&device.case_id)
@@ -423,20 +527,37 @@ async fn device_flags(
     for flag in state.store.case_flags(&device.case_id).await? {
         list.push(patient_flag(&state, &flag, home).await?);
     }
-    Ok(Json(json!({ "flags": list })))
+    Ok(Json(FlagList { flags: list }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Appeal)]
 struct AppealInput {
+    /// The patient's explanation (required, at most 2000 characters).
+    #[schema(max_length = 2000)]
     statement: String,
 }
 
+problems!(AppealRefusals {
+    422 => "`reason_required`; `invalid_field` (`field`: `statement`): over 2000 characters.",
+        ["reason_required", "invalid_field"];
+});
+
+/// Appeal a confirmed sanction
+///
+/// **Role:** an enrolled device, for its own case.
+#[utoipa::path(post, path = "/api/v1/device/flags/{id}/appeal", tag = "monitoring", operation_id = "appealFlag",
+    params(("id" = uuid::Uuid, Path, description = "Flag id.")),
+    request_body = AppealInput,
+    security(("deviceAuth" = [])),
+    responses((status = 200, description = "Appealed; a different officer decides.", body = FlagView),
+        DeviceRefusals, StepRefusals, AppealRefusals))]
 async fn appeal(
     State(state): State<AppState>,
     Device(device): Device,
     Path(id): Path<String>,
     Body(input): Body<AppealInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FlagView>> {
     let statement = rules::statement(&input.statement).map_err(|e| {
         ApiError::localized(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -459,51 +580,119 @@ async fn appeal(
 }
 
 /// A check-in as the app shows it.
-fn open_json(c: &ChallengeRecord) -> Value {
-    json!({
-        "id": c.id,
-        "kind": c.kind.as_str(),
-        "issued_at": c.issued_at.to_string(),
-        "deadline": c.deadline.to_string(),
-        // An immediate check-in says what raised it (the patient's own data, map-free).
-        "asked_for": c.asked_for.map(|a| json!({
-            "ts": a.ts.to_string(),
-            "distance_m": a.distance_m.round() as u64,
-            "accuracy_m": a.accuracy_m,
-        })),
-    })
+#[derive(Serialize, ToSchema)]
+#[schema(as = OpenChallenge)]
+struct OpenChallenge {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(value_type = CheckinKindDoc)]
+    kind: &'static str,
+    #[schema(value_type = String, format = DateTime)]
+    issued_at: Timestamp,
+    /// Answer before this (20 minutes by default).
+    #[schema(value_type = String, format = DateTime)]
+    deadline: Timestamp,
+    /// An immediate check-in says what raised it (the patient's own data, map-free).
+    asked_for: Option<AskedFor>,
 }
 
+impl OpenChallenge {
+    fn of(c: &ChallengeRecord) -> Self {
+        Self {
+            id: c.id.clone(),
+            kind: c.kind.as_str(),
+            issued_at: c.issued_at,
+            deadline: c.deadline,
+            asked_for: c.asked_for.map(AskedFor::of),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct Challenges {
+    challenges: Vec<OpenChallenge>,
+}
+
+/// Check-ins to answer now
+///
+/// **Role:** an enrolled device. Challenges come only within daytime hours (09:00–21:00 on
+/// the case's clocks by default, never at night), at most three a day.
+#[utoipa::path(get, path = "/api/v1/device/challenges", tag = "monitoring", operation_id = "openChallenges",
+    security(("deviceAuth" = [])),
+    responses((status = 200, description = "Shown and not yet answered or past their deadline; \
+        the schedule ahead is never shown.", body = Challenges), DeviceRefusals))]
 async fn open_challenges(
     State(state): State<AppState>,
     Device(device): Device,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Challenges>> {
     let open = state
         .store
         .open_challenges(&device, state.clock.now())
         .await?;
-    let list: Vec<Value> = open.iter().map(open_json).collect();
-    Ok(Json(json!({ "challenges": list })))
+    Ok(Json(Challenges {
+        challenges: open.iter().map(OpenChallenge::of).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CheckinAnswer)]
 struct AnswerInput {
-    /// base64 JPEG or PNG taken in the app.
+    /// Taken in the app: JPEG or PNG, at most 1 MB, base64.
+    #[schema(content_encoding = "base64")]
     photo: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
+    #[schema(minimum = 0)]
     accuracy_m: f64,
-    /// When the photo and the fix were taken (RFC 3339); now if absent. An answer taken
-    /// offline is sent later with this time.
+    /// When the photo and the fix were taken; now if absent. An answer taken offline is sent
+    /// later with it: it is on time when this is before the deadline.
+    #[schema(format = DateTime)]
     taken_at: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+struct Answered {
+    #[schema(format = Uuid)]
+    id: String,
+    /// When it was taken.
+    #[schema(value_type = String, format = DateTime)]
+    answered_at: Timestamp,
+    late: bool,
+}
+
+problems!(AnswerRefusals {
+    404 => "`challenge_not_found`: no such check-in for this device, or not shown yet.",
+        ["challenge_not_found"];
+    409 => "`already_answered`: the first answer stands.", ["already_answered"];
+    422 => "`invalid_photo`; `invalid_fix`: the location; `answer_in_future`: `taken_at` more \
+            than 5 minutes ahead (a wrong clock); `answer_before_checkin`: taken before the \
+            check-in was shown; `invalid_field`: `taken_at` is not RFC 3339.",
+        ["invalid_photo", "invalid_fix", "answer_in_future", "answer_before_checkin", "invalid_field"];
+    503 => "`photo_busy`: every photo check is taken; `overloaded`: past capacity. Wait \
+            `retry_after_s`.", ["photo_busy", "overloaded"], retry_after();
+});
+
+/// Answer a check-in with a photo and the location
+///
+/// **Role:** an enrolled device. An unanswered scheduled check-in becomes a `missed_checkin`
+/// flag for an officer, never a fine; an unanswered immediate one is never a flag. The
+/// answer's location is evidence like a report: far from home it confirms a departure at
+/// once.
+#[utoipa::path(post, path = "/api/v1/device/challenges/{id}", tag = "monitoring",
+    operation_id = "answerChallenge",
+    params(("id" = uuid::Uuid, Path, description = "Check-in id.")),
+    request_body = AnswerInput,
+    security(("deviceAuth" = [])),
+    responses((status = 200, description = "Recorded; `late` when taken after the deadline.",
+        body = Answered), DeviceRefusals, AnswerRefusals))]
 async fn answer_challenge(
     State(state): State<AppState>,
     Device(device): Device,
     Path(id): Path<String>,
     Body(input): Body<AnswerInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Answered>> {
     let photo = photo_from_api(&state, &input.photo, "photo").await?;
     let now = state.clock.now();
     let taken = match input.taken_at.as_deref() {
@@ -529,9 +718,11 @@ async fn answer_challenge(
     })?;
     let answer = CheckinAnswer { photo: &photo, fix };
     match answer_checkin(&state, &device, &id, answer).await? {
-        AnswerOutcome::Answered { late, .. } => Ok(Json(json!({
-            "id": id, "answered_at": taken.to_string(), "late": late,
-        }))),
+        AnswerOutcome::Answered { late, .. } => Ok(Json(Answered {
+            id,
+            answered_at: taken,
+            late,
+        })),
         AnswerOutcome::AlreadyAnswered => Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_answered",

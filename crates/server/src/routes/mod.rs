@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod checks;
 mod device;
 mod me;
 mod monitoring;
@@ -20,23 +21,32 @@ pub use crate::json_body::Body;
 use crate::overload;
 use crate::state::AppState;
 
+/// The routes the OpenAPI document is made from ([`crate::openapi`]): each handler
+/// documents itself with `#[utoipa::path]`.
+pub fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .merge(public::router())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(passes::router())
+        .merge(verify::router())
+        .merge(checks::router())
+        .merge(revocations::router())
+        .merge(admin::router())
+        .merge(sms::router())
+        .merge(monitoring::router())
+        .merge(device::router())
+}
+
 pub fn router(state: AppState) -> Router {
+    let (documented, _) = documented().split_for_parts();
     let test_clock = match state.test_clock {
         true => test_clock::router(),
         false => Router::new(),
     };
     Router::new()
         .merge(test_clock)
-        .merge(public::router())
-        .merge(revocations::router())
-        .merge(auth::router())
-        .merge(me::router())
-        .merge(passes::router())
-        .merge(verify::router())
-        .merge(admin::router())
-        .merge(sms::router())
-        .merge(monitoring::router())
-        .merge(device::router())
+        .merge(documented)
         .merge(crate::web::router())
         .fallback(public::not_found)
         // Bodies are bounded per route where they are read, before the overload slot.

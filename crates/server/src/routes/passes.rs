@@ -5,60 +5,132 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use jiff::Timestamp;
 use propusk_core::domain::GeoPoint;
-use propusk_core::issuance::{PassRequest, Refusal};
+use propusk_core::issuance::{PassRequest, Refusal, RefusalCode};
 use propusk_store::{PassRecord, Role};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::openapi::{RefOr, Response as DocResponse};
+use utoipa::{IntoResponses, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Body;
 use crate::app::passes::{self, CancelFailure, Canceller, Channel, IssueFailure, PassStatus};
 use crate::auth::{Caller, Resident};
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::{problem, problems};
 use crate::qr;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/passes", post(create).get(list))
-        .route("/api/v1/passes/{id}", get(show).delete(cancel))
-        .route("/api/v1/passes/{id}/qr.svg", get(qr_svg))
-        .route("/api/v1/passes/{id}/qr.png", get(qr_png))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, cancel))
+        .routes(routes!(qr_svg))
+        .routes(routes!(qr_png))
 }
 
-pub fn pass_json(pass: &PassRecord, now: jiff::Timestamp) -> Value {
-    let short = pass
-        .short_code
-        .parse::<propusk_token::ShortCode>()
-        .map(|c| c.to_string())
-        .unwrap_or(pass.short_code.clone());
-    json!({
-        "id": pass.id,
-        "short_code": short,
-        "token": pass.token,
-        "purpose": pass.purpose,
-        "regime": pass.regime_id,
-        "valid_from": pass.valid_from.to_string(),
-        "valid_until": pass.valid_until.to_string(),
-        "issued_at": pass.issued_at.to_string(),
-        "status": PassStatus::of(pass, now).as_str(),
-        "cancelled_at": pass.cancelled_at.map(|t| t.to_string()),
-        "fields": pass.fields,
-    })
+/// A pass as its holder sees it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Pass)]
+pub struct PassView {
+    #[schema(format = Uuid)]
+    id: String,
+    /// For SMS users and typing; checked online only.
+    #[schema(
+        pattern = "^[0-9A-HJKMNP-TV-Y]{3}-[0-9A-HJKMNP-TV-Y]{3}-[0-9A-HJKMNP-TV-Y]{3}$",
+        examples("7K3-QX9-4MP")
+    )]
+    short_code: String,
+    /// The signed pass token, the QR text (see docs/token-format.md).
+    #[schema(pattern = r"^PR1:[0-9A-Z $%*+\-./:]+$")]
+    token: String,
+    purpose: String,
+    /// Regime id.
+    regime: String,
+    #[schema(value_type = String, format = DateTime)]
+    valid_from: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    valid_until: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    issued_at: Timestamp,
+    status: PassStatus,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    cancelled_at: Option<Timestamp>,
+    /// Purpose fields given at issuance, e.g. `{"employer_inn": "7707083893"}`.
+    fields: BTreeMap<String, String>,
+}
+
+impl PassView {
+    pub fn of(pass: &PassRecord, now: Timestamp) -> Self {
+        let short_code = pass
+            .short_code
+            .parse::<propusk_token::ShortCode>()
+            .map(|c| c.to_string())
+            .unwrap_or(pass.short_code.clone());
+        Self {
+            id: pass.id.clone(),
+            short_code,
+            token: pass.token.clone(),
+            purpose: pass.purpose.clone(),
+            regime: pass.regime_id.clone(),
+            valid_from: pass.valid_from,
+            valid_until: pass.valid_until,
+            issued_at: pass.issued_at,
+            status: PassStatus::of(pass, now),
+            cancelled_at: pass.cancelled_at,
+            fields: pass.fields.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = PassList)]
+struct PassListView {
+    passes: Vec<PassView>,
+}
+
+/// A purpose field's value: text, or a number written as JSON would; anything else is
+/// as if the field were absent (the rules then say it is missing).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Text(String),
+    Number(serde_json::Number),
+    Other(serde::de::IgnoredAny),
 }
 
 /// A pass request as sent: the purpose, optional start and duration, and the
-/// purpose's own fields at the top level (e.g. `employer_inn`).
-#[derive(Deserialize)]
+/// purpose's own fields at the top level. Purpose fields (`employer_inn`, …) are
+/// required when the purpose lists them in `required_fields`.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = IssueRequest, example = json!({"purpose": "shopping", "duration_minutes": 120}))]
 pub struct PassInput {
+    /// A purpose id of the regime in force.
+    #[schema(examples("shopping"))]
     pub purpose: String,
+    /// Start of validity; default now. Not in the past, not too far ahead.
+    #[schema(format = DateTime)]
     pub valid_from: Option<String>,
+    /// Default and maximum: the purpose's `max_minutes`.
+    #[schema(minimum = 1)]
     pub duration_minutes: Option<u32>,
+    /// Where the trip goes; needed for purposes with `max_distance_m`.
     pub destination: Option<GeoPoint>,
+    /// Russian INN (10 or 12 digits, checksum verified).
+    #[schema(value_type = Option<String>, examples("7707083893"))]
+    pub employer_inn: Option<FieldValue>,
+    #[schema(value_type = Option<String>)]
+    pub employer_name: Option<FieldValue>,
+    #[schema(value_type = Option<String>, examples("А123ВС777"))]
+    pub vehicle_plate: Option<FieldValue>,
+    /// Members no purpose knows: passed on, so that the rules name them.
     #[serde(flatten)]
-    pub fields: BTreeMap<String, Value>,
+    #[schema(ignore)]
+    pub other: BTreeMap<String, Value>,
 }
 
 impl PassInput {
@@ -74,15 +146,23 @@ impl PassInput {
                 .with("field", "valid_from")
             })?),
         };
-        let fields = self
-            .fields
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                Value::String(s) => Some((k, s)),
-                Value::Number(n) => Some((k, n.to_string())),
-                _ => None,
-            })
-            .collect();
+        let named = [
+            ("employer_inn", self.employer_inn),
+            ("employer_name", self.employer_name),
+            ("vehicle_plate", self.vehicle_plate),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| match v? {
+            FieldValue::Text(s) => Some((k.to_string(), s)),
+            FieldValue::Number(n) => Some((k.to_string(), n.to_string())),
+            FieldValue::Other(_) => None,
+        });
+        let other = self.other.into_iter().filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k, s)),
+            Value::Number(n) => Some((k, n.to_string())),
+            _ => None,
+        });
+        let fields = named.chain(other).collect();
         Ok(PassRequest {
             purpose: self.purpose,
             valid_from,
@@ -108,6 +188,32 @@ pub fn refusal_error(refusal: Refusal) -> ApiError {
     err
 }
 
+/// The refusals of issuance: every code the rules can give.
+pub struct IssueRefusals;
+
+impl IntoResponses for IssueRefusals {
+    fn responses() -> BTreeMap<String, RefOr<DocResponse>> {
+        let codes: Vec<&str> = RefusalCode::ALL.iter().map(|c| c.as_str()).collect();
+        [problem(
+            422,
+            "Refused. `code` says why; `field` names the member at fault and `next_possible_at` \
+             the earliest moment it could succeed, where known.",
+            &codes,
+            None,
+        )]
+        .into()
+    }
+}
+
+problems!(PassNotFound {
+    404 => "`pass_not_found`: no such pass — also for someone else's pass.", ["pass_not_found"];
+});
+
+problems!(CancelRefusals {
+    404 => "`pass_not_found`: no such pass — also for someone else's pass.", ["pass_not_found"];
+    409 => "`already_cancelled`: the pass was cancelled before.", ["already_cancelled"];
+});
+
 /// The problem+json answer for a pass not issued.
 fn issue_error(failure: IssueFailure) -> ApiError {
     match failure {
@@ -117,6 +223,18 @@ fn issue_error(failure: IssueFailure) -> ApiError {
     }
 }
 
+/// Ask for a pass
+///
+/// **Role:** resident. Checks everything the regime in force says — profile, purpose,
+/// fields, duration, hours, distance, quota and cap — atomically.
+#[utoipa::path(post, path = "/api/v1/passes", tag = "passes", operation_id = "issuePass",
+    request_body = PassInput,
+    security(("bearerAuth" = ["resident"])),
+    responses(
+        (status = 201, description = "Issued.", body = PassView,
+            headers(("Location" = String, description = "The new pass's address."))),
+        IssueRefusals,
+    ))]
 async fn create(
     State(state): State<AppState>,
     Resident(caller): Resident,
@@ -129,17 +247,26 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/passes/{}", pass.id))],
-        Json(pass_json(&pass, state.clock.now())),
+        Json(PassView::of(&pass, state.clock.now())),
     )
         .into_response())
 }
 
-async fn list(State(state): State<AppState>, Resident(caller): Resident) -> ApiResult<Json<Value>> {
+/// The resident's own passes
+///
+/// **Role:** resident.
+#[utoipa::path(get, path = "/api/v1/passes", tag = "passes", operation_id = "listPasses",
+    security(("bearerAuth" = ["resident"])),
+    responses((status = 200, description = "Newest first.", body = PassListView)))]
+async fn list(
+    State(state): State<AppState>,
+    Resident(caller): Resident,
+) -> ApiResult<Json<PassListView>> {
     let now = state.clock.now();
     let passes = state.store.passes_of(&caller.subject_id, 200).await?;
-    Ok(Json(
-        json!({"passes": passes.iter().map(|p| pass_json(p, now)).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(PassListView {
+        passes: passes.iter().map(|p| PassView::of(p, now)).collect(),
+    }))
 }
 
 fn pass_not_found() -> ApiError {
@@ -156,15 +283,32 @@ async fn own_pass(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Pass
     Ok(pass)
 }
 
+/// One of the resident's passes
+///
+/// **Role:** resident, the holder.
+#[utoipa::path(get, path = "/api/v1/passes/{id}", tag = "passes", operation_id = "getPass",
+    params(("id" = uuid::Uuid, Path, description = "Pass id.")),
+    security(("bearerAuth" = ["resident"])),
+    responses((status = 200, description = "The pass.", body = PassView), PassNotFound))]
 async fn show(
     State(state): State<AppState>,
     Resident(caller): Resident,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PassView>> {
     let pass = own_pass(&state, &caller, &id).await?;
-    Ok(Json(pass_json(&pass, state.clock.now())))
+    Ok(Json(PassView::of(&pass, state.clock.now())))
 }
 
+/// The pass token as a QR code (SVG)
+///
+/// **Role:** resident, the holder.
+#[utoipa::path(get, path = "/api/v1/passes/{id}/qr.svg", tag = "passes", operation_id = "getPassQrSvg",
+    params(("id" = uuid::Uuid, Path, description = "Pass id.")),
+    security(("bearerAuth" = ["resident"])),
+    responses(
+        (status = 200, description = "QR code of the token.", content_type = "image/svg+xml", body = String),
+        PassNotFound,
+    ))]
 async fn qr_svg(
     State(state): State<AppState>,
     Resident(caller): Resident,
@@ -182,6 +326,16 @@ async fn qr_svg(
         .into_response())
 }
 
+/// The pass token as a QR code (PNG)
+///
+/// **Role:** resident, the holder.
+#[utoipa::path(get, path = "/api/v1/passes/{id}/qr.png", tag = "passes", operation_id = "getPassQrPng",
+    params(("id" = uuid::Uuid, Path, description = "Pass id.")),
+    security(("bearerAuth" = ["resident"])),
+    responses(
+        (status = 200, description = "QR code of the token.", content_type = "image/png"),
+        PassNotFound,
+    ))]
 async fn qr_png(
     State(state): State<AppState>,
     Resident(caller): Resident,
@@ -199,12 +353,22 @@ async fn qr_png(
         .into_response())
 }
 
-/// The holder cancels their own pass; an administrator may revoke anyone's.
+/// Cancel (revoke) a pass
+///
+/// **Role:** the holder (resident), or admin.
+#[utoipa::path(delete, path = "/api/v1/passes/{id}", tag = "passes", operation_id = "cancelPass",
+    params(("id" = uuid::Uuid, Path, description = "Pass id.")),
+    security(("bearerAuth" = ["resident"]), ("bearerAuth" = ["admin"])),
+    responses(
+        (status = 200, description = "Cancelled; `status` is `cancelled`. The id appears in the revocation list.",
+            body = PassView),
+        CancelRefusals,
+    ))]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PassView>> {
     let by = match caller.role {
         Role::Resident => Canceller::Holder {
             resident_id: caller.subject_id,
@@ -215,7 +379,7 @@ async fn cancel(
         _ => return Err(ApiError::forbidden()),
     };
     match passes::cancel(&state, &id, by).await {
-        Ok(pass) => Ok(Json(pass_json(&pass, state.clock.now()))),
+        Ok(pass) => Ok(Json(PassView::of(&pass, state.clock.now()))),
         Err(CancelFailure::AlreadyCancelled) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_cancelled",

@@ -4,23 +4,49 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use propusk_core::policy::{MaxDuration, Regime};
-use serde_json::{json, Value};
+use axum::Json;
+use jiff::Timestamp;
+use propusk_core::policy::{MaxDuration, Quota, Regime};
+use propusk_token::Jwks;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::problems;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/.well-known/propusk/keys", get(keys))
-        .route("/api/v1/regime", get(regime))
-        .route("/api/v1/openapi.json", get(openapi))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(keys))
+        .routes(routes!(regime))
+        .routes(routes!(openapi))
 }
+
+/// Liveness
+///
+/// **Role:** public.
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
+    responses((status = 200, description = "The process is up.", content_type = "text/plain",
+        body = String, example = "ok")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness
+///
+/// **Role:** public. Load balancers route traffic only to ready nodes.
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready to serve.", content_type = "text/plain", body = String),
+        (status = 503, description = "Not ready (e.g. the database is unreachable), or `overloaded`.",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
+            content((String = "text/plain"), (crate::error::Problem = "application/problem+json"))),
+    ))]
 
 /// Ready when the database answers within 1.5 s and a request slot is free; otherwise 503
 /// with the reason, so that a load balancer sends work to another node.
@@ -55,6 +81,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (StatusCode::OK, format!("ready; {load}\n")).into_response()
 }
 
+/// Prometheus metrics
+///
+/// **Role:** public.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition format.",
+        content_type = "text/plain; version=0.0.4", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -63,6 +95,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// Public keys that sign passes (JWKS)
+///
+/// **Role:** public. Match a token's `kid` header to a key's `kid`.
+#[utoipa::path(get, path = "/.well-known/propusk/keys", tag = "verification", operation_id = "getKeys",
+    responses((status = 200, description = "The key set.",
+        content((Jwks = "application/json"), (Jwks = "application/jwk-set+json")))))]
 async fn keys(State(state): State<AppState>) -> Response {
     (
         [
@@ -74,45 +112,165 @@ async fn keys(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// The regime as clients see it.
-pub fn regime_json(r: &Regime) -> Value {
-    let purposes: Vec<Value> = r
-        .purposes()
-        .iter()
-        .map(|p| {
-            let (max_minutes, until_end_of_day) = match p.duration() {
-                MaxDuration::Minutes(m) => (Some(m), false),
-                MaxDuration::UntilEndOfDay => (None, true),
-            };
-            json!({
-                "id": p.id().as_str(),
-                "sms_code": p.sms_code(),
-                "name": {"ru": p.name().ru, "en": p.name().en},
-                "max_minutes": max_minutes,
-                "until_end_of_day": until_end_of_day,
-                "quota": p.quota().map(|q| json!({"count": q.count(), "per": q.window().as_toml()})),
-                "hours": p.hours().map(|h| json!({"from": h.from().to_string(), "to": h.to().to_string()})),
-                "max_distance_m": p.max_distance_m(),
-                "required_fields": p.required_fields().iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-                "always_allowed": p.always_allowed(),
-            })
-        })
-        .collect();
-    json!({
-        "id": r.id().as_str(),
-        "name": {"ru": r.name().ru, "en": r.name().en},
-        "legal_act": r.legal_act().title,
-        "issuer": r.issuer().as_str(),
-        "time_zone": r.time_zone_name(),
-        "effective_from": r.effective_from().to_string(),
-        "until": r.until().map(|u| u.to_string()),
-        "cap": r.cap().map(|q| json!({"count": q.count(), "per": q.window().as_toml()})),
-        "max_passes_per_day": r.max_passes_per_day(),
-        "purposes": purposes,
-    })
+/// A name in Russian and English.
+#[derive(Serialize, ToSchema)]
+pub struct Names {
+    #[schema(examples("Покупка продуктов или лекарств"))]
+    ru: String,
+    #[schema(examples("Grocery or pharmacy"))]
+    en: String,
 }
 
-async fn regime(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+impl Names {
+    pub(super) fn of(name: &propusk_core::Localized) -> Self {
+        Self {
+            ru: name.ru.clone(),
+            en: name.en.clone(),
+        }
+    }
+}
+
+/// At most `count` passes per window.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Limit)]
+pub struct LimitView {
+    #[schema(minimum = 1)]
+    count: u32,
+    /// `day`, `week` (Monday–Sunday), `month` — calendar periods in the regime's time
+    /// zone — or a rolling window `<N>d` / `<N>h` (at most 31 days).
+    #[schema(pattern = "^(day|week|month|[0-9]+[dh])$", examples("day", "7d"))]
+    per: String,
+}
+
+impl LimitView {
+    fn of(quota: &Quota) -> Self {
+        Self {
+            count: quota.count(),
+            per: quota.window().as_toml(),
+        }
+    }
+}
+
+/// Allowed start hours, local time in the regime's time zone; may wrap past midnight.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Hours)]
+pub struct HoursView {
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$", examples("08:00"))]
+    from: String,
+    #[schema(pattern = "^[0-2][0-9]:[0-5][0-9]$", examples("22:00"))]
+    to: String,
+}
+
+/// One purpose of a regime and its rules.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Purpose)]
+pub struct PurposeView {
+    #[schema(examples("shopping"))]
+    id: String,
+    /// The digit to send by SMS.
+    #[schema(minimum = 1, maximum = 9)]
+    sms_code: u8,
+    name: Names,
+    /// Maximum (and default) duration; null when the pass lasts until the end of the day.
+    #[schema(minimum = 1)]
+    max_minutes: Option<u32>,
+    /// The pass is valid until the end of the local day.
+    until_end_of_day: bool,
+    quota: Option<LimitView>,
+    hours: Option<HoursView>,
+    /// Destination at most this far from home (needs `destination`).
+    max_distance_m: Option<u32>,
+    /// `employer_inn`, `employer_name` or `vehicle_plate`.
+    required_fields: Vec<&'static str>,
+    /// No quota, no hours, not counted in the regime cap (emergency).
+    always_allowed: bool,
+}
+
+/// A regime: the rules of one legal act. `cap` limits passes across all purposes except
+/// always-allowed ones.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Regime)]
+pub struct RegimeView {
+    #[schema(examples("moscow-2020"))]
+    id: String,
+    name: Names,
+    /// The legal act the rules come from.
+    legal_act: String,
+    /// Issuing authority code, the token's `iss`.
+    #[schema(examples("RU-MOW"))]
+    issuer: String,
+    /// IANA name.
+    #[schema(examples("Europe/Moscow"))]
+    time_zone: String,
+    #[schema(value_type = String, format = DateTime)]
+    effective_from: Timestamp,
+    /// Exclusive end; null when open-ended.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    until: Option<Timestamp>,
+    cap: Option<LimitView>,
+    /// The ceiling: at most this many passes per resident may start on one local day, of
+    /// any purpose, always-allowed and cancelled ones included.
+    #[schema(minimum = 1)]
+    max_passes_per_day: u32,
+    purposes: Vec<PurposeView>,
+}
+
+impl RegimeView {
+    /// The regime as clients see it.
+    pub fn of(r: &Regime) -> Self {
+        let purposes = r
+            .purposes()
+            .iter()
+            .map(|p| {
+                let (max_minutes, until_end_of_day) = match p.duration() {
+                    MaxDuration::Minutes(m) => (Some(m), false),
+                    MaxDuration::UntilEndOfDay => (None, true),
+                };
+                PurposeView {
+                    id: p.id().as_str().to_string(),
+                    sms_code: p.sms_code(),
+                    name: Names::of(p.name()),
+                    max_minutes,
+                    until_end_of_day,
+                    quota: p.quota().map(LimitView::of),
+                    hours: p.hours().map(|h| HoursView {
+                        from: h.from().to_string(),
+                        to: h.to().to_string(),
+                    }),
+                    max_distance_m: p.max_distance_m(),
+                    required_fields: p.required_fields().iter().map(|f| f.as_str()).collect(),
+                    always_allowed: p.always_allowed(),
+                }
+            })
+            .collect();
+        Self {
+            id: r.id().as_str().to_string(),
+            name: Names::of(r.name()),
+            legal_act: r.legal_act().title.clone(),
+            issuer: r.issuer().as_str().to_string(),
+            time_zone: r.time_zone_name().to_string(),
+            effective_from: r.effective_from(),
+            until: r.until(),
+            cap: r.cap().map(LimitView::of),
+            max_passes_per_day: r.max_passes_per_day(),
+            purposes,
+        }
+    }
+}
+
+problems!(NoRegimeInForce {
+    404 => "`no_regime_in_force`: no regime is in force at this moment.", ["no_regime_in_force"];
+});
+
+/// The regime in force now
+///
+/// **Role:** public. Names are in the caller's language (`Accept-Language`).
+#[utoipa::path(get, path = "/api/v1/regime", tag = "regimes", operation_id = "getRegime",
+    responses(
+        (status = 200, description = "The rules that apply to passes issued now.", body = RegimeView),
+        NoRegimeInForce,
+    ))]
+async fn regime(State(state): State<AppState>) -> ApiResult<Json<RegimeView>> {
     let book = state.regimes();
     let regime = book.in_force(state.clock.now()).ok_or_else(|| {
         ApiError::new(
@@ -122,13 +280,21 @@ async fn regime(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             "No regime is in force now.",
         )
     })?;
-    Ok(Json(regime_json(regime)))
+    Ok(Json(RegimeView::of(regime)))
 }
 
+/// This document
+///
+/// **Role:** public.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", operation_id = "openapi",
+    responses((status = 200, description = "OpenAPI 3.1.", body = serde_json::Value)))]
 async fn openapi() -> Response {
+    /// Made once from the code, on first request.
+    static DOCUMENT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(crate::openapi::document_text);
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../../openapi.json"),
+        DOCUMENT.as_str(),
     )
         .into_response()
 }

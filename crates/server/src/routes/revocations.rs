@@ -16,14 +16,16 @@
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use propusk_store::{RevocationPage, Revoked};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http_cache::{accepts_gzip, etag_matches, gzip};
+use crate::openapi::problems;
 use crate::state::AppState;
 
 /// Entries a page holds unless the client asks for fewer; also the most it may ask for.
@@ -35,15 +37,25 @@ const COMPACT_MAGIC: &[u8; 4] = b"PRL1";
 /// Bodies shorter than this are sent as they are: gzip would not pay for its header.
 const GZIP_FROM: usize = 512;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/revocations", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Deserialize)]
+/// Taken as text and checked here, so that each wrong value gets its own code.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Params {
+    /// Start a sync after this sequence number; 0 (default) for the whole list. Not with `next`.
+    #[param(value_type = Option<u64>, minimum = 0, default = 0)]
     since: Option<String>,
+    /// Continue a sync: the `next` cursor of the previous page.
+    #[param(pattern = r"^[0-9]+\.[0-9]+$")]
     next: Option<String>,
+    /// Entries per page.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000, default = 10000)]
     limit: Option<String>,
+    /// `json` (default, also when empty) or `compact` (binary, for phones).
+    #[param(pattern = "^(json|compact)?$", default = "json")]
     format: Option<String>,
 }
 
@@ -160,25 +172,72 @@ fn walk(q: &Params, latest: i64) -> ApiResult<Walk> {
     })
 }
 
-/// The JSON form of a page.
-#[derive(Serialize)]
+/// One page of the revocation list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Revocations, example = json!({"sequence": 2, "latest": 2, "next": null, "revoked": [
+    {"seq": 1, "pass_id": "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b", "valid_until": "2020-04-15T20:59:59Z"},
+    {"seq": 2, "pass_id": "6c5b4a39-2817-4605-9f4e-3d2c1b0a9f8e", "valid_until": "2020-04-15T12:30:00Z"}
+]}))]
 struct PageJson {
-    /// Store this after applying the page; start the next sync with `since` = it.
+    /// After applying this page the reader holds every revocation of a live pass numbered
+    /// up to here. Store it; once `next` is null, start the next sync with `since` = it.
+    #[schema(minimum = 0)]
     sequence: i64,
-    /// The newest revocation when the walk began: the walk ends there.
+    /// The newest revocation when this sync began: the sync ends there (for progress).
+    #[schema(minimum = 0)]
     latest: i64,
-    /// The cursor of the next page, or null when this one ends the walk.
+    /// The cursor of the next page (pass it as `next`), or null when this page ends the sync.
+    #[schema(pattern = r"^[0-9]+\.[0-9]+$")]
     next: Option<String>,
+    /// Revocations of passes not yet expired, oldest first.
     revoked: Vec<EntryJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Revocation)]
 struct EntryJson {
+    #[schema(minimum = 1)]
     seq: i64,
+    #[schema(format = Uuid)]
     pass_id: String,
+    /// After this the entry can be dropped.
+    #[schema(format = DateTime)]
     valid_until: String,
 }
 
+problems!(ListRefusals {
+    400 => "A parameter out of range: `invalid_since`, `invalid_limit` (1–10000), `invalid_next` \
+            (a cursor this server did not issue, or beyond the newest revocation), `invalid_format`, \
+            `since_with_next`; `bad_request`: a parameter that is not a number, or given twice.",
+        ["bad_request", "invalid_since", "invalid_limit", "invalid_next", "invalid_format",
+            "since_with_next"];
+});
+
+/// Revoked pass ids, paged, for delta sync
+///
+/// **Role:** public. Offline verifiers sync the list page by page: the first request gives
+/// `since` (the `sequence` stored after the last sync, 0 for none); while an answer has a
+/// `next` cursor, ask for it. Every page is gap-free and the sync is bounded by the newest
+/// revocation when it began, so nothing is missed or repeated while revocations go on, on
+/// any node. Only revocations of passes not yet expired are listed: an expired pass fails
+/// verification anyway.
+#[utoipa::path(get, path = "/api/v1/revocations", tag = "verification",
+    operation_id = "listRevocations",
+    params(Params),
+    responses(
+        (status = 200, description = "A page of revocations of passes not yet expired, after \
+            `since` (or where `next` points), oldest first. gzip-compressed when `Accept-Encoding` \
+            allows it; a weak `ETag` for `If-None-Match`; `Cache-Control: public, max-age=30`. \
+            With `format=compact`, `application/vnd.propusk.revocations`: the same page, 12 bytes \
+            an entry (docs/token-format.md, \"Compact revocation pages\").",
+            headers(("ETag" = String, description = "Weak validator of the page.")),
+            content(
+                (PageJson = "application/json"),
+                (Vec<u8> = "application/vnd.propusk.revocations")
+            )),
+        (status = 304, description = "`If-None-Match` named this page's ETag: nothing was revoked since."),
+        ListRefusals,
+    ))]
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,

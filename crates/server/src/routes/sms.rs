@@ -21,8 +21,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use propusk_core::domain::{holder_hint, PhoneNumber};
 use propusk_core::issuance::PassRequest;
 use propusk_core::policy::{Purpose, Regime, RegimeBook};
@@ -36,15 +34,66 @@ use propusk_store::{
 };
 use propusk_token::ShortCode;
 
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::openapi::{problems, retry_after};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sms/inbound", get(inbound_get).post(inbound_post))
-        .route("/api/v1/sms/dlr", get(dlr_get).post(dlr_post))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inbound_get, inbound_post))
+        .routes(routes!(dlr_get, dlr_post))
 }
+
+/// The parameters of an inbound message, for the document: the handler reads them as
+/// bytes ([`Params`]), since `text` is in the charset `charset` names.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct InboundQuery {
+    /// Sender (Kannel `%p`), e.g. `+79161234567`.
+    from: String,
+    /// The short number it was sent to (`%P`).
+    to: Option<String>,
+    /// The message (`%a`), percent-encoded bytes in `charset`.
+    text: String,
+    /// Kannel's id for the message (`%I`): a retry carries the same id and is handled once.
+    id: Option<String>,
+    /// `%c`: 0 7-bit, 1 8-bit, 2 UCS-2.
+    coding: Option<String>,
+    /// `%C`, e.g. `UTF-8`, `UTF-16BE`, `windows-1251`.
+    charset: Option<String>,
+    /// The shared secret `sms.inbound_secret` (`PROPUSK_SMS_INBOUND_SECRET`).
+    secret: String,
+}
+
+/// The parameters of a delivery report, for the document (read as [`Params`] too).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DlrQuery {
+    /// The outbox message (propusk puts it in the `dlr-url`).
+    id: String,
+    /// Kannel's report type `%d`: 1 delivered, 2 undelivered, 4 buffered, 8 accepted by
+    /// the SMSC, 16 rejected by the SMSC.
+    #[param(rename = "type")]
+    kind: String,
+    /// When the report was made (`%T`).
+    at: Option<String>,
+    /// The shared secret `sms.inbound_secret` (`PROPUSK_SMS_INBOUND_SECRET`).
+    secret: String,
+}
+
+problems!(GatewayRefusals {
+    403 => "`forbidden`: the shared secret is missing or wrong.", ["forbidden"];
+    404 => "Inbound SMS is not configured (no `sms.inbound_secret`).", ["sms_disabled"];
+    503 => "Not taken now (the database is unavailable, or `overloaded`); the gateway retries.",
+        ["unavailable", "overloaded"], retry_after();
+});
 
 /// The most characters of a message kept and read (three concatenated UCS-2 parts are 201;
 /// anything longer is not a request).
@@ -140,6 +189,17 @@ fn accepted() -> Response {
         .into_response()
 }
 
+/// A message from a phone
+///
+/// **Caller:** the SMS gateway (Kannel `sms-service` with `get-url` or `post-url`). A POST
+/// may carry the parameters as a form, or the text as a `text/plain` body with
+/// `X-Kannel-From`. The message, what it causes (a pass, a cancellation, a registration)
+/// and the answer are committed together before 202.
+#[utoipa::path(get, path = "/api/v1/sms/inbound", tag = "sms", operation_id = "smsInbound",
+    params(InboundQuery),
+    responses((status = 202, description = "Taken (a message id seen before is not handled again). \
+            The body is empty: the answer to the phone goes out through the outbox.",
+            content_type = "text/plain", body = String), GatewayRefusals))]
 async fn inbound_get(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -148,6 +208,17 @@ async fn inbound_get(
     inbound(state, Params::from_request(q.as_deref(), &headers, &[])).await
 }
 
+/// A message from a phone (POST)
+///
+/// **Caller:** the SMS gateway (Kannel `sms-service` with `get-url` or `post-url`). A POST
+/// may carry the parameters as a form, or the text as a `text/plain` body with
+/// `X-Kannel-From`. The message, what it causes (a pass, a cancellation, a registration)
+/// and the answer are committed together before 202.
+#[utoipa::path(post, path = "/api/v1/sms/inbound", tag = "sms", operation_id = "smsInboundPost",
+    params(InboundQuery),
+    responses((status = 202, description = "Taken (a message id seen before is not handled again). \
+            The body is empty: the answer to the phone goes out through the outbox.",
+            content_type = "text/plain", body = String), GatewayRefusals))]
 async fn inbound_post(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -554,6 +625,16 @@ fn render(
     })
 }
 
+/// A delivery report
+///
+/// **Caller:** the SMS gateway, at the `dlr-url` propusk gave with each message. Unknown
+/// ids and types are acknowledged and ignored; a final report is never overwritten by a
+/// late one.
+#[utoipa::path(get, path = "/api/v1/sms/dlr", tag = "sms", operation_id = "smsDeliveryReport",
+    params(DlrQuery),
+    responses((status = 202, description = "Taken (a message id seen before is not handled again). \
+            The body is empty: the answer to the phone goes out through the outbox.",
+            content_type = "text/plain", body = String), GatewayRefusals))]
 async fn dlr_get(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -562,6 +643,16 @@ async fn dlr_get(
     dlr(state, Params::from_request(q.as_deref(), &headers, &[])).await
 }
 
+/// A delivery report (POST)
+///
+/// **Caller:** the SMS gateway, at the `dlr-url` propusk gave with each message. Unknown
+/// ids and types are acknowledged and ignored; a final report is never overwritten by a
+/// late one.
+#[utoipa::path(post, path = "/api/v1/sms/dlr", tag = "sms", operation_id = "smsDeliveryReportPost",
+    params(DlrQuery),
+    responses((status = 202, description = "Taken (a message id seen before is not handled again). \
+            The body is empty: the answer to the phone goes out through the outbox.",
+            content_type = "text/plain", body = String), GatewayRefusals))]
 async fn dlr_post(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,

@@ -3,54 +3,118 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use jiff::Timestamp;
 use propusk_store::Role;
 use propusk_token::{verify, NoRevocations, PassClaims, ShortCode, Verdict};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
+use crate::openapi::problems;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/verify", post(check))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(check))
 }
 
-#[derive(Deserialize)]
+/// A pass to check: exactly one of `token` (the `PR1:…` QR text) and `short_code`
+/// (`XXX-XXX-XXX`; dashes and case are forgiven).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = VerifyRequest, example = json!({"short_code": "7K3-QX9-4MP"}))]
 struct VerifyInput {
+    /// `PR1:…` QR text.
     token: Option<String>,
+    /// `XXX-XXX-XXX`; dashes and case are forgiven.
+    #[schema(examples("7K3-QX9-4MP"))]
     short_code: Option<String>,
 }
 
-fn verdict_json(
-    verdict: &str,
+/// Members other than `verdict` are null when not known (e.g. a malformed token).
+#[derive(Serialize, ToSchema)]
+#[schema(as = VerifyResult, example = json!({
+    "verdict": "valid", "reason": null, "pass_id": "0192f1a4-5b6c-7d8e-9f00-112233445566",
+    "purpose": "shopping", "regime": "moscow-2020", "holder": "И.И.П. …3456",
+    "valid_from": "2020-04-20T07:00:00Z", "valid_until": "2020-04-20T10:00:00Z",
+    "kid": "q1w2e3r4t5Y"
+}))]
+struct VerifyResult {
+    /// `valid`, `expired`, `not_yet_valid`, `revoked`, `unknown_key`, `bad_signature`
+    /// or `malformed`.
+    #[schema(
+        pattern = "^(valid|expired|not_yet_valid|revoked|unknown_key|bad_signature|malformed)$"
+    )]
+    verdict: &'static str,
+    /// Why, when the verdict is not `valid`.
     reason: Option<String>,
-    claims: Option<&PassClaims>,
+    #[schema(format = Uuid)]
+    pass_id: Option<String>,
+    purpose: Option<String>,
+    regime: Option<String>,
+    /// Holder hint: initials and the last 4 characters of the document — enough to match
+    /// the person, no more.
+    #[schema(examples("И.И.П. …3456"))]
+    holder: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    valid_from: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    valid_until: Option<Timestamp>,
+    /// Signing key id, base64url.
     kid: Option<String>,
-) -> Value {
-    let time = |t: i64| jiff::Timestamp::from_second(t).map(|t| t.to_string()).ok();
-    json!({
-        "verdict": verdict,
-        "reason": reason,
-        "pass_id": claims.map(|c| c.pass_id.to_string()),
-        "purpose": claims.map(|c| c.purpose.clone()),
-        "regime": claims.map(|c| c.regime.clone()),
-        "holder": claims.map(|c| c.holder.clone()),
-        "valid_from": claims.and_then(|c| time(c.nbf)),
-        "valid_until": claims.and_then(|c| time(c.exp)),
-        "kid": kid,
-    })
 }
 
+impl VerifyResult {
+    fn of(
+        verdict: &'static str,
+        reason: Option<String>,
+        claims: Option<&PassClaims>,
+        kid: Option<String>,
+    ) -> Self {
+        let time = |t: i64| Timestamp::from_second(t).ok();
+        Self {
+            verdict,
+            reason,
+            pass_id: claims.map(|c| c.pass_id.to_string()),
+            purpose: claims.map(|c| c.purpose.clone()),
+            regime: claims.map(|c| c.regime.clone()),
+            holder: claims.map(|c| c.holder.clone()),
+            valid_from: claims.and_then(|c| time(c.nbf)),
+            valid_until: claims.and_then(|c| time(c.exp)),
+            kid,
+        }
+    }
+}
+
+problems!(VerifyRefusals {
+    404 => "`short_code_not_found`: the short code is well-formed but no pass has it.",
+        ["short_code_not_found"];
+    422 => "`invalid_short_code`: not a short code (wrong length, character, or check symbol; \
+            `field` is `short_code`); `token_or_short_code`: neither or both were given.",
+        ["invalid_short_code", "token_or_short_code"];
+});
+
+/// Check a pass by token or short code
+///
+/// **Role:** inspector or admin. Short codes are looked up online only; tokens can also be
+/// checked offline with the JWKS and the revocation list.
+#[utoipa::path(post, path = "/api/v1/verify", tag = "verification", operation_id = "verifyPass",
+    request_body = VerifyInput,
+    security(("bearerAuth" = ["inspector"]), ("bearerAuth" = ["admin"])),
+    responses(
+        (status = 200, description = "The verdict. A token always gets a verdict, however broken it is.",
+            body = VerifyResult),
+        VerifyRefusals,
+    ))]
 async fn check(
     State(state): State<AppState>,
     staff: Staff,
     Body(input): Body<VerifyInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<VerifyResult>> {
     staff.require(&[Role::Inspector, Role::Admin])?;
     Metrics::inc(&state.metrics.verifications);
     let now = state.clock.now();
@@ -105,9 +169,9 @@ async fn check(
     };
     let body = match &verdict {
         Verdict::Malformed(reason) => {
-            verdict_json("malformed", Some(reason.to_string()), None, None)
+            VerifyResult::of("malformed", Some(reason.to_string()), None, None)
         }
-        other => verdict_json(
+        other => VerifyResult::of(
             other.name(),
             None,
             other.pass().map(|p| &p.claims),

@@ -2,61 +2,82 @@
 //! activity, extending, ending and closing it.
 
 use super::flags::officer_flag;
+use super::views::CaseView;
 use super::*;
 
-fn case_json(case: &CaseRecord) -> Value {
-    json!({
-        "id": case.id,
-        "status": case.status,
-        "phone": case.phone,
-        "full_name": case.full_name,
-        // Erased (null) once the case's data is past retention.
-        "home": case.home.map(|h| json!({
-            "address": case.home_address, "lat": h.lat(), "lon": h.lon(),
-        })),
-        "radius_m": case.radius_m,
-        "time_zone": case.time_zone,
-        "lang": case.lang,
-        "starts_at": case.starts_at.to_string(),
-        "ends_at": case.ends_at.to_string(),
-        "monitoring_since": case.monitoring_since.map(|t| t.to_string()),
-        "created_by": case.created_by,
-        "ended_at": case.ended_at.map(|t| t.to_string()),
-        "closed_at": case.closed_at.map(|t| t.to_string()),
-        "purged_at": case.purged_at.map(|t| t.to_string()),
-        "purged_fixes": case.purged_fixes,
-    })
-}
-
-/// [`case_json`] with what its phones have sent so far.
-async fn case_with_activity(state: &AppState, case: &CaseRecord) -> ApiResult<Value> {
-    let activity = state.store.case_activity(&case.id).await?;
-    let mut body = case_json(case);
-    body["last_report_at"] = json!(activity.last_report_at.map(|t| t.to_string()));
-    body["reports_received"] = json!(activity.reports_received);
-    body["app_last_seen_at"] = json!(activity.app_last_seen_at.map(|t| t.to_string()));
-    Ok(body)
-}
-
-#[derive(Deserialize)]
+/// The patient's home address with its coordinates (WGS 84).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CaseHomeRequest)]
 pub(super) struct HomeInput {
     address: String,
+    #[schema(minimum = -90, maximum = 90)]
     lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     lon: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CaseRequest, example = json!({
+    "phone": "+79161234567", "full_name": "Сидорова Анна Павловна",
+    "home": {"address": "Москва, ул. Тверская, 1, кв. 5", "lat": 55.7575, "lon": 37.613},
+    "radius_m": 50, "starts_at": "2020-04-15T10:00:00+03:00", "ends_at": "2020-04-29T10:00:00+03:00"
+}))]
 pub(super) struct CaseInput {
+    /// Phone number, E.164 preferred.
+    #[schema(examples("+79161234567"))]
     phone: String,
+    #[schema(examples("Сидорова Анна Павловна"))]
     full_name: String,
     home: HomeInput,
+    /// Home radius in metres; evaluation uses at least 100 m whatever is given (indoor GPS
+    /// noise).
+    #[schema(minimum = 10, maximum = 5000, default = 100)]
     radius_m: Option<f64>,
+    #[schema(format = DateTime)]
     starts_at: String,
+    /// After `starts_at`, at most 60 days later. Monitoring stops here.
+    #[schema(format = DateTime)]
     ends_at: String,
+    /// IANA name; the patient's SMS show times on these clocks.
+    #[schema(default = "Europe/Moscow")]
     time_zone: Option<String>,
-    /// The language of the patient's SMS.
+    /// The language of the patient's SMS: `ru` or `en`.
+    #[schema(pattern = "^(ru|en)$", default = "ru")]
     lang: Option<String>,
 }
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct CaseCreated {
+    #[schema(format = Uuid)]
+    id: String,
+    /// Shown once: the patient's phone enrolls with it, once.
+    #[schema(pattern = "^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")]
+    enrollment_code: String,
+    /// The link (and QR code) that opens the patient's app at `/patient/app/` with the code
+    /// filled in. The code is in the URL *fragment*, which a browser never sends to a
+    /// server: it reaches no server log and no Referer header.
+    #[schema(examples("https://propusk.example/patient/app/#code=ABCD-EFGH-JKLM"))]
+    enrollment_url: String,
+}
+
+problems!(CaseRefusals {
+    422 => "Invalid member (`field` names it).",
+        ["invalid_phone", "invalid_name", "invalid_field", "invalid_period"];
+});
+
+problems!(ExtendRefusals {
+    404 => "`case_not_found`.", ["case_not_found"];
+    409 => "`case_status_conflict`: the case is not in a state that allows this.",
+        ["case_status_conflict"];
+    422 => "`invalid_period`: not later than the current end, or over 60 days.",
+        ["invalid_period", "invalid_field"];
+});
+
+problems!(ChangeRefusals {
+    404 => "`case_not_found`.", ["case_not_found"];
+    409 => "`case_status_conflict`: the case is not in a state that allows this.",
+        ["case_status_conflict"];
+});
 
 impl CaseInput {
     fn parse(self, now: Timestamp) -> ApiResult<NewCase> {
@@ -153,6 +174,13 @@ fn check_period(starts_at: Timestamp, ends_at: Timestamp) -> ApiResult<()> {
     Ok(())
 }
 
+/// Open a quarantine case
+///
+/// **Role:** health. Recorded in the audit log.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "monitoring", operation_id = "createCase",
+    request_body = CaseInput,
+    security(("bearerAuth" = ["health"])),
+    responses((status = 201, description = "Opened.", body = CaseCreated), CaseRefusals))]
 pub(super) async fn create_case(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -172,32 +200,43 @@ pub(super) async fn create_case(
     let enrollment_url = rules::enrollment_link(&state.app_url(), &code);
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "enrollment_code": code, "enrollment_url": enrollment_url})),
+        Json(CaseCreated {
+            id,
+            enrollment_code: code,
+            enrollment_url,
+        }),
     )
         .into_response())
 }
 
+/// A case with its flags
+///
+/// **Role:** health. Every read is in the audit log.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "monitoring", operation_id = "getCase",
+    params(("id" = uuid::Uuid, Path, description = "Case id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The case.", body = CaseView), CaseNotFound))]
 pub(super) async fn show_case(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseView>> {
     let (case, flags) = state
         .store
         .read_case(&id, officer.as_str(), state.clock.now())
         .await?
         .ok_or_else(case_not_found)?;
-    let mut body = case_with_activity(&state, &case).await?;
+    let activity = state.store.case_activity(&case.id).await?;
     let mut list = Vec::with_capacity(flags.len());
     for flag in &flags {
         list.push(officer_flag(&state, flag, case.home).await?);
     }
-    body["flags"] = json!(list);
-    Ok(Json(body))
+    Ok(Json(CaseView::of(&case).with(activity, list)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(super) struct ExtendInput {
+    #[schema(format = DateTime)]
     ends_at: String,
 }
 
@@ -206,13 +245,13 @@ async fn change(
     officer: &OfficerId,
     id: &str,
     change: CaseChange,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseView>> {
     match state
         .store
         .change_case(id, change, officer.as_str(), state.clock.now())
         .await
     {
-        Ok(case) => Ok(Json(case_json(&case))),
+        Ok(case) => Ok(Json(CaseView::of(&case))),
         Err(CaseChangeError::NotFound) => Err(case_not_found()),
         Err(CaseChangeError::WrongStatus(status)) => Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -231,12 +270,20 @@ async fn change(
     }
 }
 
+/// Move the end of monitoring later
+///
+/// **Role:** health.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extend", tag = "monitoring", operation_id = "extendCase",
+    params(("id" = uuid::Uuid, Path, description = "Case id.")),
+    request_body = ExtendInput,
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The case.", body = CaseView), ExtendRefusals))]
 pub(super) async fn extend_case(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<ExtendInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseView>> {
     let until = parse_time(&input.ends_at, "ends_at")?;
     if let Some(case) = state.store.case(&id).await? {
         check_period(case.starts_at, until)?;
@@ -244,18 +291,33 @@ pub(super) async fn extend_case(
     change(&state, &officer, &id, CaseChange::Extend(until)).await
 }
 
+/// End monitoring now
+///
+/// **Role:** health. Reports after this moment are ignored.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/end", tag = "monitoring", operation_id = "endCase",
+    params(("id" = uuid::Uuid, Path, description = "Case id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The case, `ended`.", body = CaseView), ChangeRefusals))]
 pub(super) async fn end_case(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseView>> {
     change(&state, &officer, &id, CaseChange::EndNow).await
 }
 
+/// Close a case
+///
+/// **Role:** health. Flags and appeals may still be decided.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "monitoring", operation_id = "closeCase",
+    params(("id" = uuid::Uuid, Path, description = "Case id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The case, `closed`; its devices are revoked.",
+        body = CaseView), ChangeRefusals))]
 pub(super) async fn close_case(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseView>> {
     change(&state, &officer, &id, CaseChange::Close).await
 }

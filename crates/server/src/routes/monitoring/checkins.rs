@@ -1,37 +1,30 @@
 //! Check-ins as an officer sees them: answers with their distance from home, the face
 //! matcher's opinion, and the photos (the check-in's and the reference).
 
+use super::views::{CheckinView, FaceMatch};
 use super::*;
 
-/// A check-in as its officer sees it: times, and how far from home and how sure the answer was.
-pub(in crate::routes) fn challenge_json(c: &ChallengeRecord, home: Option<GeoPoint>) -> Value {
-    json!({
-        "id": c.id,
-        "kind": c.kind.as_str(),
-        // What raised an immediate check-in: when, how far from home, how sure.
-        "asked_for": c.asked_for.map(|a| json!({
-            "ts": a.ts.to_string(),
-            "distance_m": a.distance_m.round() as u64,
-            "accuracy_m": a.accuracy_m,
-        })),
-        "received_at": c.received_at.map(|t| t.to_string()),
-        "issued_at": c.issued_at.to_string(),
-        "deadline": c.deadline.to_string(),
-        "answered_at": c.answered_at.map(|t| t.to_string()),
-        "late": c.answered_at.map(|a| a >= c.deadline),
-        "has_photo": c.has_photo,
-        // Map-free: how far from home the phone said it was, and how sure it was.
-        "distance_m": home.zip(c.point).map(|(h, p)| distance_m(h, p).round() as u64),
-        "accuracy_m": c.accuracy_m,
-        "flag_id": c.flag_id,
-    })
+#[derive(Serialize, ToSchema)]
+pub(super) struct CheckinList {
+    checkins: Vec<CheckinView>,
 }
 
+problems!(PhotoNotFound {
+    404 => "`photo_not_found`: none was taken, or it was erased after retention.", ["photo_not_found"];
+});
+
+/// A case's check-ins so far
+///
+/// **Role:** health. Audited.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/checkins", tag = "monitoring", operation_id = "caseCheckins",
+    params(("id" = uuid::Uuid, Path, description = "Case id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "Oldest first.", body = CheckinList), CaseNotFound))]
 pub(super) async fn case_checkins(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CheckinList>> {
     let now = state.clock.now();
     let case = state.store.case(&id).await?.ok_or_else(case_not_found)?;
     let checkins = rules::read_checkins(&state.store, officer.as_str(), &id, now).await?;
@@ -42,13 +35,13 @@ pub(super) async fn case_checkins(
     };
     let mut list = Vec::new();
     for c in checkins {
-        let mut item = challenge_json(&c, case.home);
+        let mut item = CheckinView::of(&c, case.home);
         if c.has_photo {
-            item["face_match"] = face_match(&state, reference.as_deref(), &c.id).await?;
+            item = item.with_face_match(face_match(&state, reference.as_deref(), &c.id).await?);
         }
         list.push(item);
     }
-    Ok(Json(json!({ "checkins": list })))
+    Ok(Json(CheckinList { checkins: list }))
 }
 
 /// The face matcher's opinion on a check-in photo, with who gave it; without an automatic
@@ -57,7 +50,7 @@ async fn face_match(
     state: &AppState,
     reference: Option<&[u8]>,
     checkin_id: &str,
-) -> ApiResult<Value> {
+) -> ApiResult<FaceMatch> {
     let matcher = &state.monitoring.face_matcher;
     let opinion = match reference {
         Some(reference) => match state.store.checkin_photo(checkin_id).await? {
@@ -66,9 +59,7 @@ async fn face_match(
         },
         None => FaceComparison::NotAssessed,
     };
-    let mut value = serde_json::to_value(opinion).unwrap_or_default();
-    value["by"] = json!(matcher.name());
-    Ok(value)
+    Ok(FaceMatch::of(opinion, matcher.name()))
 }
 
 fn photo_response(bytes: Vec<u8>) -> Response {
@@ -92,6 +83,14 @@ fn photo_not_found() -> ApiError {
     )
 }
 
+/// A check-in's photo
+///
+/// **Role:** health. Audited.
+#[utoipa::path(get, path = "/api/v1/checkins/{id}/photo", tag = "monitoring", operation_id = "checkinPhoto",
+    params(("id" = uuid::Uuid, Path, description = "Check-in id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The photo.",
+        content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))), PhotoNotFound))]
 pub(super) async fn checkin_photo(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -104,6 +103,16 @@ pub(super) async fn checkin_photo(
     Ok(photo_response(photo))
 }
 
+/// The photo taken at enrollment
+///
+/// **Role:** health. Compare side by side with check-in photos (no automatic matching).
+/// Audited.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/reference-photo", tag = "monitoring",
+    operation_id = "referencePhoto",
+    params(("id" = uuid::Uuid, Path, description = "Case id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The photo.",
+        content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))), PhotoNotFound))]
 pub(super) async fn reference_photo(
     State(state): State<AppState>,
     Health(officer): Health,

@@ -1,23 +1,24 @@
 //! The officer's queue and flags: reading a flag with its evidence and the questions asked
 //! during it, deciding it (warning, sanction, dismissal) and deciding appeals.
 
+use super::views::{CheckinView, FlagView};
 use super::*;
 
 /// The questions asked at once during a `left_home` flag's run (immediate check-ins: when,
 /// what raised them, whether and from how far they were answered); empty for other kinds.
-pub(in crate::routes) async fn asks_json(
+pub(in crate::routes) async fn asks(
     state: &AppState,
     flag: &FlagRecord,
     home: Option<GeoPoint>,
-) -> ApiResult<Value> {
+) -> ApiResult<Vec<CheckinView>> {
     if flag.kind != FlagKind::LeftHome {
-        return Ok(json!([]));
+        return Ok(Vec::new());
     }
     let asks = state
         .store
         .asks_during(&flag.case_id, flag.from, flag.to)
         .await?;
-    Ok(asks.iter().map(|c| challenge_json(c, home)).collect())
+    Ok(asks.iter().map(|c| CheckinView::of(c, home)).collect())
 }
 
 /// A flag as an officer reads it, with the questions asked during it.
@@ -25,16 +26,62 @@ pub(super) async fn officer_flag(
     state: &AppState,
     flag: &FlagRecord,
     home: Option<GeoPoint>,
-) -> ApiResult<Value> {
-    let mut v = flag_json(flag);
-    v["checkins"] = asks_json(state, flag, home).await?;
-    Ok(v)
+) -> ApiResult<FlagView> {
+    Ok(FlagView::of(flag).with_checkins(asks(state, flag, home).await?))
 }
 
+/// Flags awaiting an officer, and the questions left unanswered.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Queue)]
+pub(super) struct QueueView {
+    flags: Vec<FlagView>,
+    /// Questions asked at once in the last 24 hours and left unanswered past their deadline,
+    /// for active cases with no `left_home` flag over their run: shown to the officer, never
+    /// a flag, nothing to decide.
+    unanswered_checkins: Vec<CheckinView>,
+}
+
+problems!(pub(in crate::routes) StepRefusals {
+    404 => "`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"];
+    409 => "`patient_not_yet_notified`: the patient's SMS has not gone out yet; \
+            `not_sanctionable`: silence (`no_signal`) cannot be confirmed with a sanction; \
+            `flag_state_conflict`: the step does not follow from the flag's state.",
+        ["patient_not_yet_notified", "not_sanctionable", "flag_state_conflict"];
+});
+
+problems!(DecisionRefusals {
+    404 => "`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"];
+    409 => "`patient_not_yet_notified`: the patient's SMS has not gone out yet; \
+            `not_sanctionable`: silence (`no_signal`) cannot be confirmed with a sanction; \
+            `flag_state_conflict`: the step does not follow from the flag's state.",
+        ["patient_not_yet_notified", "not_sanctionable", "flag_state_conflict"];
+    422 => "`reason_required`: a confirmation needs a note; `invalid_field`: a sanction is \
+            missing (confirm) or given (dismiss).", ["reason_required", "invalid_field"];
+});
+
+problems!(AppealDecisionRefusals {
+    403 => "`appeal_needs_another_officer`: the officer who confirmed the sanction may not \
+            decide its appeal; or `forbidden`.", ["appeal_needs_another_officer", "forbidden"];
+    404 => "`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"];
+    409 => "`patient_not_yet_notified`: the patient's SMS has not gone out yet; \
+            `not_sanctionable`: silence (`no_signal`) cannot be confirmed with a sanction; \
+            `flag_state_conflict`: the step does not follow from the flag's state.",
+        ["patient_not_yet_notified", "not_sanctionable", "flag_state_conflict"];
+    422 => "`reason_required`.", ["reason_required", "invalid_field"];
+});
+
+/// Flags awaiting an officer
+///
+/// **Role:** health. Audited.
+#[utoipa::path(get, path = "/api/v1/flags/queue", tag = "monitoring", operation_id = "flagQueue",
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "Oldest first: flags awaiting a first decision or an \
+        appeal, and new ones whose SMS is still queued; and the questions left unanswered.",
+        body = QueueView)))]
 pub(super) async fn queue(
     State(state): State<AppState>,
     Health(officer): Health,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<QueueView>> {
     let now = state.clock.now();
     let flags = state.store.officer_queue(officer.as_str(), now).await?;
     let mut list = Vec::with_capacity(flags.len());
@@ -43,27 +90,31 @@ pub(super) async fn queue(
         list.push(officer_flag(&state, flag, home).await?);
     }
     let since = now.checked_sub(rules::UNANSWERED_FOR).unwrap_or(now);
-    let unanswered: Vec<Value> = state
+    let unanswered = state
         .store
         .unanswered_asks(since, now)
         .await?
         .iter()
-        .map(|u| {
-            let mut v = challenge_json(&u.challenge, None);
-            v["case_id"] = json!(u.challenge.case_id);
-            v
-        })
+        .map(|u| CheckinView::of(&u.challenge, None).in_case(&u.challenge.case_id))
         .collect();
-    Ok(Json(
-        json!({"flags": list, "unanswered_checkins": unanswered}),
-    ))
+    Ok(Json(QueueView {
+        flags: list,
+        unanswered_checkins: unanswered,
+    }))
 }
 
+/// One flag with its evidence and history
+///
+/// **Role:** health. Audited.
+#[utoipa::path(get, path = "/api/v1/flags/{id}", tag = "monitoring", operation_id = "getFlag",
+    params(("id" = uuid::Uuid, Path, description = "Flag id.")),
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "The flag.", body = FlagView), FlagNotFound))]
 pub(super) async fn show_flag(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FlagView>> {
     let flag = rules::read_flag(&state.store, officer.as_str(), &id, state.clock.now())
         .await?
         .ok_or_else(flag_not_found)?;
@@ -118,17 +169,21 @@ pub(in crate::routes) fn step_error(e: FlagStepError) -> ApiError {
     ApiError::new(status, code, ru, en)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum DecisionKind {
     Dismiss,
     Confirm,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Decision, example = json!({"decision": "confirm",
+    "sanction": {"type": "fine", "amount_rub": 4000},
+    "note": "40 минут в 600 м от дома, объяснений нет"}))]
 pub(super) struct DecisionInput {
     decision: DecisionKind,
     sanction: Option<Sanction>,
+    /// Why; required to confirm.
     #[serde(default)]
     note: String,
 }
@@ -139,7 +194,7 @@ async fn decide_step(
     officer: &OfficerId,
     id: &str,
     step: OfficerStep,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FlagView>> {
     let app_url = state.app_url();
     let flag = state
         .store
@@ -147,7 +202,7 @@ async fn decide_step(
         .await
         .map_err(step_error)?;
     state.outbox_wakeup.notify_one();
-    Ok(Json(flag_json(&flag)))
+    Ok(Json(FlagView::of(&flag)))
 }
 
 /// A free-text field's refusal.
@@ -160,12 +215,21 @@ fn text_error(e: &propusk_core::domain::TextError, field: &'static str) -> ApiEr
     .with("field", field)
 }
 
+/// Dismiss a flag, or confirm it with a sanction
+///
+/// **Role:** health. The only way a sanction comes to exist. Audited.
+#[utoipa::path(post, path = "/api/v1/flags/{id}/decision", tag = "monitoring", operation_id = "decideFlag",
+    params(("id" = uuid::Uuid, Path, description = "Flag id.")),
+    request_body = DecisionInput,
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "Decided; the patient is told by SMS.", body = FlagView),
+        DecisionRefusals))]
 pub(super) async fn decide(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<DecisionInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FlagView>> {
     let note = rules::note(&input.note).map_err(|e| text_error(&e, "note"))?;
     let step = match (input.decision, input.sanction) {
         (DecisionKind::Dismiss, None) => OfficerStep::Dismiss { note },
@@ -190,19 +254,32 @@ pub(super) async fn decide(
     decide_step(&state, &officer, &id, step).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AppealDecision)]
 pub(super) struct AppealDecisionInput {
+    /// true lifts the sanction.
     upheld: bool,
+    /// Why (required).
     #[serde(default)]
     note: String,
 }
 
+/// Decide a patient's appeal
+///
+/// **Role:** health, not the officer who confirmed. Audited.
+#[utoipa::path(post, path = "/api/v1/flags/{id}/appeal-decision", tag = "monitoring",
+    operation_id = "decideAppeal",
+    params(("id" = uuid::Uuid, Path, description = "Flag id.")),
+    request_body = AppealDecisionInput,
+    security(("bearerAuth" = ["health"])),
+    responses((status = 200, description = "Decided; the patient is told by SMS.", body = FlagView),
+        AppealDecisionRefusals))]
 pub(super) async fn decide_appeal(
     State(state): State<AppState>,
     Health(officer): Health,
     Path(id): Path<String>,
     Body(input): Body<AppealDecisionInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<FlagView>> {
     let step = OfficerStep::DecideAppeal {
         upheld: input.upheld,
         note: rules::note(&input.note).map_err(|e| text_error(&e, "note"))?,

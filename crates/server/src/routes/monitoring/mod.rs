@@ -9,27 +9,29 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use propusk_core::domain::{distance_m, FullName, GeoPoint, PhoneNumber};
+use propusk_core::domain::{FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::case::{OfficerId, Sanction, TransitionError};
 use propusk_core::monitoring::geofence::Geofence;
 use propusk_core::monitoring::loaner::{missing_wipe_steps, LoanerState, LoanerStep};
 use propusk_core::monitoring::FlagKind;
 use propusk_store::{
-    CaseChange, CaseChangeError, CaseRecord, ChallengeRecord, FlagRecord, FlagStepError, Loaner,
-    LoanerError, NewCase, OfficerStep, Role,
+    CaseChange, CaseChangeError, FlagRecord, FlagStepError, LoanerError, NewCase, OfficerStep, Role,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
+use crate::openapi::problems;
 use crate::state::AppState;
 use propusk_core::monitoring::face::FaceComparison;
 
@@ -37,43 +39,40 @@ mod cases;
 mod checkins;
 mod flags;
 mod loaners;
+mod views;
 
-pub(super) use checkins::challenge_json;
-pub(super) use flags::{asks_json, step_error};
+pub(super) use flags::{asks, step_error, StepRefusals};
+pub(super) use views::{AskedFor, CheckinKindDoc, FlagView};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/cases", post(cases::create_case))
-        .route("/api/v1/cases/{id}", get(cases::show_case))
-        .route("/api/v1/cases/{id}/extend", post(cases::extend_case))
-        .route("/api/v1/cases/{id}/end", post(cases::end_case))
-        .route("/api/v1/cases/{id}/close", post(cases::close_case))
-        .route("/api/v1/flags/queue", get(flags::queue))
-        .route("/api/v1/flags/{id}", get(flags::show_flag))
-        .route("/api/v1/flags/{id}/decision", post(flags::decide))
-        .route(
-            "/api/v1/flags/{id}/appeal-decision",
-            post(flags::decide_appeal),
-        )
-        .route("/api/v1/cases/{id}/checkins", get(checkins::case_checkins))
-        .route(
-            "/api/v1/cases/{id}/reference-photo",
-            get(checkins::reference_photo),
-        )
-        .route("/api/v1/checkins/{id}/photo", get(checkins::checkin_photo))
-        .route(
-            "/api/v1/loaners",
-            post(loaners::add_loaner).get(loaners::list_loaners),
-        )
-        .route("/api/v1/loaners/overdue", get(loaners::overdue_loaners))
-        .route("/api/v1/loaners/{serial}/lend", post(loaners::lend_loaner))
-        .route(
-            "/api/v1/loaners/{serial}/return",
-            post(loaners::return_loaner),
-        )
-        .route("/api/v1/loaners/{serial}/wipe", post(loaners::wipe_loaner))
-        .route("/api/v1/loaners/{serial}/lost", post(loaners::lose_loaner))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(cases::create_case))
+        .routes(routes!(cases::show_case))
+        .routes(routes!(cases::extend_case))
+        .routes(routes!(cases::end_case))
+        .routes(routes!(cases::close_case))
+        .routes(routes!(flags::queue))
+        .routes(routes!(flags::show_flag))
+        .routes(routes!(flags::decide))
+        .routes(routes!(flags::decide_appeal))
+        .routes(routes!(checkins::case_checkins))
+        .routes(routes!(checkins::reference_photo))
+        .routes(routes!(checkins::checkin_photo))
+        .routes(routes!(loaners::add_loaner, loaners::list_loaners))
+        .routes(routes!(loaners::overdue_loaners))
+        .routes(routes!(loaners::lend_loaner))
+        .routes(routes!(loaners::return_loaner))
+        .routes(routes!(loaners::wipe_loaner))
+        .routes(routes!(loaners::lose_loaner))
 }
+
+problems!(CaseNotFound {
+    404 => "`case_not_found`.", ["case_not_found"];
+});
+
+problems!(FlagNotFound {
+    404 => "`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"];
+});
 
 pub(super) fn unprocessable(code: &'static str, ru: String, en: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, ru, en)
@@ -121,22 +120,6 @@ fn flag_not_found() -> ApiError {
         "Отметка не найдена.",
         "Flag not found.",
     )
-}
-
-pub(super) fn flag_json(flag: &FlagRecord) -> Value {
-    json!({
-        "id": flag.id,
-        "case_id": flag.case_id,
-        "kind": flag.kind.as_str(),
-        "state": flag.state,
-        "from": flag.from.to_string(),
-        "to": flag.to.to_string(),
-        "ongoing": flag.ongoing,
-        "evidence": flag.evidence,
-        "sanction": flag.sanction,
-        "awaits_officer": flag.awaits_officer,
-        "history": flag.history,
-    })
 }
 
 /// The home of a flag's case (none once erased after retention, or for an unknown case).
