@@ -98,8 +98,8 @@ impl PassClaims {
             rest: vec![(ClaimName::PrivateUse(PASS_CLAIM), Value::Map(pass))],
             ..Default::default()
         };
-        // A claims set of plain values always serializes.
-        set.to_vec().unwrap_or_default()
+        set.to_vec()
+            .expect("a claims set of plain values serializes")
     }
 
     /// Reads a CWT claims set. Unknown claims and unknown keys of the pass claim are

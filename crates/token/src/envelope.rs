@@ -67,6 +67,8 @@ impl fmt::Display for Malformed {
 pub(crate) struct Envelope {
     pub alg: Algorithm,
     pub kid: KeyId,
+    /// The claims as signed (a token without them is malformed).
+    pub payload: Vec<u8>,
     pub sign1: CoseSign1,
 }
 
@@ -100,8 +102,7 @@ pub fn sign_cose(claims: &PassClaims, key: &SigningKey) -> Vec<u8> {
         .create_signature(b"", |tbs| key.sign(tbs))
         .build()
         .to_tagged_vec()
-        // Serializing a freshly built structure of plain values cannot fail.
-        .unwrap_or_default()
+        .expect("a freshly built COSE_Sign1 of plain values serializes")
 }
 
 /// Peels the text layers off a token: prefix, base45, zlib.
@@ -166,12 +167,13 @@ pub(crate) fn open(cose: &[u8]) -> Result<Envelope, Malformed> {
         .as_slice()
         .try_into()
         .map_err(|_| Malformed::BadKeyId)?;
-    if sign1.payload.is_none() {
+    let Some(payload) = sign1.payload.clone() else {
         return Err(Malformed::Cose("payload is detached or nil".into()));
-    }
+    };
     Ok(Envelope {
         alg,
         kid: KeyId(kid),
+        payload,
         sign1,
     })
 }

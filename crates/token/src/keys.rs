@@ -153,8 +153,8 @@ impl SigningKey {
             SigningInner::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
             SigningInner::Es256(k) => k.to_pkcs8_pem(LineEnding::LF),
         };
-        // Encoding a valid in-memory key cannot fail.
-        pem.map(|p| p.to_string()).unwrap_or_default()
+        pem.map(|p| p.to_string())
+            .expect("a valid in-memory key encodes as PKCS#8")
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -218,8 +218,8 @@ impl VerifyingInner {
             Self::Ed25519(k) => k.to_public_key_der(),
             Self::Es256(k) => k.to_public_key_der(),
         };
-        // Encoding a valid in-memory public key cannot fail.
-        der.map(|d| d.into_vec()).unwrap_or_default()
+        der.map(|d| d.into_vec())
+            .expect("a valid in-memory public key encodes as SPKI")
     }
 }
 
@@ -278,7 +278,11 @@ impl VerifyingKey {
             VerifyingInner::Ed25519(k) => (k.to_bytes().to_vec(), None),
             VerifyingInner::Es256(k) => {
                 let point = k.to_encoded_point(false);
-                let x = point.x().map(|x| x.to_vec()).unwrap_or_default();
+                // An uncompressed point of a valid key has both coordinates.
+                let x = point
+                    .x()
+                    .map(|x| x.to_vec())
+                    .expect("an uncompressed P-256 point has x");
                 let y = point.y().map(|y| y.to_vec());
                 (x, y)
             }

@@ -153,7 +153,7 @@ impl<'t> Opened<'t> {
             key,
             tbs,
             signature: env.sign1.signature,
-            payload: env.sign1.payload.unwrap_or_default(),
+            payload: env.payload,
         })
     }
 
