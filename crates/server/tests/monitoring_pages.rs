@@ -5,6 +5,7 @@
 mod support;
 
 use jiff::{SignedDuration, Timestamp};
+use propusk_core::monitoring::case::CaseStatus;
 use propusk_store::{LoanerState, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -90,7 +91,15 @@ async fn enroll_on_page(p: &mut Browser, code: &str) -> String {
 }
 
 async fn flag_state(app: &TestApp, id: &str) -> String {
-    app.state.store.flag(id).await.unwrap().unwrap().state
+    app.state
+        .store
+        .flag(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .as_str()
+        .to_string()
 }
 
 on_every_backend!(officer_signs_in_and_runs_a_case, officer_case_scenario);
@@ -246,7 +255,7 @@ async fn officer_case_scenario(app: &TestApp) {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.state.store.case(&id).await.unwrap().unwrap().status,
-        "ended"
+        CaseStatus::Ended
     );
     let page = b.post(&format!("/health/cases/{id}/end"), &[]).await;
     assert_eq!(page.status, StatusCode::CONFLICT);
@@ -259,7 +268,7 @@ async fn officer_case_scenario(app: &TestApp) {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.state.store.case(&id).await.unwrap().unwrap().status,
-        "closed"
+        CaseStatus::Closed
     );
 
     // Every read of the list and the case is in the audit log.
@@ -399,7 +408,7 @@ async fn flag_scenario(app: &TestApp) {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
-    assert_eq!(stored.state, "confirmed_with_sanction");
+    assert_eq!(stored.state.as_str(), "confirmed_with_sanction");
     assert_eq!(
         serde_json::to_value(&stored.sanction).unwrap(),
         json!({"type": "fine", "amount_rub": 4000})
@@ -477,7 +486,7 @@ async fn flag_scenario(app: &TestApp) {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
-    assert_eq!(stored.state, "appeal_upheld");
+    assert_eq!(stored.state.as_str(), "appeal_upheld");
     assert!(stored.sanction.is_none());
     app.wait_sms(&patient, "удовлетворена").await;
     let page = second.get(&format!("/health/flags/{flag}")).await;

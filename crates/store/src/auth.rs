@@ -221,15 +221,16 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
-        let session = Role::parse(&role).map(|role| Session {
-            subject_id: row.try_get("subject_id").unwrap_or_default(),
+        let role = Role::parse(&role).ok_or_else(|| {
+            crate::StoreError::Corrupt(format!("a session with the role {role:?}"))
+        })?;
+        let session = Session {
+            subject_id: row.try_get("subject_id")?,
             role,
-            expires_at: crate::ts(row.try_get("expires_at").unwrap_or_default()),
-        });
-        if let Some(session) = &session {
-            self.sessions.put(hash, session.clone());
-        }
-        Ok(session)
+            expires_at: crate::ts(row.try_get("expires_at")?)?,
+        };
+        self.sessions.put(hash, session.clone());
+        Ok(Some(session))
     }
 
     pub async fn end_session(&self, token: &str) -> Result<()> {
@@ -282,11 +283,14 @@ impl Store {
                 .await?;
         let Some(row) = row else { return Ok(None) };
         let role: String = row.try_get("role")?;
-        Ok(Role::parse(&role).map(|role| StaffUser {
-            id: row.try_get("id").unwrap_or_default(),
-            username: row.try_get("username").unwrap_or_default(),
+        let role = Role::parse(&role).ok_or_else(|| {
+            crate::StoreError::Corrupt(format!("a staff account with the role {role:?}"))
+        })?;
+        Ok(Some(StaffUser {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
             role,
-            password_hash: row.try_get("password_hash").unwrap_or_default(),
+            password_hash: row.try_get("password_hash")?,
         }))
     }
 }

@@ -15,8 +15,7 @@ pub struct CaseSummary {
     pub id: String,
     pub phone: String,
     pub full_name: String,
-    /// `active`, `ended` or `closed`.
-    pub status: String,
+    pub status: propusk_core::monitoring::case::CaseStatus,
     pub time_zone: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
@@ -58,11 +57,14 @@ impl Store {
                     id: row.try_get("id")?,
                     phone: row.try_get("phone")?,
                     full_name: row.try_get("full_name")?,
-                    status: row.try_get("status")?,
+                    status: crate::monitoring::case_status(row.try_get("status")?)?,
                     time_zone: row.try_get("time_zone")?,
-                    starts_at: ts(row.try_get("starts_at")?),
-                    ends_at: ts(row.try_get("ends_at")?),
-                    monitoring_since: row.try_get::<Option<i64>, _>("monitoring_since")?.map(ts),
+                    starts_at: ts(row.try_get("starts_at")?)?,
+                    ends_at: ts(row.try_get("ends_at")?)?,
+                    monitoring_since: row
+                        .try_get::<Option<i64>, _>("monitoring_since")?
+                        .map(ts)
+                        .transpose()?,
                     waiting_flags: row.try_get("waiting_flags")?,
                     flags: row.try_get("flags")?,
                 })

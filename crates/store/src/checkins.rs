@@ -23,7 +23,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::{distance_m, GeoPoint};
 use propusk_core::monitoring::asking::{Ask, Asked};
-use propusk_core::monitoring::case::PatientSms;
+use propusk_core::monitoring::case::{CaseStatus, PatientSms};
 use propusk_core::monitoring::checkins::{
     day_seed, judge, schedule_day, Challenge, CheckinConfig, CheckinOutcome,
 };
@@ -142,7 +142,7 @@ fn from_row(row: &AnyRow) -> Result<ChallengeRecord> {
         row.try_get::<Option<f64>, _>("asked_accuracy_m")?,
     ) {
         (Some(at), Some(distance_m), Some(accuracy_m)) => Some(AskedFor {
-            ts: ts(at),
+            ts: ts(at)?,
             distance_m,
             accuracy_m,
         }),
@@ -153,10 +153,16 @@ fn from_row(row: &AnyRow) -> Result<ChallengeRecord> {
         case_id: row.try_get("case_id")?,
         kind: ChallengeKind::parse(&kind)?,
         asked_for,
-        issued_at: ts(row.try_get("issued_at")?),
-        deadline: ts(row.try_get("deadline")?),
-        answered_at: row.try_get::<Option<i64>, _>("answered_at")?.map(ts),
-        received_at: row.try_get::<Option<i64>, _>("received_at")?.map(ts),
+        issued_at: ts(row.try_get("issued_at")?)?,
+        deadline: ts(row.try_get("deadline")?)?,
+        answered_at: row
+            .try_get::<Option<i64>, _>("answered_at")?
+            .map(ts)
+            .transpose()?,
+        received_at: row
+            .try_get::<Option<i64>, _>("received_at")?
+            .map(ts)
+            .transpose()?,
         has_photo: row.try_get::<i64, _>("has_photo")? != 0,
         point: lat
             .zip(lon)
@@ -216,7 +222,7 @@ pub(crate) async fn announce_in(
     .await?;
     for (id, deadline, kind) in due {
         let asked = ChallengeKind::parse(&kind)? == ChallengeKind::Immediate;
-        announce(tx, case, &id, ts(deadline), asked, now, text).await?;
+        announce(tx, case, &id, ts(deadline)?, asked, now, text).await?;
     }
     Ok(())
 }
@@ -242,7 +248,10 @@ pub(crate) async fn asked_in(
     .await?;
     Ok(Asked {
         open: row.try_get::<i64, _>("open")? > 0,
-        last_issued: row.try_get::<Option<i64>, _>("last_issued")?.map(ts),
+        last_issued: row
+            .try_get::<Option<i64>, _>("last_issued")?
+            .map(ts)
+            .transpose()?,
         last_day: u32::try_from(row.try_get::<i64, _>("last_day")?).unwrap_or(u32::MAX),
     })
 }
@@ -299,9 +308,7 @@ pub(crate) async fn answers_in(
     .fetch_all(&mut **tx)
     .await?;
     rows.into_iter()
-        .map(|(t, lat, lon, acc)| {
-            Fix::from_parts(ts(t), lat, lon, acc).map_err(|e| corrupt("check-in answer", e))
-        })
+        .map(|(t, lat, lon, acc)| crate::monitoring::stored_fix(t, lat, lon, acc))
         .collect()
 }
 
@@ -324,7 +331,7 @@ pub(crate) async fn schedule_in(
         return Ok(());
     };
     let start = since.max(case.starts_at).max(now);
-    if case.status != "active" || case.ends_at <= start {
+    if case.status != CaseStatus::Active || case.ends_at <= start {
         return Ok(());
     }
     let tz = TimeZone::get(&case.time_zone).unwrap_or(TimeZone::UTC);
@@ -398,10 +405,12 @@ pub(crate) async fn judge_in(
                 .fetch_one(&mut **tx)
                 .await?;
         let challenge = Challenge {
-            issued_at: ts(issued_at),
-            deadline: ts(deadline),
+            issued_at: ts(issued_at)?,
+            deadline: ts(deadline)?,
         };
-        let flag_id = match judge(&challenge, answered_at.map(ts), last.map(ts), now) {
+        let answered_at = answered_at.map(ts).transpose()?;
+        let last = last.map(ts).transpose()?;
+        let flag_id = match judge(&challenge, answered_at, last, now) {
             CheckinOutcome::Pending => continue,
             CheckinOutcome::Answered => None,
             CheckinOutcome::Missed(flag) => {

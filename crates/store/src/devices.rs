@@ -179,9 +179,9 @@ impl Store {
             return Ok(DeviceLookup::Unknown);
         };
         let revoked = row.try_get::<Option<i64>, _>("revoked_at")?.is_some();
-        let status: String = row.try_get("status")?;
-        let over = ts(row.try_get("ends_at")?) <= now;
-        if revoked || status != "active" || over {
+        let status = crate::monitoring::case_status(row.try_get("status")?)?;
+        let over = ts(row.try_get("ends_at")?)? <= now;
+        if revoked || status != propusk_core::monitoring::case::CaseStatus::Active || over {
             return Ok(DeviceLookup::Retired);
         }
         let kind: String = row.try_get("kind")?;
@@ -214,10 +214,13 @@ impl Store {
         .await?;
         row.map(|row| {
             Ok(DeviceCase {
-                ends_at: ts(row.try_get("ends_at")?),
+                ends_at: ts(row.try_get("ends_at")?)?,
                 time_zone: row.try_get("time_zone")?,
                 lang: row.try_get("lang")?,
-                loaner_due_at: row.try_get::<Option<i64>, _>("due_at")?.map(ts),
+                loaner_due_at: row
+                    .try_get::<Option<i64>, _>("due_at")?
+                    .map(ts)
+                    .transpose()?,
             })
         })
         .transpose()
@@ -236,9 +239,12 @@ impl Store {
         .await?;
         let purged: Option<i64> = row.try_get("purged")?;
         Ok(CaseActivity {
-            last_report_at: row.try_get::<Option<i64>, _>("last_report")?.map(ts),
+            last_report_at: row
+                .try_get::<Option<i64>, _>("last_report")?
+                .map(ts)
+                .transpose()?,
             reports_received: row.try_get::<i64, _>("reports")? + purged.unwrap_or(0),
-            app_last_seen_at: row.try_get::<Option<i64>, _>("seen")?.map(ts),
+            app_last_seen_at: row.try_get::<Option<i64>, _>("seen")?.map(ts).transpose()?,
         })
     }
 }

@@ -31,7 +31,7 @@ use propusk_token::{seal, PassClaims, PassId, ShortCode};
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::passes::{IssueError, IssueRequest, PassRecord, COLUMNS};
-use crate::{residents, secs, ts, Backend, Resident, Result, Store, StoreError};
+use crate::{residents, secs, ts, whole_second, Backend, Resident, Result, Store, StoreError};
 
 /// What the issuance writer remembers between batches.
 #[derive(Debug, Default)]
@@ -230,9 +230,9 @@ fn sign(req: IssueRequest, decided: Decided) -> Result<Prepared, IssueError> {
     let (full_name, document) = resident.identity().ok_or(IssueError::UnknownResident)?;
     // The store and the token keep whole seconds; the record says what was stored.
     let (valid_from, valid_until, now) = (
-        ts(secs(grant.valid_from)),
-        ts(secs(grant.valid_until)),
-        ts(secs(req.now)),
+        whole_second(grant.valid_from),
+        whole_second(grant.valid_until),
+        whole_second(req.now),
     );
     // Time-ordered ids: the primary key index grows at its end instead of at a random page
     // per pass.
@@ -338,9 +338,12 @@ async fn read_prior(
             id,
             PriorPass {
                 purpose: row.try_get("purpose")?,
-                valid_from: ts(row.try_get("valid_from")?),
-                valid_until: ts(row.try_get("valid_until")?),
-                cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(ts),
+                valid_from: ts(row.try_get("valid_from")?)?,
+                valid_until: ts(row.try_get("valid_until")?)?,
+                cancelled_at: row
+                    .try_get::<Option<i64>, _>("cancelled_at")?
+                    .map(ts)
+                    .transpose()?,
             },
         );
     }
@@ -504,9 +507,12 @@ async fn read_days_of_batch(
             .or_default()
             .push(PriorPass {
                 purpose: row.try_get("purpose")?,
-                valid_from: ts(row.try_get("valid_from")?),
-                valid_until: ts(row.try_get("valid_until")?),
-                cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(ts),
+                valid_from: ts(row.try_get("valid_from")?)?,
+                valid_until: ts(row.try_get("valid_until")?)?,
+                cancelled_at: row
+                    .try_get::<Option<i64>, _>("cancelled_at")?
+                    .map(ts)
+                    .transpose()?,
             });
     }
     Ok(Some(by_resident))

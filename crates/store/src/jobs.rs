@@ -86,7 +86,7 @@ impl Store {
         for (serial, due_at, phone, lang, time_zone) in &due {
             let loaner = OverdueLoaner {
                 serial: serial.clone(),
-                due_at: crate::ts(*due_at),
+                due_at: crate::ts(*due_at)?,
                 lang: lang.clone(),
                 time_zone: time_zone.clone(),
             };

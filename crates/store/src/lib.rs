@@ -380,8 +380,16 @@ pub(crate) fn secs(t: jiff::Timestamp) -> i64 {
     t.as_second()
 }
 
-pub(crate) fn ts(secs: i64) -> jiff::Timestamp {
-    jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+/// A stored time (Unix seconds). One outside the range of times is a corrupt row, never
+/// the epoch.
+pub(crate) fn ts(secs: i64) -> Result<jiff::Timestamp> {
+    jiff::Timestamp::from_second(secs)
+        .map_err(|e| StoreError::Corrupt(format!("a stored time of {secs} s: {e}")))
+}
+
+/// `t` as the store keeps it: in whole seconds.
+pub(crate) fn whole_second(t: jiff::Timestamp) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(t.as_second()).expect("a timestamp's own seconds are in range")
 }
 
 /// The first 8 bytes of a key's SHA-256, as an advisory lock id.

@@ -53,8 +53,9 @@ impl From<sqlx::Error> for LoanerError {
 const COLUMNS: &str = "serial, state, case_id, lent_at, due_at, returned_at, wiped_at, checklist";
 
 fn from_row(row: &AnyRow) -> Result<Loaner> {
-    let opt =
-        |c: &str| -> Result<Option<Timestamp>> { Ok(row.try_get::<Option<i64>, _>(c)?.map(ts)) };
+    let opt = |c: &str| -> Result<Option<Timestamp>> {
+        row.try_get::<Option<i64>, _>(c)?.map(ts).transpose()
+    };
     let serial: String = row.try_get("serial")?;
     let corrupt = |what: String| StoreError::Corrupt(format!("loaner {serial}: {what}"));
     let state: String = row.try_get("state")?;

@@ -29,7 +29,7 @@ use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::{GeoPoint, Line, Paragraph};
 use propusk_core::monitoring::asking::{candidate, decide, AskConfig};
 use propusk_core::monitoring::case::{
-    Actor, Event, FlagCase, OfficerId, PatientSms, Sanction, TransitionError,
+    Actor, CaseStatus, Event, FlagCase, FlagStage, OfficerId, PatientSms, Sanction, TransitionError,
 };
 use propusk_core::monitoring::checkins::CheckinConfig;
 use propusk_core::monitoring::geofence::{
@@ -86,8 +86,7 @@ pub struct CaseRecord {
     pub starts_at: Timestamp,
     /// The end of monitoring (moved earlier when a case is ended early).
     pub ends_at: Timestamp,
-    /// `active`, `ended` or `closed`.
-    pub status: String,
+    pub status: CaseStatus,
     pub created_by: String,
     pub created_at: Timestamp,
     /// When the first device enrolled.
@@ -111,8 +110,8 @@ pub struct FlagRecord {
     pub ongoing: bool,
     /// The core's `Evidence`, as stored (map-free).
     pub evidence: serde_json::Value,
-    /// The `FlagCase` state's wire name.
-    pub state: String,
+    /// Where the flag stands (the `FlagCase`'s state, by name).
+    pub state: FlagStage,
     pub raised_at: Timestamp,
     /// Every step, oldest first.
     pub history: Vec<Event>,
@@ -193,7 +192,7 @@ pub enum CaseChangeError {
     #[error("no such case")]
     NotFound,
     #[error("the case is {0}")]
-    WrongStatus(String),
+    WrongStatus(CaseStatus),
     #[error("the new end is not later than the current one")]
     NotLater,
     #[error(transparent)]
@@ -243,8 +242,9 @@ const CASE_COLUMNS: &str = "id, phone, full_name, home_address, home_lat, home_l
      closed_at, purged_at, purged_fixes, lang";
 
 fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
-    let opt =
-        |c: &str| -> Result<Option<Timestamp>> { Ok(row.try_get::<Option<i64>, _>(c)?.map(ts)) };
+    let opt = |c: &str| -> Result<Option<Timestamp>> {
+        row.try_get::<Option<i64>, _>(c)?.map(ts).transpose()
+    };
     Ok(CaseRecord {
         id: row.try_get("id")?,
         phone: row.try_get("phone")?,
@@ -262,11 +262,11 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         radius_m: row.try_get("radius_m")?,
         time_zone: row.try_get("time_zone")?,
         lang: row.try_get("lang")?,
-        starts_at: ts(row.try_get("starts_at")?),
-        ends_at: ts(row.try_get("ends_at")?),
-        status: row.try_get("status")?,
+        starts_at: ts(row.try_get("starts_at")?)?,
+        ends_at: ts(row.try_get("ends_at")?)?,
+        status: case_status(row.try_get("status")?)?,
         created_by: row.try_get("created_by")?,
-        created_at: ts(row.try_get("created_at")?),
+        created_at: ts(row.try_get("created_at")?)?,
         monitoring_since: opt("monitoring_since")?,
         ended_at: opt("ended_at")?,
         closed_at: opt("closed_at")?,
@@ -298,12 +298,15 @@ async fn flag_from_row(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<F
     Ok(FlagRecord {
         case_id: row.try_get("case_id")?,
         kind: FlagKind::parse(&kind).ok_or_else(|| corrupt("flag kind", &kind))?,
-        from: ts(row.try_get("from_ts")?),
-        to: ts(row.try_get("to_ts")?),
+        from: ts(row.try_get("from_ts")?)?,
+        to: ts(row.try_get("to_ts")?)?,
         ongoing: row.try_get::<i64, _>("ongoing")? != 0,
         evidence: serde_json::from_str(&evidence).map_err(|e| corrupt("flag evidence", e))?,
-        state: row.try_get("state")?,
-        raised_at: ts(row.try_get("raised_at")?),
+        state: {
+            let state: String = row.try_get("state")?;
+            FlagStage::parse(&state).ok_or_else(|| corrupt("flag state", &state))?
+        },
+        raised_at: ts(row.try_get("raised_at")?)?,
         sanction: case.sanction_in_force().cloned(),
         awaits_officer: case.awaits_officer(),
         history,
@@ -334,7 +337,7 @@ fn event_name(event: &Event) -> String {
     serde_json::to_value(event)
         .ok()
         .and_then(|v| v["event"].as_str().map(str::to_owned))
-        .unwrap_or_default()
+        .expect("an event serializes with its `event` tag")
 }
 
 async fn append_event(
@@ -439,6 +442,17 @@ pub struct Asking<'a> {
     pub ask: &'a AskConfig,
 }
 
+/// A case's status as stored; an unknown one is a corrupt row.
+pub(crate) fn case_status(name: String) -> Result<CaseStatus> {
+    CaseStatus::parse(&name).ok_or_else(|| corrupt("case status", &name))
+}
+
+/// A location report as stored. Reports were checked before they were stored: one that no
+/// longer reads is a corrupt row, not a report to skip.
+pub(crate) fn stored_fix(t: i64, lat: f64, lon: f64, accuracy_m: f64) -> Result<Fix> {
+    Fix::from_parts(ts(t)?, lat, lon, accuracy_m).map_err(|e| corrupt("location report", e))
+}
+
 /// What an evaluation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Evaluated {
@@ -506,15 +520,15 @@ async fn evaluate_known_in(
     let mut still_ongoing: Vec<String> = Vec::new();
     for (id, kind, from, to, ongoing) in known_rows {
         if ongoing != 0 {
-            window = window.min(ts(from));
+            window = window.min(ts(from)?);
             still_ongoing.push(id.clone());
         }
         if let Some(kind) = FlagKind::parse(&kind) {
             known.push(KnownFlag {
                 key: id,
                 kind,
-                from: ts(from),
-                to: ts(to),
+                from: ts(from)?,
+                to: ts(to)?,
             });
         }
     }
@@ -534,20 +548,21 @@ async fn evaluate_known_in(
     let newest_before = rows
         .iter()
         .filter(|r| r.4 < secs(now))
-        .map(|r| ts(r.0))
-        .max();
+        .map(|r| r.0)
+        .max()
+        .map(ts)
+        .transpose()?;
     // The window's evaluation starts at the last fix before it: the time before that
     // fix was judged by earlier evaluations, and starting at `start` would make the
     // unread part of the track look like silence (a false `no_signal`).
-    let evaluation_start = rows
-        .first()
-        .filter(|(t, ..)| *t < window_secs)
-        .map_or(start, |(t, ..)| start.max(ts(*t)));
-    let fix_of = |t: i64, lat: f64, lon: f64, acc: f64| Fix::from_parts(ts(t), lat, lon, acc).ok();
+    let evaluation_start = match rows.first().filter(|(t, ..)| *t < window_secs) {
+        Some((t, ..)) => start.max(ts(*t)?),
+        None => start,
+    };
     let mut fixes: Vec<Fix> = rows
         .iter()
-        .filter_map(|&(t, lat, lon, acc, _)| fix_of(t, lat, lon, acc))
-        .collect();
+        .map(|&(t, lat, lon, acc, _)| stored_fix(t, lat, lon, acc))
+        .collect::<Result<_>>()?;
     let mut evaluation_start = evaluation_start;
     // A window that opens away from home also reads back to the last fix at home, so the
     // evaluator sees how the phone got there (the core's `context_start`).
@@ -563,8 +578,8 @@ async fn evaluate_known_in(
         .await?;
         let mut all: Vec<Fix> = earlier
             .iter()
-            .filter_map(|&(t, lat, lon, acc)| fix_of(t, lat, lon, acc))
-            .collect();
+            .map(|&(t, lat, lon, acc)| stored_fix(t, lat, lon, acc))
+            .collect::<Result<_>>()?;
         let before = all.len();
         all.append(&mut fixes);
         let from = context_start(&fence, &all, before, cfg.max_context, cfg);
@@ -575,7 +590,7 @@ async fn evaluate_known_in(
     }
     let answers = crate::checkins::answers_in(tx, &case.id, evaluation_start, until).await?;
     let fresh = evaluate_with_answers(&fence, &fixes, &answers, evaluation_start, until, cfg);
-    let active = case.status == "active" && now < case.ends_at;
+    let active = case.status == CaseStatus::Active && now < case.ends_at;
     let may_ask =
         asking.filter(|a| active && candidate(&fence, &fixes, &answers, now, cfg, a.ask).is_some());
     if let Some(asking) = may_ask {
@@ -761,7 +776,7 @@ impl Store {
             .ok_or(CaseChangeError::NotFound)?;
         let (action, detail) = match change {
             CaseChange::Extend(until) => {
-                if case.status != "active" {
+                if case.status != CaseStatus::Active {
                     return Err(CaseChangeError::WrongStatus(case.status));
                 }
                 if until <= case.ends_at {
@@ -775,7 +790,7 @@ impl Store {
                 ("monitoring.case.extend", format!("ends_at={until}"))
             }
             CaseChange::EndNow => {
-                if case.status != "active" {
+                if case.status != CaseStatus::Active {
                     return Err(CaseChangeError::WrongStatus(case.status));
                 }
                 sqlx::query(
@@ -789,7 +804,7 @@ impl Store {
                 ("monitoring.case.end", String::new())
             }
             CaseChange::Close => {
-                if case.status == "closed" {
+                if case.status == CaseStatus::Closed {
                     return Err(CaseChangeError::WrongStatus(case.status));
                 }
                 sqlx::query(
@@ -985,6 +1000,7 @@ impl Store {
             let from = last
                 .and_then(|(t,)| t)
                 .map(ts)
+                .transpose()?
                 .or(case.monitoring_since)
                 .unwrap_or(case.starts_at);
             raised += evaluate_in(&mut tx, &case, from, now, cfg, text).await?;

@@ -179,7 +179,7 @@ fn message(row: &AnyRow) -> Result<OutboxMessage> {
         body: row.try_get("body")?,
         kind: row.try_get("kind")?,
         attempts: row.try_get("attempts")?,
-        created_at: ts(row.try_get("created_at")?),
+        created_at: ts(row.try_get("created_at")?)?,
     })
 }
 
@@ -402,7 +402,7 @@ impl Store {
         )
         .fetch_optional(&self.pool)
         .await?;
-        stats.oldest_pending = oldest.and_then(|(t,)| t).map(ts);
+        stats.oldest_pending = oldest.and_then(|(t,)| t).map(ts).transpose()?;
         let (inbound, last_hour): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), CAST(SUM(CASE WHEN received_at > $1 THEN 1 ELSE 0 END) AS BIGINT) \
              FROM sms_inbound",
@@ -436,7 +436,7 @@ impl Store {
                     delivery: row.try_get("delivery")?,
                     attempts: row.try_get("attempts")?,
                     last_error: row.try_get("last_error")?,
-                    created_at: ts(row.try_get("created_at")?),
+                    created_at: ts(row.try_get("created_at")?)?,
                 })
             })
             .collect()

@@ -89,13 +89,16 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<PassRecord> {
         purpose: row.try_get("purpose")?,
         short_code: row.try_get("short_code")?,
         token: row.try_get("token")?,
-        valid_from: ts(row.try_get("valid_from")?),
-        valid_until: ts(row.try_get("valid_until")?),
-        issued_at: ts(row.try_get("issued_at")?),
+        valid_from: ts(row.try_get("valid_from")?)?,
+        valid_until: ts(row.try_get("valid_until")?)?,
+        issued_at: ts(row.try_get("issued_at")?)?,
         channel: row.try_get("channel")?,
         fields: serde_json::from_str(&fields)
             .map_err(|e| StoreError::Corrupt(format!("pass fields: {e}")))?,
-        cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(ts),
+        cancelled_at: row
+            .try_get::<Option<i64>, _>("cancelled_at")?
+            .map(ts)
+            .transpose()?,
     })
 }
 

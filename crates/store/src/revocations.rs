@@ -90,12 +90,14 @@ impl Store {
             more,
             revoked: rows
                 .into_iter()
-                .map(|(seq, pass_id, until)| Revoked {
-                    seq,
-                    pass_id,
-                    valid_until: ts(until),
+                .map(|(seq, pass_id, until)| {
+                    Ok(Revoked {
+                        seq,
+                        pass_id,
+                        valid_until: ts(until)?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
         })
     }
 

@@ -16,7 +16,7 @@ use sqlx::{Any, Row, Transaction};
 use crate::outbox::{self, SmsKind};
 use crate::passes::{self, Actor, IssueError, IssueRequest, PassRecord};
 use crate::residents::SmsIdentity;
-use crate::{new_id, secs, Result, Store};
+use crate::{new_id, secs, whole_second, Result, Store};
 
 /// A message as the gateway delivered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,7 +280,7 @@ impl Store {
                         let actor = Actor::Resident(resident_id);
                         passes::revoke_in(tx, &pass, &actor, "cancelled by holder (SMS)", now)
                             .await?;
-                        pass.cancelled_at = Some(crate::ts(secs(now)));
+                        pass.cancelled_at = Some(whole_second(now));
                         SmsEffect::Cancelled(pass)
                     }
                 }

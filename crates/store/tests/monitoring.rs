@@ -38,7 +38,7 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
             .unwrap();
         assert_eq!(out.raised, 1);
         let flag = store.case_flags(&device.case_id).await.unwrap().remove(0);
-        assert_eq!(flag.state, "open");
+        assert_eq!(flag.state.as_str(), "open");
 
         let officer = OfficerId::parse("officer-a").unwrap();
         let confirm = OfficerStep::Confirm {
@@ -64,14 +64,14 @@ async fn a_flag_is_decided_only_after_its_sms_went_out() {
         };
         store.mark_sms_sent(due[0].id, &via, later).await.unwrap();
         assert_eq!(
-            store.flag(&flag.id).await.unwrap().unwrap().state,
+            store.flag(&flag.id).await.unwrap().unwrap().state.as_str(),
             "notified"
         );
         let decided = store
             .decide_flag(&flag.id, &officer, &confirm, later, &text)
             .await
             .unwrap();
-        assert_eq!(decided.state, "confirmed_with_sanction");
+        assert_eq!(decided.state.as_str(), "confirmed_with_sanction");
         assert_eq!(decided.sanction, Some(Sanction::Warning));
         store.close().await;
         if let Some((base, name)) = pg {

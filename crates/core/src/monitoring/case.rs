@@ -310,15 +310,98 @@ impl FlagState {
     /// The wire name: `open`, `notified`, `dismissed`, `confirmed_with_sanction`,
     /// `appealed`, `appeal_upheld`, `appeal_rejected`.
     pub fn as_str(&self) -> &'static str {
+        self.stage().as_str()
+    }
+
+    /// Where the flag stands, without what it rests on.
+    pub fn stage(&self) -> FlagStage {
+        match self {
+            Self::Open => FlagStage::Open,
+            Self::Notified => FlagStage::Notified,
+            Self::Dismissed(_) => FlagStage::Dismissed,
+            Self::Confirmed(_) => FlagStage::ConfirmedWithSanction,
+            Self::Appealed(..) => FlagStage::Appealed,
+            Self::AppealUpheld(..) => FlagStage::AppealUpheld,
+            Self::AppealRejected(..) => FlagStage::AppealRejected,
+        }
+    }
+}
+
+/// Where a flag stands, by name: what lists, pages and the API show of a [`FlagState`].
+/// `open`: the patient's SMS is queued; an officer may decide once it went out (`notified`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum FlagStage {
+    Open,
+    Notified,
+    Dismissed,
+    ConfirmedWithSanction,
+    Appealed,
+    AppealUpheld,
+    AppealRejected,
+}
+
+impl FlagStage {
+    pub const ALL: [Self; 7] = [
+        Self::Open,
+        Self::Notified,
+        Self::Dismissed,
+        Self::ConfirmedWithSanction,
+        Self::Appealed,
+        Self::AppealUpheld,
+        Self::AppealRejected,
+    ];
+
+    /// The wire name, as stored.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
             Self::Notified => "notified",
-            Self::Dismissed(_) => "dismissed",
-            Self::Confirmed(_) => "confirmed_with_sanction",
-            Self::Appealed(..) => "appealed",
-            Self::AppealUpheld(..) => "appeal_upheld",
-            Self::AppealRejected(..) => "appeal_rejected",
+            Self::Dismissed => "dismissed",
+            Self::ConfirmedWithSanction => "confirmed_with_sanction",
+            Self::Appealed => "appealed",
+            Self::AppealUpheld => "appeal_upheld",
+            Self::AppealRejected => "appeal_rejected",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// Where a quarantine case stands: monitored (`active`), monitoring over (`ended`, early
+/// or at its end; flags may still be decided), or `closed` (its devices revoked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CaseStatus {
+    Active,
+    Ended,
+    Closed,
+}
+
+impl CaseStatus {
+    pub const ALL: [Self; 3] = [Self::Active, Self::Ended, Self::Closed];
+
+    /// The wire name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Ended => "ended",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -687,3 +770,22 @@ impl FlagCase {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod names {
+    use super::{CaseStatus, FlagStage};
+
+    #[test]
+    fn stages_and_statuses_read_back_their_names_and_nothing_else() {
+        for stage in FlagStage::ALL {
+            assert_eq!(FlagStage::parse(stage.as_str()), Some(stage));
+        }
+        for status in CaseStatus::ALL {
+            assert_eq!(CaseStatus::parse(status.as_str()), Some(status));
+        }
+        for bad in ["", "Open", "confirmed", "closed "] {
+            assert_eq!(FlagStage::parse(bad), None, "{bad:?}");
+            assert_eq!(CaseStatus::parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //!
 //! Resources move here one at a time; see ARCHITECTURE.md for where each stands.
 
+pub mod cases;
 pub mod passes;
 pub mod residents;
 pub mod sign_in;

@@ -4,6 +4,7 @@
 use super::flags::officer_flag;
 use super::views::CaseView;
 use super::*;
+use crate::app::cases::{self, CaseDraft, CaseFault};
 
 /// The patient's home address with its coordinates (WGS 84).
 #[derive(Deserialize, ToSchema)]
@@ -81,97 +82,95 @@ problems!(ChangeRefusals {
 
 impl CaseInput {
     fn parse(self, now: Timestamp) -> ApiResult<NewCase> {
-        let phone = PhoneNumber::parse(&self.phone).map_err(|e| {
-            let l = e.localized();
-            unprocessable("invalid_phone", l.ru, l.en).with("field", "phone")
-        })?;
-        let name = FullName::parse(&self.full_name).map_err(|e| {
-            let l = e.localized();
-            unprocessable("invalid_name", l.ru, l.en).with("field", "full_name")
-        })?;
-        let Some(address) = rules::home_address(&self.home.address) else {
-            return Err(unprocessable(
-                "invalid_field",
-                "Адрес нужен, не длиннее 300 знаков.".into(),
-                "An address is required, at most 300 characters.".into(),
-            )
-            .with("field", "home.address"));
+        let time = |s: &str| propusk_core::domain::parse_instant(s).map_err(|e| e.localized());
+        let draft = CaseDraft {
+            phone: &self.phone,
+            full_name: &self.full_name,
+            address: &self.home.address,
+            home: Some((self.home.lat, self.home.lon)),
+            radius_m: self.radius_m.unwrap_or(rules::DEFAULT_RADIUS_M),
+            time_zone: self
+                .time_zone
+                .as_deref()
+                .unwrap_or(rules::DEFAULT_TIME_ZONE),
+            lang: self.lang.as_deref(),
+            starts_at: time(&self.starts_at),
+            ends_at: time(&self.ends_at),
         };
-        let home = GeoPoint::new(self.home.lat, self.home.lon).map_err(|e| {
-            let l = e.localized();
-            unprocessable("invalid_field", l.ru, l.en).with("field", "home")
-        })?;
-        let radius_m = self.radius_m.unwrap_or(rules::DEFAULT_RADIUS_M);
-        Geofence::new(home, radius_m).map_err(|_| {
-            unprocessable(
-                "invalid_field",
-                format!(
-                    "Радиус {radius_m} м вне допустимого: от {} до {} м.",
-                    Geofence::MIN_RADIUS_M,
-                    Geofence::MAX_RADIUS_M
-                ),
-                format!(
-                    "Radius {radius_m} m is out of range: {} to {} m.",
-                    Geofence::MIN_RADIUS_M,
-                    Geofence::MAX_RADIUS_M
-                ),
-            )
-            .with("field", "radius_m")
-        })?;
-        let time_zone = self
-            .time_zone
-            .unwrap_or_else(|| rules::DEFAULT_TIME_ZONE.into());
-        if TimeZone::get(&time_zone).is_err() {
-            return Err(unprocessable(
-                "invalid_field",
-                format!("Часовой пояс «{time_zone}» неизвестен; нужно имя IANA, например Europe/Moscow."),
-                format!("Time zone '{time_zone}' is unknown; expected an IANA name such as Europe/Moscow.")
-            )
-            .with("field", "time_zone"));
-        }
-        let Some(sms_lang) = rules::sms_lang(self.lang.as_deref()) else {
-            return Err(unprocessable(
-                "invalid_field",
-                "Язык SMS пациенту: ru или en.".into(),
-                "The language of the patient's SMS: ru or en.".into(),
-            )
-            .with("field", "lang"));
-        };
-        let starts_at = parse_time(&self.starts_at, "starts_at")?;
-        let ends_at = parse_time(&self.ends_at, "ends_at")?;
-        if !rules::starts_ok(starts_at, now) {
-            return Err(unprocessable(
-                "invalid_period",
-                "Начало карантина должно быть не дальше 60 дней от сегодняшнего дня.".into(),
-                "The quarantine must start within 60 days of today.".into(),
-            )
-            .with("field", "starts_at"));
-        }
-        check_period(starts_at, ends_at)?;
-        Ok(NewCase {
-            lang: sms_lang.code().to_string(),
-            phone: phone.as_str().to_string(),
-            full_name: name.as_str().to_string(),
-            home_address: address,
-            home,
-            radius_m,
-            time_zone,
-            starts_at,
-            ends_at,
+        // The API reports the first fault, in the form's order.
+        cases::check(draft, now).map_err(|faults| match faults.into_iter().next() {
+            Some(fault) => fault_error(fault),
+            None => ApiError::internal("a case refused without a fault"),
         })
     }
 }
 
-fn check_period(starts_at: Timestamp, ends_at: Timestamp) -> ApiResult<()> {
-    if !rules::period_ok(starts_at, ends_at) {
-        return Err(unprocessable(
-            "invalid_period",
-            "Конец карантина должен быть позже начала, не более чем через 60 дней.".into(),
-            "The quarantine must end after it starts, within 60 days.".into(),
+/// The problem+json answer for what is wrong with a case, naming the member at fault.
+fn fault_error(fault: CaseFault) -> ApiError {
+    let localized = |code, l: propusk_core::Localized, field| {
+        ApiError::localized(StatusCode::UNPROCESSABLE_ENTITY, code, l).with("field", field)
+    };
+    let (min, max) = (Geofence::MIN_RADIUS_M, Geofence::MAX_RADIUS_M);
+    match fault {
+        CaseFault::Phone(l) => localized("invalid_phone", l, "phone"),
+        CaseFault::Name(l) => localized("invalid_name", l, "full_name"),
+        CaseFault::Address => unprocessable(
+            "invalid_field",
+            "Адрес нужен, не длиннее 300 знаков.".into(),
+            "An address is required, at most 300 characters.".into(),
         )
-        .with("field", "ends_at"));
+        .with("field", "home.address"),
+        CaseFault::NoCoordinates => unprocessable(
+            "invalid_field",
+            "Нужны координаты дома: широта и долгота.".into(),
+            "The home's coordinates are required: latitude and longitude.".into(),
+        )
+        .with("field", "home"),
+        CaseFault::Coordinates(l) => localized("invalid_field", l, "home"),
+        CaseFault::Radius(radius_m) => unprocessable(
+            "invalid_field",
+            format!("Радиус {radius_m} м вне допустимого: от {min} до {max} м."),
+            format!("Radius {radius_m} m is out of range: {min} to {max} m."),
+        )
+        .with("field", "radius_m"),
+        CaseFault::TimeZone(zone) => unprocessable(
+            "invalid_field",
+            format!("Часовой пояс «{zone}» неизвестен; нужно имя IANA, например Europe/Moscow."),
+            format!("Time zone '{zone}' is unknown; expected an IANA name such as Europe/Moscow."),
+        )
+        .with("field", "time_zone"),
+        CaseFault::SmsLang => unprocessable(
+            "invalid_field",
+            "Язык SMS пациенту: ru или en.".into(),
+            "The language of the patient's SMS: ru or en.".into(),
+        )
+        .with("field", "lang"),
+        CaseFault::Start(l) => localized("invalid_field", l, "starts_at"),
+        CaseFault::End(l) => localized("invalid_field", l, "ends_at"),
+        CaseFault::StartTooFar => unprocessable(
+            "invalid_period",
+            "Начало карантина должно быть не дальше 60 дней от сегодняшнего дня.".into(),
+            "The quarantine must start within 60 days of today.".into(),
+        )
+        .with("field", "starts_at"),
+        CaseFault::Period => period_error(),
     }
-    Ok(())
+}
+
+fn period_error() -> ApiError {
+    unprocessable(
+        "invalid_period",
+        "Конец карантина должен быть позже начала, не более чем через 60 дней.".into(),
+        "The quarantine must end after it starts, within 60 days.".into(),
+    )
+    .with("field", "ends_at")
+}
+
+fn check_period(starts_at: Timestamp, ends_at: Timestamp) -> ApiResult<()> {
+    match rules::period_ok(starts_at, ends_at) {
+        true => Ok(()),
+        false => Err(period_error()),
+    }
 }
 
 /// Open a quarantine case
@@ -259,7 +258,7 @@ async fn change(
             format!("Дело в состоянии «{status}»: это действие невозможно."),
             format!("The case is {status}: this cannot be done."),
         )
-        .with("status", status)),
+        .with("status", status.as_str())),
         Err(CaseChangeError::NotLater) => Err(unprocessable(
             "invalid_period",
             "Новый конец карантина должен быть позже нынешнего.".into(),

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use propusk_core::domain::{distance_m, GeoPoint};
-use propusk_core::monitoring::case::Sanction;
+use propusk_core::monitoring::case::{CaseStatus, FlagStage, Sanction};
 use propusk_core::monitoring::face::FaceComparison;
 use propusk_core::monitoring::FlagKind;
 use propusk_store::{CaseActivity, CaseRecord, ChallengeRecord, FlagRecord, Loaner};
@@ -29,9 +29,7 @@ pub struct HomeView {
 pub struct CaseView {
     #[schema(format = Uuid)]
     id: String,
-    /// `active`, `ended` or `closed`.
-    #[schema(pattern = "^(active|ended|closed)$")]
-    status: String,
+    status: CaseStatus,
     phone: String,
     full_name: String,
     /// Null once the case's data is past retention.
@@ -97,7 +95,7 @@ impl CaseView {
             });
         Self {
             id: case.id.clone(),
-            status: case.status.clone(),
+            status: case.status,
             phone: case.phone.clone(),
             full_name: case.full_name.clone(),
             home,
@@ -154,13 +152,7 @@ pub struct FlagView {
     #[schema(format = Uuid)]
     case_id: String,
     kind: FlagKind,
-    /// `open` (the patient's SMS is queued; an officer may decide once it went out),
-    /// `notified`, `dismissed`, `confirmed_with_sanction`, `appealed`, `appeal_upheld` or
-    /// `appeal_rejected`.
-    #[schema(
-        pattern = "^(open|notified|dismissed|confirmed_with_sanction|appealed|appeal_upheld|appeal_rejected)$"
-    )]
-    state: String,
+    state: FlagStage,
     /// Start of what was seen (report time, not upload time).
     #[schema(value_type = String, format = DateTime)]
     from: Timestamp,
@@ -194,7 +186,7 @@ impl FlagView {
             id: flag.id.clone(),
             case_id: flag.case_id.clone(),
             kind: flag.kind,
-            state: flag.state.clone(),
+            state: flag.state,
             from: flag.from,
             to: flag.to,
             ongoing: flag.ongoing,

@@ -9,7 +9,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use propusk_core::domain::{FullName, GeoPoint, PhoneNumber};
 use propusk_core::monitoring::geofence::Geofence;
 use propusk_core::monitoring::FlagKind;
 use propusk_store::case_lists::CaseSummary;
@@ -22,11 +21,13 @@ use super::page::{
     Errors,
 };
 use super::Officer;
+use crate::app::cases::{self, CaseDraft, CaseFault};
 use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
 use crate::web::{Texts, WebCtx};
+use propusk_core::monitoring::case::CaseStatus;
 
 /// How a case's times are typed and shown in the forms: local time on its clocks.
 const FORM_TIME: &str = "%Y-%m-%d %H:%M";
@@ -44,8 +45,8 @@ pub struct CaseRow {
 }
 
 /// A case's status in words.
-fn status_text(status: &str, t: Texts) -> String {
-    t.t(&format!("case-status-{status}"))
+fn status_text(status: CaseStatus, t: Texts) -> String {
+    t.t(&format!("case-status-{}", status.as_str()))
 }
 
 fn case_row(c: &CaseSummary, t: Texts) -> CaseRow {
@@ -53,8 +54,8 @@ fn case_row(c: &CaseSummary, t: Texts) -> CaseRow {
         id: c.id.clone(),
         full_name: c.full_name.clone(),
         phone: c.phone.clone(),
-        status: c.status.clone(),
-        status_text: status_text(&c.status, t),
+        status: c.status.as_str().to_string(),
+        status_text: status_text(c.status, t),
         period: period(c.starts_at, c.ends_at, &c.time_zone, t.lang),
         connected: c.monitoring_since.is_some(),
         flags_text: t.t2(
@@ -189,90 +190,60 @@ fn parse_local(s: &str, tz: &TimeZone) -> Option<Timestamp> {
         .map(|z| z.timestamp())
 }
 
-/// The case the form describes, or every problem with it.
+/// The case the form describes, or every problem with it, each at its field.
 fn parse_case(form: &CaseForm, t: Texts, now: Timestamp) -> Result<NewCase, Errors> {
     let lang = t.lang;
-    let mut errors: Errors = Vec::new();
-    let mut fail = |id: &str, message: String| errors.push((id.to_string(), message));
-    let phone = PhoneNumber::parse(&form.phone)
-        .map_err(|e| fail("phone", e.localized().get(lang).to_string()))
-        .ok();
-    let name = FullName::parse(&form.full_name)
-        .map_err(|e| fail("full_name", e.localized().get(lang).to_string()))
-        .ok();
-    let address = rules::home_address(&form.address);
-    if address.is_none() {
-        fail("address", t.t("case-address-invalid"));
-    }
-    let home = match (number(&form.lat), number(&form.lon)) {
-        (Some(lat), Some(lon)) => GeoPoint::new(lat, lon)
-            .map_err(|e| fail("lat", e.localized().get(lang).to_string()))
-            .ok(),
-        _ => {
-            fail("lat", t.t("case-coords-invalid"));
-            None
-        }
-    };
-    let radius_m = number(&form.radius_m).unwrap_or(f64::NAN);
-    if let Some(home) = home {
-        if Geofence::new(home, radius_m).is_err() {
-            fail(
-                "radius_m",
-                t.t2(
-                    "case-radius-invalid",
-                    ("min", &Geofence::MIN_RADIUS_M.to_string()),
-                    ("max", &Geofence::MAX_RADIUS_M.to_string()),
-                ),
-            );
-        }
-    }
     let zone = form.time_zone.trim();
-    let tz = TimeZone::get(zone)
-        .map_err(|_| fail("time_zone", t.t1("case-zone-invalid", "zone", zone)))
-        .ok();
-    let sms_lang = rules::sms_lang(Some(&form.sms_lang));
-    if sms_lang.is_none() {
-        fail("sms_lang", t.t("case-sms-lang-invalid"));
-    }
-    let tz_or_utc = tz.clone().unwrap_or(TimeZone::UTC);
-    let starts_at = parse_local(&form.starts_at, &tz_or_utc);
-    let ends_at = parse_local(&form.ends_at, &tz_or_utc);
-    if starts_at.is_none() {
-        fail("starts_at", t.t("case-time-invalid"));
-    } else if starts_at.is_some_and(|s| !rules::starts_ok(s, now)) {
-        fail("starts_at", t.t("case-start-far"));
-    }
-    if ends_at.is_none() {
-        fail("ends_at", t.t("case-time-invalid"));
-    }
-    if let (Some(s), Some(e)) = (starts_at, ends_at) {
-        if !rules::period_ok(s, e) {
-            fail("ends_at", t.t("case-period-invalid"));
-        }
-    }
-    match (phone, name, address, home, tz, sms_lang, starts_at, ends_at) {
-        (
-            Some(phone),
-            Some(name),
-            Some(address),
-            Some(home),
-            Some(_),
-            Some(sms_lang),
-            Some(starts_at),
-            Some(ends_at),
-        ) if errors.is_empty() => Ok(NewCase {
-            lang: sms_lang.code().to_string(),
-            phone: phone.as_str().to_string(),
-            full_name: name.as_str().to_string(),
-            home_address: address,
-            home,
-            radius_m,
-            time_zone: zone.to_string(),
-            starts_at,
-            ends_at,
-        }),
-        _ => Err(errors),
-    }
+    // Times are typed on the clocks of the zone given (UTC until it is one).
+    let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+    let time = |typed: &str| {
+        parse_local(typed, &tz).ok_or_else(|| {
+            let text = |lang| Texts::new(lang).t("case-time-invalid");
+            propusk_core::Localized::new(text(Lang::Ru), text(Lang::En))
+        })
+    };
+    let draft = CaseDraft {
+        phone: &form.phone,
+        full_name: &form.full_name,
+        address: &form.address,
+        home: number(&form.lat).zip(number(&form.lon)),
+        radius_m: number(&form.radius_m).unwrap_or(f64::NAN),
+        time_zone: zone,
+        lang: Some(&form.sms_lang),
+        starts_at: time(&form.starts_at),
+        ends_at: time(&form.ends_at),
+    };
+    cases::check(draft, now).map_err(|faults| {
+        faults
+            .into_iter()
+            .map(|fault| {
+                let (field, text) = match fault {
+                    CaseFault::Phone(l) => ("phone", l.get(lang).to_string()),
+                    CaseFault::Name(l) => ("full_name", l.get(lang).to_string()),
+                    CaseFault::Address => ("address", t.t("case-address-invalid")),
+                    CaseFault::NoCoordinates => ("lat", t.t("case-coords-invalid")),
+                    CaseFault::Coordinates(l) => ("lat", l.get(lang).to_string()),
+                    CaseFault::Radius(_) => (
+                        "radius_m",
+                        t.t2(
+                            "case-radius-invalid",
+                            ("min", &Geofence::MIN_RADIUS_M.to_string()),
+                            ("max", &Geofence::MAX_RADIUS_M.to_string()),
+                        ),
+                    ),
+                    CaseFault::TimeZone(zone) => {
+                        ("time_zone", t.t1("case-zone-invalid", "zone", &zone))
+                    }
+                    CaseFault::SmsLang => ("sms_lang", t.t("case-sms-lang-invalid")),
+                    CaseFault::Start(l) => ("starts_at", l.get(lang).to_string()),
+                    CaseFault::End(l) => ("ends_at", l.get(lang).to_string()),
+                    CaseFault::StartTooFar => ("starts_at", t.t("case-start-far")),
+                    CaseFault::Period => ("ends_at", t.t("case-period-invalid")),
+                };
+                (field.to_string(), text)
+            })
+            .collect()
+    })
 }
 
 pub async fn create(
@@ -387,7 +358,7 @@ async fn case_page(
         csrf: ctx.csrf.clone(),
         signed_in: false,
         path: format!("/health/cases/{id}"),
-        status_text: status_text(&case.status, t),
+        status_text: status_text(case.status, t),
         period: period(case.starts_at, case.ends_at, &case.time_zone, t.lang),
         monitoring_since: case.monitoring_since.map_or_else(
             || t.t("case-not-connected"),
@@ -505,7 +476,7 @@ async fn change(
                 Err(CaseChangeError::NotFound) => return not_found(ctx, "/health/cases"),
                 Err(CaseChangeError::Store(e)) => return ApiError::internal(e).into_response(),
                 Err(CaseChangeError::WrongStatus(status)) => {
-                    let text = t.t1("case-wrong-status", "status", &status_text(&status, t));
+                    let text = t.t1("case-wrong-status", "status", &status_text(status, t));
                     (StatusCode::CONFLICT, (String::new(), text))
                 }
                 Err(CaseChangeError::NotLater) => (

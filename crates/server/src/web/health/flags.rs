@@ -101,7 +101,7 @@ async fn list(state: AppState, ctx: WebCtx, officer: Officer, appeals_only: bool
     };
     let flags: Vec<FlagRecord> = flags
         .into_iter()
-        .filter(|f| !appeals_only || f.state == "appealed")
+        .filter(|f| !appeals_only || f.state == propusk_core::monitoring::case::FlagStage::Appealed)
         .collect();
     let now = state.clock.now();
     let since = now.checked_sub(UNANSWERED_FOR).unwrap_or(now);

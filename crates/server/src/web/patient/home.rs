@@ -69,7 +69,7 @@ async fn page(
         signed_in: false,
         path: "/patient".into(),
         ends: local_time(case.ends_at, tz, t.lang),
-        status: case.status.clone(),
+        status: case.status.as_str().to_string(),
         challenges: open
             .iter()
             .map(|c| ChallengeView {
