@@ -136,6 +136,16 @@ macro_rules! problems {
 }
 pub(crate) use problems;
 
+/// A router of documented handlers, one group per path, each handler registered from its
+/// `#[utoipa::path]`: `api_routes![[create, list], [show, cancel], [qr_svg]]`.
+macro_rules! api_routes {
+    ($([$($head:ident $(:: $tail:ident)*),+ $(,)?]),+ $(,)?) => {
+        utoipa_axum::router::OpenApiRouter::new()
+            $(.routes(utoipa_axum::routes!($($head $(:: $tail)*),+)))+
+    };
+}
+pub(crate) use api_routes;
+
 /// The finished document: the paths the routers documented, and what they share.
 pub fn document() -> Value {
     let api = crate::routes::documented().into_openapi();
@@ -294,40 +304,27 @@ fn add_shared_responses(operation: &mut Value) {
     let responses = operation["responses"]
         .as_object_mut()
         .expect("an operation has responses");
-    if has_body && json_body {
-        responses
-            .entry("400")
-            .or_insert_with(|| response_ref("BadRequest"));
-    }
-    if has_body {
-        responses
-            .entry("408")
-            .or_insert_with(|| response_ref("BodyTimeout"));
-        responses
-            .entry("413")
-            .or_insert_with(|| response_ref("BodyTooLarge"));
-    }
     // Bodies and path or query parameters are text: a control character in one is refused.
     if (has_body && json_body) || text_params {
         let merged = with_control_character(responses.remove("422"));
         responses.insert("422".into(), merged);
     }
-    if has_auth {
-        responses
-            .entry("401")
-            .or_insert_with(|| response_ref("Unauthorized"));
-        if !any_role {
+    let shared = [
+        ("400", "BadRequest", has_body && json_body),
+        ("408", "BodyTimeout", has_body),
+        ("413", "BodyTooLarge", has_body),
+        ("401", "Unauthorized", has_auth),
+        ("403", "Forbidden", has_auth && !any_role),
+        ("500", "Internal", true),
+        ("503", "Overloaded", true),
+    ];
+    for (status, name, applies) in shared {
+        if applies {
             responses
-                .entry("403")
-                .or_insert_with(|| response_ref("Forbidden"));
+                .entry(status)
+                .or_insert_with(|| response_ref(name));
         }
     }
-    responses
-        .entry("500")
-        .or_insert_with(|| response_ref("Internal"));
-    responses
-        .entry("503")
-        .or_insert_with(|| response_ref("Overloaded"));
     let sorted: BTreeMap<String, Value> = std::mem::take(responses).into_iter().collect();
     *responses = sorted.into_iter().collect();
 }

@@ -61,10 +61,7 @@ impl Store {
                     time_zone: row.try_get("time_zone")?,
                     starts_at: ts(row.try_get("starts_at")?)?,
                     ends_at: ts(row.try_get("ends_at")?)?,
-                    monitoring_since: row
-                        .try_get::<Option<i64>, _>("monitoring_since")?
-                        .map(ts)
-                        .transpose()?,
+                    monitoring_since: crate::opt_ts(row, "monitoring_since")?,
                     waiting_flags: row.try_get("waiting_flags")?,
                     flags: row.try_get("flags")?,
                 })

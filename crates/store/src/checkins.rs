@@ -155,14 +155,8 @@ fn from_row(row: &AnyRow) -> Result<ChallengeRecord> {
         asked_for,
         issued_at: ts(row.try_get("issued_at")?)?,
         deadline: ts(row.try_get("deadline")?)?,
-        answered_at: row
-            .try_get::<Option<i64>, _>("answered_at")?
-            .map(ts)
-            .transpose()?,
-        received_at: row
-            .try_get::<Option<i64>, _>("received_at")?
-            .map(ts)
-            .transpose()?,
+        answered_at: crate::opt_ts(row, "answered_at")?,
+        received_at: crate::opt_ts(row, "received_at")?,
         has_photo: row.try_get::<i64, _>("has_photo")? != 0,
         point: lat
             .zip(lon)
@@ -248,10 +242,7 @@ pub(crate) async fn asked_in(
     .await?;
     Ok(Asked {
         open: row.try_get::<i64, _>("open")? > 0,
-        last_issued: row
-            .try_get::<Option<i64>, _>("last_issued")?
-            .map(ts)
-            .transpose()?,
+        last_issued: crate::opt_ts(&row, "last_issued")?,
         last_day: u32::try_from(row.try_get::<i64, _>("last_day")?).unwrap_or(u32::MAX),
     })
 }

@@ -217,10 +217,7 @@ impl Store {
                 ends_at: ts(row.try_get("ends_at")?)?,
                 time_zone: row.try_get("time_zone")?,
                 lang: row.try_get("lang")?,
-                loaner_due_at: row
-                    .try_get::<Option<i64>, _>("due_at")?
-                    .map(ts)
-                    .transpose()?,
+                loaner_due_at: crate::opt_ts(&row, "due_at")?,
             })
         })
         .transpose()
@@ -239,12 +236,9 @@ impl Store {
         .await?;
         let purged: Option<i64> = row.try_get("purged")?;
         Ok(CaseActivity {
-            last_report_at: row
-                .try_get::<Option<i64>, _>("last_report")?
-                .map(ts)
-                .transpose()?,
+            last_report_at: crate::opt_ts(&row, "last_report")?,
             reports_received: row.try_get::<i64, _>("reports")? + purged.unwrap_or(0),
-            app_last_seen_at: row.try_get::<Option<i64>, _>("seen")?.map(ts).transpose()?,
+            app_last_seen_at: crate::opt_ts(&row, "seen")?,
         })
     }
 }

@@ -334,18 +334,7 @@ async fn read_prior(
     let mut prior = HashMap::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get("id")?;
-        prior.insert(
-            id,
-            PriorPass {
-                purpose: row.try_get("purpose")?,
-                valid_from: ts(row.try_get("valid_from")?)?,
-                valid_until: ts(row.try_get("valid_until")?)?,
-                cancelled_at: row
-                    .try_get::<Option<i64>, _>("cancelled_at")?
-                    .map(ts)
-                    .transpose()?,
-            },
-        );
+        prior.insert(id, prior_pass(&row)?);
     }
     Ok(prior)
 }
@@ -505,17 +494,19 @@ async fn read_days_of_batch(
         by_resident
             .entry(row.try_get("resident_id")?)
             .or_default()
-            .push(PriorPass {
-                purpose: row.try_get("purpose")?,
-                valid_from: ts(row.try_get("valid_from")?)?,
-                valid_until: ts(row.try_get("valid_until")?)?,
-                cancelled_at: row
-                    .try_get::<Option<i64>, _>("cancelled_at")?
-                    .map(ts)
-                    .transpose()?,
-            });
+            .push(prior_pass(&row)?);
     }
     Ok(Some(by_resident))
+}
+
+/// A pass already held, as the rules count it, from a row with its purpose and times.
+fn prior_pass(row: &sqlx::any::AnyRow) -> Result<PriorPass> {
+    Ok(PriorPass {
+        purpose: row.try_get("purpose")?,
+        valid_from: ts(row.try_get("valid_from")?)?,
+        valid_until: ts(row.try_get("valid_until")?)?,
+        cancelled_at: crate::opt_ts(row, "cancelled_at")?,
+    })
 }
 
 /// A resident's passes on the request's days, from what [`read_days_of_batch`] read: every

@@ -387,6 +387,12 @@ pub(crate) fn ts(secs: i64) -> Result<jiff::Timestamp> {
         .map_err(|e| StoreError::Corrupt(format!("a stored time of {secs} s: {e}")))
 }
 
+/// A stored time that may be absent (`NULL`); see [`ts`].
+pub(crate) fn opt_ts(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<jiff::Timestamp>> {
+    use sqlx::Row;
+    row.try_get::<Option<i64>, _>(column)?.map(ts).transpose()
+}
+
 /// `t` as the store keeps it: in whole seconds.
 pub(crate) fn whole_second(t: jiff::Timestamp) -> jiff::Timestamp {
     jiff::Timestamp::from_second(t.as_second()).expect("a timestamp's own seconds are in range")

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::monitoring::sha256_hex;
-use crate::{audit, secs, ts, Backend, Result, Store, StoreError};
+use crate::{audit, secs, Backend, Result, Store, StoreError};
 
 /// A loaner phone.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,9 +53,7 @@ impl From<sqlx::Error> for LoanerError {
 const COLUMNS: &str = "serial, state, case_id, lent_at, due_at, returned_at, wiped_at, checklist";
 
 fn from_row(row: &AnyRow) -> Result<Loaner> {
-    let opt = |c: &str| -> Result<Option<Timestamp>> {
-        row.try_get::<Option<i64>, _>(c)?.map(ts).transpose()
-    };
+    let opt = |c: &str| crate::opt_ts(row, c);
     let serial: String = row.try_get("serial")?;
     let corrupt = |what: String| StoreError::Corrupt(format!("loaner {serial}: {what}"));
     let state: String = row.try_get("state")?;

@@ -242,9 +242,7 @@ const CASE_COLUMNS: &str = "id, phone, full_name, home_address, home_lat, home_l
      closed_at, purged_at, purged_fixes, lang";
 
 fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
-    let opt = |c: &str| -> Result<Option<Timestamp>> {
-        row.try_get::<Option<i64>, _>(c)?.map(ts).transpose()
-    };
+    let opt = |c: &str| crate::opt_ts(row, c);
     Ok(CaseRecord {
         id: row.try_get("id")?,
         phone: row.try_get("phone")?,

@@ -95,10 +95,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<PassRecord> {
         channel: row.try_get("channel")?,
         fields: serde_json::from_str(&fields)
             .map_err(|e| StoreError::Corrupt(format!("pass fields: {e}")))?,
-        cancelled_at: row
-            .try_get::<Option<i64>, _>("cancelled_at")?
-            .map(ts)
-            .transpose()?,
+        cancelled_at: crate::opt_ts(row, "cancelled_at")?,
     })
 }
 

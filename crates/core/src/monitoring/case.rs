@@ -342,34 +342,15 @@ pub enum FlagStage {
     AppealRejected,
 }
 
-impl FlagStage {
-    pub const ALL: [Self; 7] = [
-        Self::Open,
-        Self::Notified,
-        Self::Dismissed,
-        Self::ConfirmedWithSanction,
-        Self::Appealed,
-        Self::AppealUpheld,
-        Self::AppealRejected,
-    ];
-
-    /// The wire name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Notified => "notified",
-            Self::Dismissed => "dismissed",
-            Self::ConfirmedWithSanction => "confirmed_with_sanction",
-            Self::Appealed => "appealed",
-            Self::AppealUpheld => "appeal_upheld",
-            Self::AppealRejected => "appeal_rejected",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
+crate::wire_names!(FlagStage {
+    Open => "open",
+    Notified => "notified",
+    Dismissed => "dismissed",
+    ConfirmedWithSanction => "confirmed_with_sanction",
+    Appealed => "appealed",
+    AppealUpheld => "appeal_upheld",
+    AppealRejected => "appeal_rejected",
+});
 
 /// Where a quarantine case stands: monitored (`active`), monitoring over (`ended`, early
 /// or at its end; flags may still be decided), or `closed` (its devices revoked).
@@ -382,28 +363,11 @@ pub enum CaseStatus {
     Closed,
 }
 
-impl CaseStatus {
-    pub const ALL: [Self; 3] = [Self::Active, Self::Ended, Self::Closed];
-
-    /// The wire name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Ended => "ended",
-            Self::Closed => "closed",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl fmt::Display for CaseStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire_names!(CaseStatus {
+    Active => "active",
+    Ended => "ended",
+    Closed => "closed",
+});
 
 /// Why a step was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -770,22 +734,3 @@ impl FlagCase {
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod names {
-    use super::{CaseStatus, FlagStage};
-
-    #[test]
-    fn stages_and_statuses_read_back_their_names_and_nothing_else() {
-        for stage in FlagStage::ALL {
-            assert_eq!(FlagStage::parse(stage.as_str()), Some(stage));
-        }
-        for status in CaseStatus::ALL {
-            assert_eq!(CaseStatus::parse(status.as_str()), Some(status));
-        }
-        for bad in ["", "Open", "confirmed", "closed "] {
-            assert_eq!(FlagStage::parse(bad), None, "{bad:?}");
-            assert_eq!(CaseStatus::parse(bad), None, "{bad:?}");
-        }
-    }
-}

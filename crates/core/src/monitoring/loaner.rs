@@ -3,8 +3,6 @@
 //! return. Each step names the states it may start from, so a phone is never lent before it
 //! was wiped, nor wiped while a patient still has it.
 
-use std::fmt;
-
 /// Where a loaner phone is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,36 +19,13 @@ pub enum LoanerState {
     Lost,
 }
 
-impl LoanerState {
-    pub const ALL: [Self; 5] = [
-        Self::InStock,
-        Self::OnLoan,
-        Self::Returned,
-        Self::Wiped,
-        Self::Lost,
-    ];
-
-    /// The name stored and shown in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InStock => "in_stock",
-            Self::OnLoan => "on_loan",
-            Self::Returned => "returned",
-            Self::Wiped => "wiped",
-            Self::Lost => "lost",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl fmt::Display for LoanerState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire_names!(LoanerState {
+    InStock => "in_stock",
+    OnLoan => "on_loan",
+    Returned => "returned",
+    Wiped => "wiped",
+    Lost => "lost",
+});
 
 /// Something an officer does with a loaner phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,15 +94,6 @@ pub fn missing_wipe_steps(done: impl Fn(&str) -> bool) -> Vec<&'static str> {
 mod tests {
     use super::*;
     use LoanerState::*;
-
-    #[test]
-    fn names_round_trip() {
-        for s in LoanerState::ALL {
-            assert_eq!(LoanerState::parse(s.as_str()), Some(s));
-        }
-        assert_eq!(LoanerState::parse("On_loan"), None);
-        assert_eq!(LoanerState::parse(""), None);
-    }
 
     #[test]
     fn a_phone_is_lent_again_only_after_a_wipe() {

@@ -65,26 +65,13 @@ pub enum FlagKind {
     MissedCheckin,
 }
 
+crate::wire_names!(FlagKind {
+    LeftHome => "left_home",
+    NoSignal => "no_signal",
+    MissedCheckin => "missed_checkin",
+});
+
 impl FlagKind {
-    /// The wire name: `left_home`, `no_signal`, `missed_checkin`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LeftHome => "left_home",
-            Self::NoSignal => "no_signal",
-            Self::MissedCheckin => "missed_checkin",
-        }
-    }
-
-    /// The kind with this wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "left_home" => Some(Self::LeftHome),
-            "no_signal" => Some(Self::NoSignal),
-            "missed_checkin" => Some(Self::MissedCheckin),
-            _ => None,
-        }
-    }
-
     /// Whether an officer may confirm a flag of this kind with a sanction. Silence is never a
     /// violation by itself (a phone that is off or flat says nothing about where its owner
     /// is), so a `no_signal` flag can only be looked into and dismissed; if the officer finds

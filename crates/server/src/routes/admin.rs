@@ -12,19 +12,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::public::Names;
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult, SourceProblem};
-use crate::openapi::problems;
+use crate::openapi::{api_routes, problems};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_regimes, load_regime))
-        .routes(routes!(revoke_all))
+    api_routes![[list_regimes, load_regime], [revoke_all]]
 }
 
 /// A regime as administrators list them.

@@ -10,7 +10,6 @@ use propusk_store::OTP_TTL_SECS;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::Body;
 use crate::app::sign_in::{self, RequestCodeFailure, SignedIn, StaffRefusal, VerifyFailure};
@@ -18,15 +17,11 @@ use crate::auth::{sign_in_staff, Caller, StaffSignInError, STAFF_SESSION_SECS};
 use crate::edge::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::lang::AskedLang;
-use crate::openapi::{problems, retry_after};
+use crate::openapi::{api_routes, problems, retry_after};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(request_code))
-        .routes(routes!(verify_code))
-        .routes(routes!(login))
-        .routes(routes!(logout))
+    api_routes![[request_code], [verify_code], [login], [logout]]
 }
 
 /// Phone number, E.164 preferred (`+79161234567`); common Russian spellings

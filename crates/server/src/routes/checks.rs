@@ -11,17 +11,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::{CHECK_DECIDED_BY, CHECK_VERDICTS};
-use crate::openapi::{problems, retry_after};
+use crate::openapi::{api_routes, problems, retry_after};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(record_checks))
+    api_routes![[record_checks]]
 }
 
 /// The most checks of one kind a single report may carry: a phone offline for a
@@ -85,14 +84,10 @@ fn parse_report(report: &CheckReport) -> Result<Vec<(usize, usize, u64)>, String
 ///
 /// **Role:** inspector or admin.
 #[utoipa::path(post, path = "/api/v1/inspector/checks", tag = "verification",
-    operation_id = "recordChecks",
-    request_body = CheckReport,
+    operation_id = "recordChecks", request_body = CheckReport,
     security(("bearerAuth" = ["inspector"]), ("bearerAuth" = ["admin"])),
-    responses(
-        (status = 200, description = "Added to `/metrics` (`propusk_inspector_checks_total`).",
-            body = ChecksRecorded),
-        CheckRefusals,
-    ))]
+    responses(CheckRefusals, (status = 200, body = ChecksRecorded,
+        description = "Added to `/metrics` (`propusk_inspector_checks_total`).")))]
 async fn record_checks(
     State(state): State<AppState>,
     staff: Staff,

@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::monitoring::{
     asks, parse_time, step_error, unprocessable, AskedFor, CheckinKindDoc, FlagView, StepRefusals,
@@ -31,19 +30,20 @@ use crate::auth::new_token;
 use crate::error::{ApiError, ApiResult};
 use crate::monitoring::{answer_checkin, asking, geofence_config, sms_texts};
 use crate::monitoring_rules as rules;
-use crate::openapi::{problems, retry_after};
+use crate::openapi::{api_routes, problems, retry_after};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(enroll))
-        .routes(routes!(terms))
-        .routes(routes!(config))
-        .routes(routes!(locations))
-        .routes(routes!(device_flags))
-        .routes(routes!(appeal))
-        .routes(routes!(open_challenges))
-        .routes(routes!(answer_challenge))
+    api_routes![
+        [enroll],
+        [terms],
+        [config],
+        [locations],
+        [device_flags],
+        [appeal],
+        [open_challenges],
+        [answer_challenge]
+    ]
 }
 
 problems!(DeviceRefusals {

@@ -9,18 +9,17 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::Body;
 use crate::app::residents::{self, FieldProblem, ProfileFailure, ProfileInput};
 use crate::auth::Resident;
 use crate::error::{ApiError, ApiResult};
 use crate::lang::{AskedLang, Lang, Pick};
-use crate::openapi::problems;
+use crate::openapi::{api_routes, problems};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(show, update))
+    api_routes![[show, update]]
 }
 
 /// The signed-in resident. `profile` is null until it is filled in with `PUT /api/v1/me`.
@@ -93,8 +92,8 @@ problems!(ProfileRefusals {
 ///
 /// **Role:** resident.
 #[utoipa::path(get, path = "/api/v1/me", tag = "residents", operation_id = "getMe",
-    security(("bearerAuth" = ["resident"])),
-    responses((status = 200, description = "The resident.", body = MeView)))]
+    security(("bearerAuth" = ["resident"])), responses((status = 200, body = MeView,
+        description = "The resident.")))]
 async fn show(
     State(state): State<AppState>,
     Resident(caller): Resident,

@@ -15,22 +15,17 @@ use serde_json::Value;
 use utoipa::openapi::{RefOr, Response as DocResponse};
 use utoipa::{IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::Body;
 use crate::app::passes::{self, CancelFailure, Canceller, Channel, IssueFailure, PassStatus};
 use crate::auth::{Caller, Resident};
 use crate::error::{ApiError, ApiResult};
-use crate::openapi::{problem, problems};
+use crate::openapi::{api_routes, problem, problems};
 use crate::qr;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create, list))
-        .routes(routes!(show, cancel))
-        .routes(routes!(qr_svg))
-        .routes(routes!(qr_png))
+    api_routes![[create, list], [show, cancel], [qr_svg], [qr_png]]
 }
 
 /// A pass as its holder sees it.

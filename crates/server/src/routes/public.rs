@@ -11,20 +11,13 @@ use propusk_token::Jwks;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
-use crate::openapi::problems;
+use crate::openapi::{api_routes, problems};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics))
-        .routes(routes!(keys))
-        .routes(routes!(regime))
-        .routes(routes!(openapi))
+    api_routes![[healthz], [readyz], [metrics], [keys], [regime], [openapi]]
 }
 
 /// Liveness

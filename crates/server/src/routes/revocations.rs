@@ -21,11 +21,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http_cache::{accepts_gzip, etag_matches, gzip};
-use crate::openapi::problems;
+use crate::openapi::{api_routes, problems};
 use crate::state::AppState;
 
 /// Entries a page holds unless the client asks for fewer; also the most it may ask for.
@@ -38,7 +37,7 @@ const COMPACT_MAGIC: &[u8; 4] = b"PRL1";
 const GZIP_FROM: usize = 512;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    api_routes![[list]]
 }
 
 /// Taken as text and checked here, so that each wrong value gets its own code.

@@ -36,17 +36,14 @@ use propusk_token::ShortCode;
 
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::openapi::{problems, retry_after};
+use crate::openapi::{api_routes, problems, retry_after};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(inbound_get, inbound_post))
-        .routes(routes!(dlr_get, dlr_post))
+    api_routes![[inbound_get, inbound_post], [dlr_get, dlr_post]]
 }
 
 /// The parameters of an inbound message, for the document: the handler reads them as

@@ -10,17 +10,16 @@ use propusk_token::{verify, NoRevocations, PassClaims, ShortCode, Verdict};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
-use crate::openapi::problems;
+use crate::openapi::{api_routes, problems};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(check))
+    api_routes![[check]]
 }
 
 /// A pass to check: exactly one of `token` (the `PR1:…` QR text) and `short_code`

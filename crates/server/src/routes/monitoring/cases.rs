@@ -67,15 +67,11 @@ problems!(CaseRefusals {
 });
 
 problems!(ExtendRefusals {
-    404 => "`case_not_found`.", ["case_not_found"];
-    409 => "`case_status_conflict`: the case is not in a state that allows this.",
-        ["case_status_conflict"];
     422 => "`invalid_period`: not later than the current end, or over 60 days.",
         ["invalid_period", "invalid_field"];
 });
 
 problems!(ChangeRefusals {
-    404 => "`case_not_found`.", ["case_not_found"];
     409 => "`case_status_conflict`: the case is not in a state that allows this.",
         ["case_status_conflict"];
 });
@@ -110,41 +106,38 @@ fn fault_error(fault: CaseFault) -> ApiError {
     let localized = |code, l: propusk_core::Localized, field| {
         ApiError::localized(StatusCode::UNPROCESSABLE_ENTITY, code, l).with("field", field)
     };
+    let invalid =
+        |field, ru: String, en: String| unprocessable("invalid_field", ru, en).with("field", field);
     let (min, max) = (Geofence::MIN_RADIUS_M, Geofence::MAX_RADIUS_M);
     match fault {
         CaseFault::Phone(l) => localized("invalid_phone", l, "phone"),
         CaseFault::Name(l) => localized("invalid_name", l, "full_name"),
-        CaseFault::Address => unprocessable(
-            "invalid_field",
+        CaseFault::Address => invalid(
+            "home.address",
             "Адрес нужен, не длиннее 300 знаков.".into(),
             "An address is required, at most 300 characters.".into(),
-        )
-        .with("field", "home.address"),
-        CaseFault::NoCoordinates => unprocessable(
-            "invalid_field",
+        ),
+        CaseFault::NoCoordinates => invalid(
+            "home",
             "Нужны координаты дома: широта и долгота.".into(),
             "The home's coordinates are required: latitude and longitude.".into(),
-        )
-        .with("field", "home"),
+        ),
         CaseFault::Coordinates(l) => localized("invalid_field", l, "home"),
-        CaseFault::Radius(radius_m) => unprocessable(
-            "invalid_field",
+        CaseFault::Radius(radius_m) => invalid(
+            "radius_m",
             format!("Радиус {radius_m} м вне допустимого: от {min} до {max} м."),
             format!("Radius {radius_m} m is out of range: {min} to {max} m."),
-        )
-        .with("field", "radius_m"),
-        CaseFault::TimeZone(zone) => unprocessable(
-            "invalid_field",
+        ),
+        CaseFault::TimeZone(zone) => invalid(
+            "time_zone",
             format!("Часовой пояс «{zone}» неизвестен; нужно имя IANA, например Europe/Moscow."),
             format!("Time zone '{zone}' is unknown; expected an IANA name such as Europe/Moscow."),
-        )
-        .with("field", "time_zone"),
-        CaseFault::SmsLang => unprocessable(
-            "invalid_field",
+        ),
+        CaseFault::SmsLang => invalid(
+            "lang",
             "Язык SMS пациенту: ru или en.".into(),
             "The language of the patient's SMS: ru or en.".into(),
-        )
-        .with("field", "lang"),
+        ),
         CaseFault::Start(l) => localized("invalid_field", l, "starts_at"),
         CaseFault::End(l) => localized("invalid_field", l, "ends_at"),
         CaseFault::StartTooFar => unprocessable(
@@ -276,7 +269,7 @@ async fn change(
     params(("id" = uuid::Uuid, Path, description = "Case id.")),
     request_body = ExtendInput,
     security(("bearerAuth" = ["health"])),
-    responses((status = 200, description = "The case.", body = CaseView), ExtendRefusals))]
+    responses((status = 200, description = "The case.", body = CaseView), CaseNotFound, ChangeRefusals, ExtendRefusals))]
 pub(super) async fn extend_case(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -296,7 +289,7 @@ pub(super) async fn extend_case(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/end", tag = "monitoring", operation_id = "endCase",
     params(("id" = uuid::Uuid, Path, description = "Case id.")),
     security(("bearerAuth" = ["health"])),
-    responses((status = 200, description = "The case, `ended`.", body = CaseView), ChangeRefusals))]
+    responses((status = 200, description = "The case, `ended`.", body = CaseView), CaseNotFound, ChangeRefusals))]
 pub(super) async fn end_case(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -312,7 +305,7 @@ pub(super) async fn end_case(
     params(("id" = uuid::Uuid, Path, description = "Case id.")),
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "The case, `closed`; its devices are revoked.",
-        body = CaseView), ChangeRefusals))]
+        body = CaseView), CaseNotFound, ChangeRefusals))]
 pub(super) async fn close_case(
     State(state): State<AppState>,
     Health(officer): Health,

@@ -50,11 +50,6 @@ problems!(pub(in crate::routes) StepRefusals {
 });
 
 problems!(DecisionRefusals {
-    404 => "`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"];
-    409 => "`patient_not_yet_notified`: the patient's SMS has not gone out yet; \
-            `not_sanctionable`: silence (`no_signal`) cannot be confirmed with a sanction; \
-            `flag_state_conflict`: the step does not follow from the flag's state.",
-        ["patient_not_yet_notified", "not_sanctionable", "flag_state_conflict"];
     422 => "`reason_required`: a confirmation needs a note; `invalid_field`: a sanction is \
             missing (confirm) or given (dismiss).", ["reason_required", "invalid_field"];
 });
@@ -62,11 +57,6 @@ problems!(DecisionRefusals {
 problems!(AppealDecisionRefusals {
     403 => "`appeal_needs_another_officer`: the officer who confirmed the sanction may not \
             decide its appeal; or `forbidden`.", ["appeal_needs_another_officer", "forbidden"];
-    404 => "`flag_not_found`: no such flag (for a device: none of its case).", ["flag_not_found"];
-    409 => "`patient_not_yet_notified`: the patient's SMS has not gone out yet; \
-            `not_sanctionable`: silence (`no_signal`) cannot be confirmed with a sanction; \
-            `flag_state_conflict`: the step does not follow from the flag's state.",
-        ["patient_not_yet_notified", "not_sanctionable", "flag_state_conflict"];
     422 => "`reason_required`.", ["reason_required", "invalid_field"];
 });
 
@@ -223,7 +213,7 @@ fn text_error(e: &propusk_core::domain::TextError, field: &'static str) -> ApiEr
     request_body = DecisionInput,
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "Decided; the patient is told by SMS.", body = FlagView),
-        DecisionRefusals))]
+        StepRefusals, DecisionRefusals))]
 pub(super) async fn decide(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -273,7 +263,7 @@ pub(super) struct AppealDecisionInput {
     request_body = AppealDecisionInput,
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "Decided; the patient is told by SMS.", body = FlagView),
-        AppealDecisionRefusals))]
+        StepRefusals, AppealDecisionRefusals))]
 pub(super) async fn decide_appeal(
     State(state): State<AppState>,
     Health(officer): Health,

@@ -50,22 +50,21 @@ problems!(ListRefusals {
         ["invalid_state", "bad_request"];
 });
 
-problems!(LoanerStepRefusals {
+problems!(LoanerNotFound {
     404 => "`loaner_not_found`.", ["loaner_not_found"];
+});
+
+problems!(LoanerStepRefusals {
     409 => "`loaner_state_conflict`: not in a state that allows this (`state` says which).",
         ["loaner_state_conflict"], json!({ "state": { "type": "string" } });
 });
 
 problems!(LendRefusals {
-    404 => "`loaner_not_found`.", ["loaner_not_found"];
     409 => "`loaner_state_conflict`, or `case_status_conflict`: the case is unknown or over.",
         ["loaner_state_conflict", "case_status_conflict"];
 });
 
 problems!(WipeRefusals {
-    404 => "`loaner_not_found`.", ["loaner_not_found"];
-    409 => "`loaner_state_conflict`: not in a state that allows this (`state` says which).",
-        ["loaner_state_conflict"], json!({ "state": { "type": "string" } });
     422 => "`wipe_incomplete`: `factory_reset`, `token_removed` and `accounts_removed` must \
             all be true; `missing` lists the rest.", ["wipe_incomplete"],
         json!({ "missing": { "type": "array", "items": { "type": "string" } } });
@@ -181,7 +180,7 @@ pub(super) struct Lent {
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "On loan, with the one-time key the phone enrolls with \
         (shown once; `POST /api/v1/device/enroll`): the device token it then gets is the only thing \
-        it holds about the patient.", body = Lent), LendRefusals))]
+        it holds about the patient.", body = Lent), LoanerNotFound, LendRefusals))]
 pub(super) async fn lend_loaner(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -252,7 +251,7 @@ async fn move_and_show(
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "Returned; its device token is refused as \
         `device_retired` (the app erases itself) and an unused key dies.", body = LoanerView),
-        LoanerStepRefusals))]
+        LoanerNotFound, LoanerStepRefusals))]
 pub(super) async fn return_loaner(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -277,7 +276,7 @@ pub(super) async fn return_loaner(
     request_body = ChecklistInput,
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "Wiped; may be lent again.", body = LoanerView),
-        WipeRefusals))]
+        LoanerNotFound, LoanerStepRefusals, WipeRefusals))]
 pub(super) async fn wipe_loaner(
     State(state): State<AppState>,
     Health(officer): Health,
@@ -311,7 +310,7 @@ pub(super) async fn wipe_loaner(
     params(("serial" = String, Path, description = "Serial number.")),
     security(("bearerAuth" = ["health"])),
     responses((status = 200, description = "Lost; its device token no longer works.", body = LoanerView),
-        LoanerStepRefusals))]
+        LoanerNotFound, LoanerStepRefusals))]
 pub(super) async fn lose_loaner(
     State(state): State<AppState>,
     Health(officer): Health,

@@ -23,14 +23,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::Body;
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
-use crate::openapi::problems;
+use crate::openapi::{api_routes, problems};
 use crate::state::AppState;
 use propusk_core::monitoring::face::FaceComparison;
 
@@ -44,25 +43,26 @@ pub(super) use flags::{asks, step_error, StepRefusals};
 pub(super) use views::{AskedFor, CheckinKindDoc, FlagView};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(cases::create_case))
-        .routes(routes!(cases::show_case))
-        .routes(routes!(cases::extend_case))
-        .routes(routes!(cases::end_case))
-        .routes(routes!(cases::close_case))
-        .routes(routes!(flags::queue))
-        .routes(routes!(flags::show_flag))
-        .routes(routes!(flags::decide))
-        .routes(routes!(flags::decide_appeal))
-        .routes(routes!(checkins::case_checkins))
-        .routes(routes!(checkins::reference_photo))
-        .routes(routes!(checkins::checkin_photo))
-        .routes(routes!(loaners::add_loaner, loaners::list_loaners))
-        .routes(routes!(loaners::overdue_loaners))
-        .routes(routes!(loaners::lend_loaner))
-        .routes(routes!(loaners::return_loaner))
-        .routes(routes!(loaners::wipe_loaner))
-        .routes(routes!(loaners::lose_loaner))
+    api_routes![
+        [cases::create_case],
+        [cases::show_case],
+        [cases::extend_case],
+        [cases::end_case],
+        [cases::close_case],
+        [flags::queue],
+        [flags::show_flag],
+        [flags::decide],
+        [flags::decide_appeal],
+        [checkins::case_checkins],
+        [checkins::reference_photo],
+        [checkins::checkin_photo],
+        [loaners::add_loaner, loaners::list_loaners],
+        [loaners::overdue_loaners],
+        [loaners::lend_loaner],
+        [loaners::return_loaner],
+        [loaners::wipe_loaner],
+        [loaners::lose_loaner]
+    ]
 }
 
 problems!(CaseNotFound {
