@@ -61,7 +61,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::security_headers,
         ))
-        // Outermost: every layer and handler inside speaks the language chosen here.
+        // Every layer and handler inside speaks the language chosen here.
         .layer(middleware::from_fn(crate::lang::choose))
+        // Outermost: answers are compressed (gzip or br, as the client accepts) after
+        // everything inside has read or rewritten them; what is already encoded (the
+        // revocation pages, the apps' files), images and tiny bodies pass as they are.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
