@@ -244,3 +244,23 @@ async fn pages_send_security_headers() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite"));
     app.stop().await;
 }
+
+/// Every page names the icon, and a browser asking for `/favicon.ico` by habit is sent
+/// to it, never to the API's JSON 404.
+#[tokio::test]
+async fn the_pages_have_an_icon() {
+    let app = TestApp::spawn(&support::Backend::Sqlite).await;
+    let mut b = Browser::new(&app);
+    let start = b.get("/").await;
+    assert!(start
+        .body
+        .contains(r#"<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"#));
+    let habit = b.get("/favicon.ico").await;
+    assert_eq!(habit.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(habit.location.as_deref(), Some("/static/favicon.svg"));
+    let icon = b.get("/static/favicon.svg").await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.content_type, "image/svg+xml");
+    assert!(icon.body.starts_with("<svg") && icon.body.trim_end().ends_with("</svg>"));
+    app.stop().await;
+}

@@ -49,6 +49,15 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+        .route(
+            "/static/favicon.svg",
+            get(|| asset("image/svg+xml", include_str!("../../static/favicon.svg"))),
+        )
+        // Browsers ask for this by habit; the pages name the SVG icon.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/static/favicon.svg") }),
+        )
 }
 
 /// Where a "back" link or redirect may lead: a local page of this service, nothing else.
