@@ -67,6 +67,7 @@ pub use text::{Lang, Localized};
 #[cfg(test)]
 mod wire_names_tests {
     use crate::monitoring::case::{CaseStatus, FlagStage};
+    use crate::monitoring::checkins::ChallengeKind;
     use crate::monitoring::loaner::LoanerState;
     use crate::monitoring::FlagKind;
 
@@ -89,5 +90,10 @@ mod wire_names_tests {
         check(&FlagStage::ALL, FlagStage::as_str, FlagStage::parse);
         check(&CaseStatus::ALL, CaseStatus::as_str, CaseStatus::parse);
         check(&LoanerState::ALL, LoanerState::as_str, LoanerState::parse);
+        check(
+            &ChallengeKind::ALL,
+            ChallengeKind::as_str,
+            ChallengeKind::parse,
+        );
     }
 }

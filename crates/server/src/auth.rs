@@ -99,6 +99,20 @@ impl Staff {
     }
 }
 
+/// Staff who check passes: an inspector or an administrator.
+#[derive(Debug, Clone)]
+pub struct Checker(pub Caller);
+
+impl FromRequestParts<AppState> for Checker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let staff = Staff::from_request_parts(parts, state).await?;
+        staff.require(&[Role::Inspector, Role::Admin])?;
+        Ok(Self(staff.0))
+    }
+}
+
 /// A fresh bearer token: 256 random bits, base64url.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];

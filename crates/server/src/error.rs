@@ -6,7 +6,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use propusk_core::Localized;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::lang::Pick;
 
@@ -108,14 +108,25 @@ impl ApiError {
         )
     }
 
+    /// The [`Problem`] document, with the members only some errors carry (`extra`).
     pub fn body(&self) -> Value {
-        let mut body = json!({
-            "type": format!("urn:propusk:problem:{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "code": self.code,
-            "detail": self.detail.get(crate::lang::current()),
-        });
+        let problem = Problem {
+            kind: format!("urn:propusk:problem:{}", self.code),
+            title: self
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.get(crate::lang::current()).to_string(),
+            code: self.code.to_string(),
+            field: None,
+            next_possible_at: None,
+            retry_after_s: None,
+            attempts_left: None,
+            errors: None,
+        };
+        let mut body = serde_json::to_value(problem).expect("a problem of plain text serializes");
         if let Value::Object(map) = &mut body {
             map.extend(self.extra.clone());
         }
@@ -175,7 +186,8 @@ impl crate::app::sign_in::StaffRefusal {
     }
 }
 
-/// RFC 9457 problem details, as `ApiError::body` writes them. `code` is the stable
+// `ApiError::body` writes this; the optional members come from the error's `extra`.
+/// RFC 9457 problem details. `code` is the stable
 /// machine code to branch on; `detail` is human text in the caller's language (Russian by
 /// default, English with `Accept-Language: en`) saying what was wrong and what is
 /// expected. Optional members appear only where they apply.

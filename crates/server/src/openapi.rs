@@ -228,7 +228,7 @@ fn finish(doc: &mut Value) {
     let paths = doc["paths"]
         .as_object_mut()
         .map(std::mem::take)
-        .unwrap_or_default();
+        .expect("the document has its paths");
     let mut finished = Map::new();
     for (path, mut item) in paths {
         if let Value::Object(methods) = &mut item {

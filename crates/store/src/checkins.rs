@@ -36,31 +36,11 @@ use crate::monitoring::{case_in, corrupt, evaluate_in, raise_in, CaseRecord, Dev
 use crate::outbox::{self, SmsKind};
 use crate::{new_id, secs, ts, Result, Store};
 
-/// Why a check-in was asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChallengeKind {
-    /// Drawn at random from the day's hours.
-    Scheduled,
-    /// Asked at once, when a confident fix first placed the phone far from home.
-    Immediate,
-}
+pub use propusk_core::monitoring::checkins::ChallengeKind;
 
-impl ChallengeKind {
-    /// The stored and wire name: `scheduled` or `immediate`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "scheduled",
-            Self::Immediate => "immediate",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "scheduled" => Ok(Self::Scheduled),
-            "immediate" => Ok(Self::Immediate),
-            other => Err(corrupt("check-in kind", other)),
-        }
-    }
+/// A stored check-in kind; an unknown one is a corrupt row.
+fn challenge_kind(name: &str) -> Result<ChallengeKind> {
+    ChallengeKind::parse(name).ok_or_else(|| corrupt("check-in kind", name))
 }
 
 /// The fix that raised an immediate check-in, map-free.
@@ -151,7 +131,7 @@ fn from_row(row: &AnyRow) -> Result<ChallengeRecord> {
     Ok(ChallengeRecord {
         id: row.try_get("id")?,
         case_id: row.try_get("case_id")?,
-        kind: ChallengeKind::parse(&kind)?,
+        kind: challenge_kind(&kind)?,
         asked_for,
         issued_at: ts(row.try_get("issued_at")?)?,
         deadline: ts(row.try_get("deadline")?)?,
@@ -215,7 +195,7 @@ pub(crate) async fn announce_in(
     .fetch_all(&mut **tx)
     .await?;
     for (id, deadline, kind) in due {
-        let asked = ChallengeKind::parse(&kind)? == ChallengeKind::Immediate;
+        let asked = challenge_kind(&kind)? == ChallengeKind::Immediate;
         announce(tx, case, &id, ts(deadline)?, asked, now, text).await?;
     }
     Ok(())

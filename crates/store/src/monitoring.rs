@@ -110,7 +110,7 @@ pub struct FlagRecord {
     pub ongoing: bool,
     /// The core's `Evidence`, as stored (map-free).
     pub evidence: serde_json::Value,
-    /// Where the flag stands (the `FlagCase`'s state, by name).
+    /// Where the flag stands: its history's state, by name.
     pub state: FlagStage,
     pub raised_at: Timestamp,
     /// Every step, oldest first.
@@ -300,10 +300,7 @@ async fn flag_from_row(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<F
         to: ts(row.try_get("to_ts")?)?,
         ongoing: row.try_get::<i64, _>("ongoing")? != 0,
         evidence: serde_json::from_str(&evidence).map_err(|e| corrupt("flag evidence", e))?,
-        state: {
-            let state: String = row.try_get("state")?;
-            FlagStage::parse(&state).ok_or_else(|| corrupt("flag state", &state))?
-        },
+        state: case.state().stage(),
         raised_at: ts(row.try_get("raised_at")?)?,
         sanction: case.sanction_in_force().cloned(),
         awaits_officer: case.awaits_officer(),
@@ -521,14 +518,13 @@ async fn evaluate_known_in(
             window = window.min(ts(from)?);
             still_ongoing.push(id.clone());
         }
-        if let Some(kind) = FlagKind::parse(&kind) {
-            known.push(KnownFlag {
-                key: id,
-                kind,
-                from: ts(from)?,
-                to: ts(to)?,
-            });
-        }
+        let kind = FlagKind::parse(&kind).ok_or_else(|| corrupt("flag kind", &kind))?;
+        known.push(KnownFlag {
+            key: id,
+            kind,
+            from: ts(from)?,
+            to: ts(to)?,
+        });
     }
     // The window's reports and the last one before it, in one statement (both come from
     // the `(case_id, ts)` index).

@@ -35,6 +35,25 @@ use serde::{Deserialize, Serialize};
 use super::rng::Rng;
 use super::{Evidence, Flag};
 
+/// Why a check-in was asked. `scheduled`: drawn at random in the day's hours; `immediate`:
+/// asked at once when a confident fix first placed the phone far from home (never a flag
+/// by itself; an answer from home ends the suspicion, one from far away confirms the
+/// departure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CheckinKind))]
+pub enum ChallengeKind {
+    /// Drawn at random from the day's hours.
+    Scheduled,
+    /// Asked at once, when a confident fix first placed the phone far from home.
+    Immediate,
+}
+
+crate::wire_names!(ChallengeKind {
+    Scheduled => "scheduled",
+    Immediate => "immediate",
+});
+
 /// The earliest local time daytime hours may start.
 pub const EARLIEST: Time = Time::constant(7, 0, 0, 0);
 /// The latest local time daytime hours may end (a deadline may fall exactly on it).

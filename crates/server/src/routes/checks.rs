@@ -6,14 +6,13 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use propusk_store::Role;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::Body;
-use crate::auth::Staff;
+use crate::auth::Checker;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::{CHECK_DECIDED_BY, CHECK_VERDICTS};
 use crate::openapi::{api_routes, problems, retry_after};
@@ -90,10 +89,9 @@ fn parse_report(report: &CheckReport) -> Result<Vec<(usize, usize, u64)>, String
         description = "Added to `/metrics` (`propusk_inspector_checks_total`).")))]
 async fn record_checks(
     State(state): State<AppState>,
-    staff: Staff,
+    Checker(checker): Checker,
     Body(report): Body<CheckReport>,
 ) -> ApiResult<Json<ChecksRecorded>> {
-    staff.require(&[Role::Inspector, Role::Admin])?;
     let rows = parse_report(&report).map_err(|field| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -113,7 +111,7 @@ async fn record_checks(
     let cost = u32::try_from(total).unwrap_or(u32::MAX);
     let now = state.clock.now();
     let limit =
-        propusk_store::Limit::new("checks.staff", &staff.0.subject_id, checks_rate()).cost(cost);
+        propusk_store::Limit::new("checks.staff", &checker.subject_id, checks_rate()).cost(cost);
     if let Err(throttled) = state.store.charge(&[limit], now).await? {
         let secs = propusk_core::throttle::retry_after_secs(throttled.retry_at, now);
         return Err(ApiError::new(

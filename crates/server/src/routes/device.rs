@@ -16,14 +16,16 @@ use axum::Json;
 use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::GeoPoint;
 use propusk_core::monitoring::geofence::Fix;
-use propusk_store::{AnswerOutcome, ChallengeRecord, CheckinAnswer, DeviceLookup, FlagRecord};
+use propusk_store::{
+    AnswerOutcome, ChallengeKind, ChallengeRecord, CheckinAnswer, DeviceLookup, FlagRecord,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::monitoring::{
-    asks, parse_time, step_error, unprocessable, AskedFor, CheckinKindDoc, FlagView, StepRefusals,
+    asks, parse_time, step_error, unprocessable, AskedFor, FlagView, StepRefusals,
 };
 use super::Body;
 use crate::auth::new_token;
@@ -585,8 +587,7 @@ async fn appeal(
 struct OpenChallenge {
     #[schema(format = Uuid)]
     id: String,
-    #[schema(value_type = CheckinKindDoc)]
-    kind: &'static str,
+    kind: ChallengeKind,
     #[schema(value_type = String, format = DateTime)]
     issued_at: Timestamp,
     /// Answer before this (20 minutes by default).
@@ -600,7 +601,7 @@ impl OpenChallenge {
     fn of(c: &ChallengeRecord) -> Self {
         Self {
             id: c.id.clone(),
-            kind: c.kind.as_str(),
+            kind: c.kind,
             issued_at: c.issued_at,
             deadline: c.deadline,
             asked_for: c.asked_for.map(AskedFor::of),

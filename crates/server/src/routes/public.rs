@@ -32,7 +32,8 @@ async fn healthz() -> &'static str {
 
 /// Readiness
 ///
-/// **Role:** public. Load balancers route traffic only to ready nodes.
+/// **Role:** public. Ready when the database answers within 1.5 s and a request slot is
+/// free; otherwise 503 with the reason, so that a load balancer sends work to another node.
 #[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
     responses(
         (status = 200, description = "Ready to serve.", content_type = "text/plain", body = String),
@@ -40,9 +41,6 @@ async fn healthz() -> &'static str {
             headers(("Retry-After" = u64, description = "Seconds to wait before retrying.")),
             content((String = "text/plain"), (crate::error::Problem = "application/problem+json"))),
     ))]
-
-/// Ready when the database answers within 1.5 s and a request slot is free; otherwise 503
-/// with the reason, so that a load balancer sends work to another node.
 async fn readyz(State(state): State<AppState>) -> Response {
     let in_flight = &state.in_flight;
     let load = format!(

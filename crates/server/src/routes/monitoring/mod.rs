@@ -40,7 +40,7 @@ mod loaners;
 mod views;
 
 pub(super) use flags::{asks, step_error, StepRefusals};
-pub(super) use views::{AskedFor, CheckinKindDoc, FlagView};
+pub(super) use views::{AskedFor, FlagView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     api_routes![

@@ -5,11 +5,12 @@
 use jiff::Timestamp;
 use propusk_core::domain::{distance_m, GeoPoint};
 use propusk_core::monitoring::case::{CaseStatus, FlagStage, Sanction};
+use propusk_core::monitoring::checkins::ChallengeKind;
 use propusk_core::monitoring::face::FaceComparison;
 use propusk_core::monitoring::FlagKind;
 use propusk_store::{CaseActivity, CaseRecord, ChallengeRecord, FlagRecord, Loaner};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// Home address with its coordinates (WGS 84).
@@ -193,7 +194,7 @@ impl FlagView {
             evidence: flag.evidence.clone(),
             sanction: flag.sanction.clone(),
             awaits_officer: flag.awaits_officer,
-            history: json!(flag.history),
+            history: serde_json::to_value(&flag.history).expect("a flag's events serialize"),
             checkins: None,
         }
     }
@@ -228,19 +229,6 @@ pub struct AskedFor {
     /// Its reported accuracy.
     #[schema(minimum = 0)]
     accuracy_m: f64,
-}
-
-/// `scheduled`: drawn at random in the day's hours; `immediate`: asked at once when a
-/// confident fix first placed the phone far from home (never a flag by itself; an answer
-/// from home ends the suspicion, one from far away confirms the departure).
-#[derive(ToSchema)]
-#[schema(as = CheckinKind)]
-#[allow(dead_code)]
-pub enum CheckinKindDoc {
-    #[schema(rename = "scheduled")]
-    Scheduled,
-    #[schema(rename = "immediate")]
-    Immediate,
 }
 
 /// An automatic face matcher's opinion, advisory only; present when the check-in has a photo.
@@ -289,8 +277,7 @@ impl FaceMatch {
 pub struct CheckinView {
     #[schema(format = Uuid)]
     id: String,
-    #[schema(value_type = CheckinKindDoc)]
-    kind: &'static str,
+    kind: ChallengeKind,
     asked_for: Option<AskedFor>,
     /// When the answer arrived (later when taken offline).
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -323,7 +310,7 @@ impl CheckinView {
     pub fn of(c: &ChallengeRecord, home: Option<GeoPoint>) -> Self {
         Self {
             id: c.id.clone(),
-            kind: c.kind.as_str(),
+            kind: c.kind,
             asked_for: c.asked_for.map(AskedFor::of),
             received_at: c.received_at,
             issued_at: c.issued_at,
