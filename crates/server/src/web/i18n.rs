@@ -1,6 +1,7 @@
-//! The pages' texts, in Project Fluent files (`locales/ru.ftl`, `locales/en.ftl`),
-//! compiled into the binary. A missing message shows its id, never a panic, and
-//! a test checks that both languages have every message.
+//! The pages' texts, in Project Fluent files compiled into the binary: `locales/ru.ftl` and
+//! `locales/en.ftl`, and one pair of files for each area listed in [`AREAS`]
+//! (`locales/ru/<area>.ftl`, `locales/en/<area>.ftl`). A missing message shows its id, never
+//! a panic, and a test checks that both languages have every message.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -10,8 +11,27 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 use crate::lang::Lang;
 
-const RU: &str = include_str!("../../locales/ru.ftl");
-const EN: &str = include_str!("../../locales/en.ftl");
+/// The Fluent sources of one language: the main file, then each area's.
+macro_rules! sources {
+    ($lang:literal: $($area:literal),*) => {
+        &[
+            include_str!(concat!("../../locales/", $lang, ".ftl")),
+            $(include_str!(concat!("../../locales/", $lang, "/", $area, ".ftl")),)*
+        ]
+    };
+}
+
+/// The areas with Fluent files of their own (one per language), so that work on one
+/// area's texts does not touch another's.
+macro_rules! areas {
+    ($($area:literal),*) => {
+        const RU: &[&str] = sources!("ru": $($area),*);
+        const EN: &[&str] = sources!("en": $($area),*);
+        #[cfg(test)]
+        const AREAS: &[&str] = &[$($area),*];
+    };
+}
+areas!("forms");
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     static BUNDLES: OnceLock<HashMap<&'static str, FluentBundle<FluentResource>>> = OnceLock::new();
@@ -23,12 +43,17 @@ fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
                 let mut bundle = FluentBundle::new_concurrent(vec![id]);
                 // Isolation marks around arguments confuse screen readers and copy-paste.
                 bundle.set_use_isolating(false);
-                let resource =
-                    FluentResource::try_new(source.to_string()).unwrap_or_else(|(res, errors)| {
-                        tracing::error!(?errors, lang = lang.code(), "locale file has errors");
-                        res
-                    });
-                let _ = bundle.add_resource(resource);
+                for source in source.iter() {
+                    let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(
+                        |(res, errors)| {
+                            tracing::error!(?errors, lang = lang.code(), "locale file has errors");
+                            res
+                        },
+                    );
+                    if let Err(errors) = bundle.add_resource(resource) {
+                        tracing::error!(?errors, lang = lang.code(), "a message is defined twice");
+                    }
+                }
                 (lang.code(), bundle)
             })
             .collect()
@@ -85,12 +110,16 @@ impl Texts {
 
 /// Message ids defined in a Fluent source.
 #[cfg(test)]
-fn ids(source: &str) -> std::collections::BTreeSet<String> {
-    source
-        .lines()
+fn ids(sources: &[&str]) -> std::collections::BTreeSet<String> {
+    let all: Vec<String> = sources
+        .iter()
+        .flat_map(|s| s.lines())
         .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
         .filter_map(|l| l.split_once('=').map(|(id, _)| id.trim().to_string()))
-        .collect()
+        .collect();
+    let unique: std::collections::BTreeSet<String> = all.iter().cloned().collect();
+    assert_eq!(unique.len(), all.len(), "a message id is defined twice");
+    unique
 }
 
 #[cfg(test)]
@@ -101,6 +130,7 @@ mod tests {
     fn both_languages_have_every_message() {
         let (ru, en) = (ids(RU), ids(EN));
         assert!(ru.len() > 20);
+        assert_eq!(RU.len(), AREAS.len() + 1);
         let missing_en: Vec<_> = ru.difference(&en).collect();
         let missing_ru: Vec<_> = en.difference(&ru).collect();
         assert!(

@@ -3,6 +3,7 @@
 //! and the security headers every response carries.
 
 pub(crate) mod errors;
+pub(crate) mod form;
 mod health;
 mod i18n;
 mod inspector;

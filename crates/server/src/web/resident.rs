@@ -84,7 +84,7 @@ fn forbidden(ctx: WebCtx) -> Response {
     page(ctx, StatusCode::FORBIDDEN, html)
 }
 
-type Errors = Vec<(String, String)>;
+use super::form::{Errors, FieldErrors};
 
 #[derive(Template)]
 #[template(path = "start.html")]

@@ -13,8 +13,7 @@ use crate::error::ApiError;
 use crate::lang::Lang;
 use crate::web::{Texts, WebCtx};
 
-/// A form's problems: (input id, message). An empty id is a problem of the whole form.
-pub type Errors = Vec<(String, String)>;
+pub use crate::web::form::{Errors, FieldErrors};
 
 /// Renders a template into a response, with the cookies the request decided on.
 pub fn render(ctx: WebCtx, status: StatusCode, html: Result<String, askama::Error>) -> Response {

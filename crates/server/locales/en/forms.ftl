@@ -1,0 +1,4 @@
+## Forms: errors at their fields
+
+# Read by screen readers before a field's error message.
+error-prefix = Error:
