@@ -61,6 +61,7 @@ pub mod monitoring;
 pub mod policy;
 mod text;
 pub mod throttle;
+pub mod wording;
 
 pub use text::{Lang, Localized};
 

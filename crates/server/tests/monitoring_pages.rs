@@ -143,7 +143,8 @@ async fn officer_case_scenario(app: &TestApp) {
         )
         .await;
     assert_eq!(inspector.status, StatusCode::FORBIDDEN);
-    assert!(inspector.body.contains("только роли health"));
+    assert!(inspector.body.contains("открыты только врачам"));
+    assert!(!inspector.body.contains("health."), "no role name");
     assert!(!b.cookies.contains_key("propusk_health"));
 
     let page = b
@@ -200,7 +201,45 @@ async fn officer_case_scenario(app: &TestApp) {
         );
     }
     assert!(bad.body.contains("Адрес нужен, не длиннее 300 знаков."));
-    assert!(bad.body.contains("Часовой пояс «Mars/Olympus» неизвестен"));
+    assert!(bad.body.contains("Выберите часовой пояс из списка."));
+    assert!(
+        bad.body
+            .contains("<p class=\"error-message\" id=\"time_zone-error\">"),
+        "the zone's message at its field: {}",
+        bad.body
+    );
+    assert!(!bad.body.contains("Mars/Olympus"), "no raw zone shown back");
+
+    // The zone is picked from a list of cities, the regime's (Moscow's) chosen; a real zone
+    // that is not on the list was not picked here and is refused like a made-up one.
+    let new = b.get("/health/cases/new").await;
+    assert!(
+        new.body
+            .contains("<option value=\"Europe/Moscow\" selected>Москва (UTC+3)</option>"),
+        "{}",
+        new.body
+    );
+    assert!(new.body.contains(">Владивосток (UTC+10)</option>"));
+    assert!(!new.body.contains(">Europe/"), "no zone id shown");
+    let not_listed = b
+        .post(
+            "/health/cases",
+            &[
+                ("full_name", "Сидорова Анна Павловна"),
+                ("phone", "+79161234567"),
+                ("address", "Москва, ул. Тверская, д. 1"),
+                ("lat", "55.7575"),
+                ("lon", "37.6130"),
+                ("radius_m", "50"),
+                ("starts_at", "2020-04-15 10:00"),
+                ("ends_at", "2020-04-20 10:00"),
+                ("time_zone", "Europe/Berlin"),
+            ],
+        )
+        .await;
+    assert_eq!(not_listed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(not_listed.body.contains("href=\"#time_zone\""));
+    assert!(cases(app).await.is_empty());
     assert!(
         bad.body.contains("value=\"Сидорова Анна Павловна\""),
         "input kept"

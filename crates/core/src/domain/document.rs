@@ -43,6 +43,24 @@ impl DocumentKind {
         }
     }
 
+    /// The kind's name, in Russian and English: "паспорт гражданина РФ" / "Russian passport".
+    pub fn name(self) -> Localized {
+        match self {
+            Self::PassportRu => Localized::new("паспорт гражданина РФ", "Russian passport"),
+            Self::ForeignPassportRu => Localized::new(
+                "заграничный паспорт гражданина РФ",
+                "Russian passport for travel abroad",
+            ),
+            Self::BirthCertificateRu => {
+                Localized::new("свидетельство о рождении (РФ)", "Russian birth certificate")
+            }
+            Self::ForeignDocument => Localized::new(
+                "документ иностранного государства",
+                "foreign identity document",
+            ),
+        }
+    }
+
     /// What a number of this kind looks like, in Russian and English.
     pub fn expected_form(self) -> Localized {
         match self {
@@ -109,12 +127,10 @@ struct RawDocument {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
     /// The kind is none of the known names.
-    #[error(
-        "unknown document type {0:?}; expected passport_ru, foreign_passport_ru, birth_certificate_ru or foreign_document"
-    )]
+    #[error("{}", self.localized().en)]
     UnknownKind(String),
     /// The number does not have the form its kind requires.
-    #[error("{kind} number {number:?} is malformed; expected {}", kind.expected_form().en)]
+    #[error("{}", self.localized().en)]
     Malformed {
         /// The document kind.
         kind: DocumentKind,
@@ -124,18 +140,46 @@ pub enum DocumentError {
 }
 
 impl DocumentError {
-    /// The message in Russian and English, for residents.
+    /// The message in Russian and English, for residents (also the error's text).
     pub fn localized(&self) -> Localized {
-        let ru = match self {
-            Self::UnknownKind(k) => format!(
-                "Неизвестный тип документа «{k}»; допустимы passport_ru, foreign_passport_ru, birth_certificate_ru, foreign_document."
-            ),
-            Self::Malformed { kind, number } => format!(
-                "Номер документа «{number}» указан неверно; нужно: {}.",
-                kind.expected_form().ru
-            ),
+        let list = |ru: bool| {
+            DocumentKind::ALL
+                .iter()
+                .map(|k| {
+                    let name = k.name();
+                    if ru {
+                        name.ru
+                    } else {
+                        name.en
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        Localized::new(ru, self.to_string())
+        match self {
+            Self::UnknownKind(_) => Localized::new(
+                format!(
+                    "Такого вида документа нет; выберите один из: {}.",
+                    list(true)
+                ),
+                format!(
+                    "There is no such kind of document; choose one of: {}.",
+                    list(false)
+                ),
+            ),
+            Self::Malformed { kind, number } => Localized::new(
+                format!(
+                    "Номер «{number}» не похож на номер документа «{}»; нужно: {}.",
+                    kind.name().ru,
+                    kind.expected_form().ru
+                ),
+                format!(
+                    "The number “{number}” does not look like the number of a {}; expected {}.",
+                    kind.name().en,
+                    kind.expected_form().en
+                ),
+            ),
+        }
     }
 }
 

@@ -25,25 +25,26 @@ struct RawPoint {
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum GeoError {
     /// Latitude outside −90…90 or not a number.
-    #[error("latitude {0} is out of range; expected a number from -90 to 90")]
+    #[error("{}", self.localized().en)]
     Latitude(f64),
     /// Longitude outside −180…180 or not a number.
-    #[error("longitude {0} is out of range; expected a number from -180 to 180")]
+    #[error("{}", self.localized().en)]
     Longitude(f64),
 }
 
 impl GeoError {
     /// The message in Russian and English, for residents.
     pub fn localized(&self) -> Localized {
-        let ru = match self {
-            Self::Latitude(v) => {
-                format!("Широта {v} вне допустимого диапазона; нужно число от −90 до 90.")
-            }
-            Self::Longitude(v) => {
-                format!("Долгота {v} вне допустимого диапазона; нужно число от −180 до 180.")
-            }
-        };
-        Localized::new(ru, self.to_string())
+        match self {
+            Self::Latitude(v) => Localized::new(
+                format!("Широта {v} вне допустимого диапазона; нужно число от −90 до 90."),
+                format!("Latitude {v} is out of range; it must be a number from −90 to 90."),
+            ),
+            Self::Longitude(v) => Localized::new(
+                format!("Долгота {v} вне допустимого диапазона; нужно число от −180 до 180."),
+                format!("Longitude {v} is out of range; it must be a number from −180 to 180."),
+            ),
+        }
     }
 }
 

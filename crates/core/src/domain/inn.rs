@@ -29,19 +29,19 @@ pub enum InnKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InnError {
     /// Nothing was given.
-    #[error("the INN is empty; expected 10 digits (organisation) or 12 digits (individual)")]
+    #[error("{}", self.localized().en)]
     Empty,
     /// Something other than digits and spaces.
-    #[error("the INN contains {0:?}; expected only digits")]
+    #[error("{}", self.localized().en)]
     NotDigits(char),
     /// Neither 10 nor 12 digits.
-    #[error("the INN has {0} digits; expected 10 digits (organisation) or 12 digits (individual)")]
+    #[error("{}", self.localized().en)]
     WrongLength(usize),
     /// The region code is `00`.
-    #[error("the INN starts with 00, which is no region code; check the number")]
+    #[error("{}", self.localized().en)]
     BadRegion,
     /// A check digit does not match: the number has a typo.
-    #[error("the INN check digits do not match; the number has a typo, check it against the employer's documents")]
+    #[error("{}", self.localized().en)]
     Checksum,
 }
 
@@ -57,7 +57,16 @@ impl InnError {
             Self::BadRegion => "ИНН не может начинаться с 00; проверьте номер.".to_owned(),
             Self::Checksum => "Контрольные цифры ИНН не сходятся — в номере опечатка; сверьте его с документами работодателя.".to_owned(),
         };
-        Localized::new(ru, self.to_string())
+        let en = match self {
+            Self::Empty => "The INN is missing; it has 10 digits (an organisation) or 12 digits (a person or sole proprietor).".to_owned(),
+            Self::NotDigits(c) => format!("The INN contains the character “{c}”; an INN is made of digits only."),
+            Self::WrongLength(n) => format!(
+                "The INN has {n} digits; it must have 10 digits (an organisation) or 12 digits (a person or sole proprietor)."
+            ),
+            Self::BadRegion => "An INN cannot start with 00; check the number.".to_owned(),
+            Self::Checksum => "The INN's check digits do not match, so the number has a typo; check it against the employer's documents.".to_owned(),
+        };
+        Localized::new(ru, en)
     }
 }
 

@@ -13,11 +13,11 @@ use crate::Localized;
 /// Why a typed moment is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InstantError {
-    #[error("'{0}' is not an RFC 3339 time, e.g. 2020-04-15T10:00:00+03:00")]
+    #[error("{}", self.localized().en)]
     Format(String),
-    #[error("the offset {0} is not one any place uses (from -12:00 to +14:00)")]
+    #[error("{}", self.localized().en)]
     Offset(String),
-    #[error("{0} is outside the years 2000 to 2100")]
+    #[error("{}", self.localized().en)]
     OutOfRange(String),
 }
 
@@ -25,7 +25,7 @@ impl InstantError {
     pub fn localized(&self) -> Localized {
         let ru = match self {
             Self::Format(s) => format!(
-                "Время «{s}» не разобрано: нужен формат RFC 3339, например 2020-04-15T10:00:00+03:00."
+                "Время «{s}» не разобрано: нужна запись в формате RFC 3339, например 2020-04-15T10:00:00+03:00."
             ),
             Self::Offset(o) => {
                 format!("Смещение часового пояса {o} не существует: допустимо от −12:00 до +14:00.")
@@ -34,14 +34,14 @@ impl InstantError {
         };
         let en = match self {
             Self::Format(s) => format!(
-                "Time '{s}' is not understood: expected RFC 3339, e.g. 2020-04-15T10:00:00+03:00."
+                "The time “{s}” is not understood: it must be written as RFC 3339, e.g. 2020-04-15T10:00:00+03:00."
             ),
             Self::Offset(o) => {
                 format!(
-                    "The time zone offset {o} does not exist: it must be from -12:00 to +14:00."
+                    "The time zone offset {o} does not exist: it must be from −12:00 to +14:00."
                 )
             }
-            Self::OutOfRange(s) => format!("Time {s} is outside the years 2000 to 2100."),
+            Self::OutOfRange(s) => format!("The time {s} is outside the years 2000 to 2100."),
         };
         Localized::new(ru, en)
     }

@@ -19,15 +19,13 @@ pub struct FullName(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
     /// Fewer than 2 or more than 200 characters after trimming.
-    #[error("the name has {0} characters; expected 2 to 200")]
+    #[error("{}", self.localized().en)]
     Length(usize),
     /// A character that is not a Cyrillic or Latin letter, space, hyphen or apostrophe.
-    #[error(
-        "the name contains {0:?}; expected Cyrillic or Latin letters, spaces, hyphens and apostrophes"
-    )]
+    #[error("{}", self.localized().en)]
     InvalidCharacter(char),
     /// Only punctuation.
-    #[error("the name has no letters; expected the full name as in the identity document")]
+    #[error("{}", self.localized().en)]
     NoLetters,
 }
 
@@ -43,7 +41,16 @@ impl NameError {
                 "В имени нет букв; укажите фамилию, имя и отчество, как в документе.".to_owned()
             }
         };
-        Localized::new(ru, self.to_string())
+        let en = match self {
+            Self::Length(n) => format!("The name has {n} characters; it must have 2 to 200."),
+            Self::InvalidCharacter(c) => format!(
+                "The name contains the character “{c}”; use Cyrillic or Latin letters, spaces, hyphens and apostrophes."
+            ),
+            Self::NoLetters => {
+                "The name has no letters; give the full name as in the identity document.".to_owned()
+            }
+        };
+        Localized::new(ru, en)
     }
 }
 

@@ -21,28 +21,22 @@ pub struct PhoneNumber(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
     /// Nothing but whitespace was given.
-    #[error("the phone number is empty; expected a mobile number such as +7 916 123-45-67")]
+    #[error("{}", self.localized().en)]
     Empty,
     /// A character other than digits, a leading `+`, spaces, dashes, dots and parentheses.
-    #[error(
-        "the phone number contains {0:?}; expected digits, optionally a leading +, spaces, dashes and parentheses"
-    )]
+    #[error("{}", self.localized().en)]
     InvalidCharacter(char),
     /// An international number with too few or too many digits.
-    #[error("the international number has {0} digits; expected + followed by 8 to 15 digits")]
+    #[error("{}", self.localized().en)]
     InternationalLength(usize),
     /// A `+7` number without exactly ten digits after the 7.
-    #[error("a number starting with +7 needs exactly 10 digits after the 7, found {0}")]
+    #[error("{}", self.localized().en)]
     RussianLength(usize),
     /// Digits without a `+` that do not form a Russian number.
-    #[error(
-        "{0} digits without a leading +; expected a Russian mobile number such as 8 916 123-45-67 or +7 916 123 45 67, or an international number starting with +"
-    )]
+    #[error("{}", self.localized().en)]
     Unrecognised(usize),
     /// A Russian number written without `+` whose national part does not start with 9.
-    #[error(
-        "this is not a Russian mobile number (the part after 8 or 7 must start with 9); expected a mobile number such as 8 916 123-45-67"
-    )]
+    #[error("{}", self.localized().en)]
     NotMobile,
 }
 
@@ -65,7 +59,23 @@ impl PhoneError {
             ),
             Self::NotMobile => "Это не номер мобильного телефона (после 8 или 7 должна идти цифра 9); нужен мобильный номер, например 8 916 123-45-67.".to_owned(),
         };
-        Localized::new(ru, self.to_string())
+        let en = match self {
+            Self::Empty => "The phone number is missing; give a mobile number such as +7 916 123-45-67.".to_owned(),
+            Self::InvalidCharacter(c) => format!(
+                "The phone number contains the character “{c}”; use digits, a + at the start, spaces, dashes and brackets."
+            ),
+            Self::InternationalLength(n) => format!(
+                "The international number has {n} digits; it must be a + and 8 to 15 digits."
+            ),
+            Self::RussianLength(n) => format!(
+                "A number starting with +7 needs exactly 10 digits after the 7; it has {n}."
+            ),
+            Self::Unrecognised(n) => format!(
+                "A number of {n} digits without a + is not recognised; give a mobile number such as 8 916 123-45-67, or an international number starting with +."
+            ),
+            Self::NotMobile => "This is not a mobile number (after 8 or 7 comes a 9 in a mobile number); give a mobile number such as 8 916 123-45-67.".to_owned(),
+        };
+        Localized::new(ru, en)
     }
 }
 
@@ -221,7 +231,7 @@ mod tests {
         );
         let message = PhoneError::NotMobile.localized();
         assert!(message.ru.contains("мобильн"));
-        assert!(message.en.contains("expected"));
+        assert!(message.en.contains("mobile number such as"));
     }
 
     #[test]

@@ -55,7 +55,7 @@
 //! until-end-of-day purposes; the closing of the allowed hours; the regime's `until`.
 
 mod counting;
-mod refusal;
+pub(crate) mod refusal;
 
 use std::collections::BTreeMap;
 

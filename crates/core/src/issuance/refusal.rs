@@ -112,27 +112,30 @@ pub struct Refusal {
     pub field: Option<String>,
 }
 
-/// A moment on the regime's clocks: "16.04.2020 10:00" / "2020-04-16 10:00", with the zone.
+/// A moment on the regime's clocks: "16.04.2020 10:00" / "2020-04-16 10:00". The regime's
+/// zone is not named (people read their own clocks); only a moment with no regime to give it
+/// a zone says "UTC".
 pub(crate) struct LocalTime<'a> {
     pub(crate) tz: &'a TimeZone,
     pub(crate) tz_name: &'a str,
 }
 
 impl LocalTime<'_> {
+    fn show(&self, t: Timestamp, format: &str) -> String {
+        let local = t.to_zoned(self.tz.clone()).strftime(format).to_string();
+        if self.tz_name == "UTC" {
+            format!("{local} UTC")
+        } else {
+            local
+        }
+    }
+
     fn ru(&self, t: Timestamp) -> String {
-        format!(
-            "{} ({})",
-            t.to_zoned(self.tz.clone()).strftime("%d.%m.%Y %H:%M"),
-            self.tz_name
-        )
+        self.show(t, "%d.%m.%Y %H:%M")
     }
 
     fn en(&self, t: Timestamp) -> String {
-        format!(
-            "{} ({})",
-            t.to_zoned(self.tz.clone()).strftime("%Y-%m-%d %H:%M"),
-            self.tz_name
-        )
+        self.show(t, "%Y-%m-%d %H:%M")
     }
 }
 
@@ -249,7 +252,7 @@ impl Refusal {
                 .iter()
                 .map(|p| {
                     let name = if ru { &p.name().ru } else { &p.name().en };
-                    format!("{} — {} ({name})", p.sms_code(), p.id())
+                    format!("{} — {name}", p.sms_code())
                 })
                 .collect::<Vec<_>>()
                 .join("; ")
@@ -257,12 +260,12 @@ impl Refusal {
         refusal(
             RefusalCode::UnknownPurpose,
             format!(
-                "Цели «{requested}» нет в режиме «{}». Допустимые цели: {}.",
+                "Цели «{requested}» нет в режиме «{}». Можно выбрать (цифра для SMS — цель): {}.",
                 regime.name().ru,
                 list(true)
             ),
             format!(
-                "The regime “{}” has no purpose “{requested}”. The purposes are: {}.",
+                "The regime “{}” has no purpose “{requested}”. The purposes are (the digit to text, then the purpose): {}.",
                 regime.name().en,
                 list(false)
             ),
@@ -275,15 +278,11 @@ impl Refusal {
         refusal(
             RefusalCode::MissingField,
             format!(
-                "Для пропуска с целью «{}» нужно указать {} (поле {field}).",
+                "Для пропуска с целью «{}» нужно указать {}.",
                 purpose.name().ru,
                 label.ru
             ),
-            format!(
-                "A pass for “{}” requires the {} (field `{field}`).",
-                purpose.name().en,
-                label.en
-            ),
+            format!("A pass for “{}” needs the {}.", purpose.name().en, label.en),
         )
         .with_field(field.as_str())
     }
@@ -292,8 +291,8 @@ impl Refusal {
         let label = field.label();
         refusal(
             RefusalCode::InvalidField,
-            format!("Поле {field} ({}): {}", label.ru, error.message.ru),
-            format!("Field `{field}` ({}): {}", label.en, error.message.en),
+            format!("{}: {}", capitalise(&label.ru), error.message.ru),
+            format!("{}: {}", capitalise(&label.en), error.message.en),
         )
         .with_field(field.as_str())
     }
@@ -310,8 +309,18 @@ impl Refusal {
     pub(crate) fn duration_too_long(purpose: &Purpose, max: u32, requested: u32) -> Self {
         refusal(
             RefusalCode::DurationTooLong,
-            format!("Пропуск с целью «{}» выдаётся не более чем на {max} мин.; запрошено {requested} мин.", purpose.name().ru),
-            format!("A pass for “{}” lasts at most {max} minutes; {requested} were requested.", purpose.name().en),
+            format!(
+                "Пропуск с целью «{}» выдаётся не более чем на {}, а запрошено {}.",
+                purpose.name().ru,
+                minutes_ru(max),
+                minutes_ru(requested)
+            ),
+            format!(
+                "A pass for “{}” lasts at most {}; {} were asked for.",
+                purpose.name().en,
+                minutes_en(max),
+                minutes_en(requested)
+            ),
         )
         .with_field("duration_minutes")
     }
@@ -415,6 +424,29 @@ impl Refusal {
         )
         .with_next(next)
     }
+}
+
+/// "240 минут", "1 минуту", "22 минуты".
+fn minutes_ru(n: u32) -> String {
+    let n = u64::from(n);
+    format!(
+        "{n} {}",
+        crate::text::ru_plural(n, "минуту", "минуты", "минут")
+    )
+}
+
+/// "240 minutes", "1 minute".
+fn minutes_en(n: u32) -> String {
+    format!("{n} {}", if n == 1 { "minute" } else { "minutes" })
+}
+
+/// The text with its first letter in capitals: a label opening a sentence.
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn next_sentences(clock: &LocalTime<'_>, next: Option<Timestamp>) -> (String, String) {

@@ -404,6 +404,36 @@ pub enum TransitionError {
     NotRaised,
 }
 
+impl TransitionError {
+    /// The refusal in words for the officer or patient who asked for the step.
+    pub fn localized(&self) -> crate::Localized {
+        use crate::Localized;
+        match self {
+            Self::NotAllowed { state: "open", .. } => Localized::new(
+                "Пациенту ещё не ушло SMS об этой отметке; решение можно принять после него.",
+                "The patient's SMS about this flag has not gone out yet; decide once it has.",
+            ),
+            Self::NotAllowed { .. } | Self::TimeGoesBackwards { .. } | Self::NotRaised => {
+                Localized::new(
+                    "Этот шаг уже невозможен: отметку успели рассмотреть. Обновите страницу.",
+                    "This step is no longer possible: the flag has already moved on. Reload the page.",
+                )
+            }
+            Self::NotSanctionable(_) => Localized::new(
+                "Эту отметку нельзя подтвердить с мерой: отсутствие сигнала само по себе не нарушение.",
+                "This flag cannot be confirmed with a sanction: a lost signal is not a violation by itself.",
+            ),
+            Self::SameOfficer(_) => Localized::new(
+                "Жалобу на ваше решение рассматривает другой врач.",
+                "Another officer decides the appeal against your decision.",
+            ),
+            Self::MissingReason(_) => {
+                Localized::new("Укажите причину.", "Give the reason.")
+            }
+        }
+    }
+}
+
 /// What the patient must be told by SMS. The SMS crate renders the text in the patient's
 /// language; these carry only the facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

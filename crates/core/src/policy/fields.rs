@@ -70,7 +70,9 @@ impl FieldKind {
                     Err(FieldError {
                         message: Localized::new(
                             format!("В названии работодателя {len} символов; нужно от 2 до 300."),
-                            format!("the employer's name has {len} characters; expected 2 to 300"),
+                            format!(
+                                "The employer's name has {len} characters; it must have 2 to 300."
+                            ),
                         ),
                     })
                 }
@@ -91,7 +93,7 @@ impl FieldKind {
                     Err(FieldError {
                         message: Localized::new(
                             "Госномер указан неверно; нужно от 4 до 12 букв и цифр, например А123ВС 777.",
-                            "the vehicle plate is malformed; expected 4 to 12 letters and digits, e.g. А123ВС 777",
+                            "The vehicle plate is not valid; it must have 4 to 12 letters and digits, e.g. А123ВС 777.",
                         ),
                     })
                 }

@@ -142,4 +142,73 @@ mod tests {
             assert_ne!(Texts::new(Lang::En).t(id), *id, "en {id} resolves");
         }
     }
+
+    /// Whether message `id` is an error or refusal a person reads (whole sentences).
+    fn is_error(id: &str) -> bool {
+        const ENDINGS: &[&str] = &[
+            "-invalid",
+            "-missing",
+            "-wrong",
+            "-unknown",
+            "-required",
+            "-long",
+            "-far",
+            "-busy",
+            "-too-large",
+            "-gone",
+            "-not-possible",
+            "-not-found",
+            "-exists",
+            "-wrong-state",
+            "-not-active",
+            "-incomplete",
+            "-not-later",
+            "-wrong-status",
+            "-not-health",
+            "-already-answered",
+            "-failed",
+            "-taken",
+            "-short",
+            "-mismatch",
+            "-typo",
+            "-used",
+        ];
+        (id.starts_with("refused-") && !id.ends_with("-title"))
+            || (id.starts_with("error-") && id.ends_with("-text"))
+            || ["forbidden-text", "lang-unknown-text"].contains(&id)
+            || ENDINGS.iter().any(|e| id.ends_with(e))
+    }
+
+    /// The wording test for the pages' texts: no message, with its arguments filled in,
+    /// shows an identifier, a raw value or stray punctuation, and every error message is
+    /// whole sentences beginning with a capital (see `propusk_core::wording`).
+    #[test]
+    fn every_message_reads_well() {
+        let mut args = FluentArgs::new();
+        for source in RU.iter().chain(EN) {
+            for (i, _) in source.match_indices('$') {
+                let name: String = source[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                args.set(name, FluentValue::from("5"));
+            }
+        }
+        let mut found = Vec::new();
+        let mut errors = 0;
+        for id in ids(RU) {
+            for lang in [Lang::Ru, Lang::En] {
+                let text = Texts::new(lang).format(&id, Some(&args));
+                let problems = if is_error(&id) {
+                    errors += 1;
+                    propusk_core::wording::problems(&text, lang)
+                } else {
+                    propusk_core::wording::stray_marks(&text, lang)
+                };
+                found.extend(problems.into_iter().map(|p| format!("{id}: {p}")));
+            }
+        }
+        assert!(errors > 40, "the error messages are found by their ids");
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
 }

@@ -118,45 +118,20 @@ pub(in crate::routes) fn step_error(e: FlagStepError) -> ApiError {
         FlagStepError::Store(e) => return e.into(),
         FlagStepError::Refused(r) => r,
     };
-    let en = refused.to_string();
-    let (status, code, ru) = match &refused {
-        TransitionError::SameOfficer(_) => (
-            StatusCode::FORBIDDEN,
-            "appeal_needs_another_officer",
-            "Жалобу на ваше решение рассматривает другой врач.".to_string(),
-        ),
-        TransitionError::NotSanctionable(kind) => (
-            StatusCode::CONFLICT,
-            "not_sanctionable",
-            format!("Отметку «{kind}» нельзя подтвердить с мерой: отсутствие сигнала само по себе не нарушение."),
-        ),
-        TransitionError::NotAllowed { state: "open", .. } => (
-            StatusCode::CONFLICT,
-            "patient_not_yet_notified",
-            "Пациенту ещё не ушло SMS об этой отметке; решение можно принять после него.".to_string(),
-        ),
-        TransitionError::NotAllowed { state, event } => (
-            StatusCode::CONFLICT,
-            "flag_state_conflict",
-            format!("Отметка в состоянии «{state}»: шаг «{event}» невозможен."),
-        ),
-        TransitionError::MissingReason(what) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reason_required",
-            format!("Нужно указать причину ({what})."),
-        ),
-        TransitionError::TimeGoesBackwards { .. } | TransitionError::NotRaised => (
-            StatusCode::CONFLICT,
-            "flag_state_conflict",
-            "Шаг противоречит истории отметки.".to_string(),
-        ),
+    let (status, code) = match &refused {
+        TransitionError::SameOfficer(_) => (StatusCode::FORBIDDEN, "appeal_needs_another_officer"),
+        TransitionError::NotSanctionable(_) => (StatusCode::CONFLICT, "not_sanctionable"),
+        TransitionError::NotAllowed { state: "open", .. } => {
+            (StatusCode::CONFLICT, "patient_not_yet_notified")
+        }
+        TransitionError::NotAllowed { .. } => (StatusCode::CONFLICT, "flag_state_conflict"),
+        TransitionError::MissingReason(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reason_required"),
+        TransitionError::TimeGoesBackwards { .. } | TransitionError::NotRaised => {
+            (StatusCode::CONFLICT, "flag_state_conflict")
+        }
     };
-    let en = if code == "patient_not_yet_notified" {
-        "The patient's SMS about this flag has not gone out yet; decide once it has.".to_string()
-    } else {
-        en
-    };
-    ApiError::new(status, code, ru, en)
+    let message = refused.localized();
+    ApiError::new(status, code, message.ru, message.en)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -18,8 +18,9 @@ use serde::Deserialize;
 use super::evidence::{checkin_rows, flag_view, CheckinRow, FlagView};
 use super::page::{
     duration, enrollment_page, forged, local_time, not_found, number, period, render, see_other,
-    Errors,
+    Errors, FieldErrors,
 };
+use super::zones::{self, ZoneOption};
 use super::Officer;
 use crate::app::cases::{self, CaseDraft, CaseFault};
 use crate::error::ApiError;
@@ -148,16 +149,40 @@ struct NewPage {
     signed_in: bool,
     path: String,
     form: CaseForm,
+    /// The time zones to choose from, the form's selected.
+    zones: Vec<ZoneOption>,
     errors: Errors,
 }
 
-fn new_page(ctx: WebCtx, status: StatusCode, form: CaseForm, errors: Errors) -> Response {
+/// The zone a new case's clocks default to: the regime in force's, else Moscow's.
+fn regime_zone(state: &AppState) -> String {
+    state
+        .regimes()
+        .in_force(state.clock.now())
+        .map_or(rules::DEFAULT_TIME_ZONE, |r| r.time_zone_name())
+        .to_string()
+}
+
+fn new_page(
+    state: &AppState,
+    ctx: WebCtx,
+    status: StatusCode,
+    form: CaseForm,
+    errors: Errors,
+) -> Response {
+    let zones = zones::options(
+        form.time_zone.trim(),
+        &regime_zone(state),
+        state.clock.now(),
+        ctx.lang,
+    );
     let html = NewPage {
         t: Texts::new(ctx.lang),
         csrf: ctx.csrf.clone(),
         signed_in: false,
         path: "/health/cases/new".into(),
         form,
+        zones,
         errors,
     }
     .render();
@@ -165,7 +190,8 @@ fn new_page(ctx: WebCtx, status: StatusCode, form: CaseForm, errors: Errors) -> 
 }
 
 pub async fn new_form(State(state): State<AppState>, ctx: WebCtx, _officer: Officer) -> Response {
-    let tz = TimeZone::get(rules::DEFAULT_TIME_ZONE).unwrap_or(TimeZone::UTC);
+    let zone = regime_zone(&state);
+    let tz = TimeZone::get(&zone).unwrap_or(TimeZone::UTC);
     let now = state.clock.now();
     let in_two_weeks = now
         .checked_add(SignedDuration::from_hours(14 * 24))
@@ -174,10 +200,10 @@ pub async fn new_form(State(state): State<AppState>, ctx: WebCtx, _officer: Offi
         radius_m: rules::DEFAULT_RADIUS_M.to_string(),
         starts_at: now.to_zoned(tz.clone()).strftime(FORM_TIME).to_string(),
         ends_at: in_two_weeks.to_zoned(tz).strftime(FORM_TIME).to_string(),
-        time_zone: rules::DEFAULT_TIME_ZONE.into(),
+        time_zone: zone,
         ..Default::default()
     };
-    new_page(ctx, StatusCode::OK, form, vec![])
+    new_page(&state, ctx, StatusCode::OK, form, vec![])
 }
 
 /// A local time typed as `2020-04-15 18:30` on the clocks of `tz`.
@@ -191,9 +217,16 @@ fn parse_local(s: &str, tz: &TimeZone) -> Option<Timestamp> {
 }
 
 /// The case the form describes, or every problem with it, each at its field.
-fn parse_case(form: &CaseForm, t: Texts, now: Timestamp) -> Result<NewCase, Errors> {
+fn parse_case(
+    form: &CaseForm,
+    t: Texts,
+    now: Timestamp,
+    regime_zone: &str,
+) -> Result<NewCase, Errors> {
     let lang = t.lang;
     let zone = form.time_zone.trim();
+    // Only a zone of the list: anything else was not chosen on this page.
+    let zone_offered = zones::is_offered(zone, regime_zone);
     // Times are typed on the clocks of the zone given (UTC until it is one).
     let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
     let time = |typed: &str| {
@@ -213,7 +246,21 @@ fn parse_case(form: &CaseForm, t: Texts, now: Timestamp) -> Result<NewCase, Erro
         starts_at: time(&form.starts_at),
         ends_at: time(&form.ends_at),
     };
-    cases::check(draft, now).map_err(|faults| {
+    let checked = match cases::check(draft, now) {
+        Ok(case) if zone_offered => Ok(case),
+        Ok(_) => Err(vec![]),
+        Err(faults) => Err(faults),
+    };
+    checked.map_err(|mut faults| {
+        let zone_fault = CaseFault::TimeZone(zone.to_string());
+        if !zone_offered && !faults.contains(&zone_fault) {
+            // In the form's order: before the SMS language, after everything else.
+            let at = faults
+                .iter()
+                .position(|f| *f == CaseFault::SmsLang)
+                .unwrap_or(faults.len());
+            faults.insert(at, zone_fault);
+        }
         faults
             .into_iter()
             .map(|fault| {
@@ -231,9 +278,7 @@ fn parse_case(form: &CaseForm, t: Texts, now: Timestamp) -> Result<NewCase, Erro
                             ("max", &Geofence::MAX_RADIUS_M.to_string()),
                         ),
                     ),
-                    CaseFault::TimeZone(zone) => {
-                        ("time_zone", t.t1("case-zone-invalid", "zone", &zone))
-                    }
+                    CaseFault::TimeZone(_) => ("time_zone", t.t("case-zone-invalid")),
                     CaseFault::SmsLang => ("sms_lang", t.t("case-sms-lang-invalid")),
                     CaseFault::Start(l) => ("starts_at", l.get(lang).to_string()),
                     CaseFault::End(l) => ("ends_at", l.get(lang).to_string()),
@@ -256,9 +301,11 @@ pub async fn create(
         return forged(ctx, "/health/cases/new");
     }
     let t = Texts::new(ctx.lang);
-    let case = match parse_case(&form, t, state.clock.now()) {
+    let case = match parse_case(&form, t, state.clock.now(), &regime_zone(&state)) {
         Ok(c) => c,
-        Err(errors) => return new_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors),
+        Err(errors) => {
+            return new_page(&state, ctx, StatusCode::UNPROCESSABLE_ENTITY, form, errors)
+        }
     };
     let code = rules::enrollment_code();
     let bare = rules::normalize_code(&code);

@@ -14,6 +14,7 @@ mod flags;
 mod loaners;
 pub(super) mod page;
 mod sign_in;
+mod zones;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
