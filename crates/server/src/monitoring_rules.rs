@@ -90,6 +90,22 @@ pub fn enrollment_link(app_url: &str, code: &str) -> String {
     format!("{app_url}#code={code}")
 }
 
+/// A new loaner key, shown once as `XXXX-XXXX-XXXX-XXXX`; the store keeps the hash of its
+/// [`LoanerKey::compact`] form.
+pub fn loaner_key() -> propusk_token::LoanerKey {
+    propusk_token::LoanerKey::generate(&mut propusk_token::rand_core::OsRng)
+}
+
+/// A one-time code as the store hashes it: a loaner key in its canonical form (look-alike
+/// letters read as the key's symbols), anything else as [`normalize_code`] has it (the
+/// case's enrollment code, and keys lent before keys had a check symbol).
+pub fn code_for_lookup(typed: &str) -> String {
+    typed
+        .parse::<propusk_token::LoanerKey>()
+        .map(|key| key.compact())
+        .unwrap_or_else(|_| normalize_code(typed))
+}
+
 /// The code as typed: any case, any separators.
 pub fn normalize_code(s: &str) -> String {
     s.chars()

@@ -864,6 +864,10 @@ async fn loaner_scenario(app: &TestApp) {
     );
     assert!(lent.get("device_token").is_none());
     let key = lent["loaner_key"].as_str().unwrap().to_string();
+    assert!(
+        key.parse::<propusk_token::LoanerKey>().is_ok() && key.len() == 19,
+        "four groups of four with a check symbol: {key}"
+    );
     assert_eq!(
         lent["enrollment_url"],
         format!("{}/patient/app/#code={key}", app.base)
@@ -872,7 +876,7 @@ async fn loaner_scenario(app: &TestApp) {
         .post(
             "/api/v1/device/enroll",
             None,
-            json!({"enrollment_code": key}),
+            json!({"enrollment_code": key.to_lowercase().replace('-', " ")}),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);

@@ -734,11 +734,37 @@ async fn loaner_scenario(app: &TestApp) {
         "the QR code"
     );
     assert_no_inline_script(&page.body);
+    // Four groups of four from the short-code alphabet, the last symbol a check.
+    assert_eq!(key.len(), 19, "{key}");
+    assert!(key.split('-').all(|g| g.len() == 4), "{key}");
+    assert!(key
+        .chars()
+        .all(|c| c == '-' || "0123456789ABCDEFGHJKMNPQRSTVWXY".contains(c)));
     let mut p = Browser::new(app);
     p.get("/patient").await;
-    let wrong = p.post("/patient/device-key", &[("key", "guessed")]).await;
-    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
-    let page = p.post("/patient/device-key", &[("key", &key)]).await;
+    // A typo is caught by the check symbol and said at the field; nothing is spent.
+    let mut typo: Vec<char> = key.chars().collect();
+    typo[5] = if typo[5] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    let wrong = p.post("/patient/device-key", &[("key", &typo)]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("В ключе опечатка"), "{}", wrong.body);
+    assert!(wrong.body.contains("id=\"key-error\""), "at the field");
+    assert!(wrong.body.contains(&format!("value=\"{typo}\"")), "kept");
+    let short = p.post("/patient/device-key", &[("key", "7K3Q-X94M")]).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.body.contains("В ключе 16 знаков"), "{}", short.body);
+    let empty = p.post("/patient/device-key", &[("key", "  ")]).await;
+    assert!(empty.body.contains("Введите ключ"), "{}", empty.body);
+    // A well-formed key that was never lent is unknown.
+    let other = propusk_token::LoanerKey::generate(&mut propusk_token::rand_core::OsRng);
+    let unknown = p
+        .post("/patient/device-key", &[("key", &other.to_string())])
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // Typed in lower case with spaces instead of dashes, it connects the phone.
+    let typed = key.to_lowercase().replace('-', " ");
+    let page = p.post("/patient/device-key", &[("key", &typed)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert!(p.get("/patient").await.body.contains("Мой карантин"));
     let mut again = Browser::new(app);

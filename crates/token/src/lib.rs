@@ -35,6 +35,7 @@ mod claims;
 mod envelope;
 mod jwks;
 mod keys;
+mod loaner_key;
 mod short_code;
 mod verify;
 
@@ -43,6 +44,7 @@ pub use claims::{PassClaims, PassId, PASS_CLAIM};
 pub use envelope::{seal, sign_cose, Malformed, MAX_TEXT_LEN, PREFIX};
 pub use jwks::{Jwk, Jwks, JwksError, TrustList};
 pub use keys::{Algorithm, KeyError, KeyId, SigningKey, VerifyingKey};
+pub use loaner_key::{LoanerKey, LoanerKeyError};
 pub use short_code::{ShortCode, ShortCodeError};
 pub use verify::{verify, verify_many, NoRevocations, Pass, Revocations, Verdict, BATCH};
 

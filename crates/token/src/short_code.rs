@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use rand_core::CryptoRngCore;
 
-const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKMNPQRSTVWXY";
+pub(crate) const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKMNPQRSTVWXY";
 const DATA_LEN: usize = 8;
 const MODULUS: u32 = 31;
 
@@ -35,13 +35,14 @@ fn value(symbol: u8) -> u32 {
     ALPHABET.iter().position(|&a| a == symbol).unwrap_or(0) as u32
 }
 
-fn check_symbol(data: &[u8]) -> u8 {
+/// The symbol that makes `Σ i·vᵢ ≡ 0 (mod 31)` over `data` followed by it.
+pub(crate) fn check_symbol(data: &[u8]) -> u8 {
     let sum: u32 = data
         .iter()
         .enumerate()
         .map(|(i, &s)| (i as u32 + 1) * value(s))
         .sum();
-    let weight = DATA_LEN as u32 + 1;
+    let weight = data.len() as u32 + 1;
     // c·weight ≡ −sum (mod 31); weight's inverse by Fermat: weight^(31−2).
     let inverse = (0..MODULUS - 2).fold(1, |acc, _| acc * weight % MODULUS);
     let c = (MODULUS - sum % MODULUS) % MODULUS * inverse % MODULUS;
@@ -51,7 +52,7 @@ fn check_symbol(data: &[u8]) -> u8 {
 /// Maps what people type to the canonical symbol: any case, the letters that look
 /// like digits, and Cyrillic letters that look like Latin ones (phones switch
 /// keyboards). Returns None for anything else.
-fn normalize(c: char) -> Option<u8> {
+pub(crate) fn normalize(c: char) -> Option<u8> {
     let c = match c {
         'О' | 'о' | 'O' | 'o' => '0',
         'I' | 'i' | 'L' | 'l' => '1',

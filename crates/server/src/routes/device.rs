@@ -223,7 +223,7 @@ async fn enroll(
         )
         .with("field", "enrollment_code"));
     }
-    let code = rules::normalize_code(&input.enrollment_code);
+    let code = rules::code_for_lookup(&input.enrollment_code);
     let now = state.clock.now();
     // The code first: no photo is decoded for a wrong code.
     if !state.store.enrollment_code_live(&code, now).await? {

@@ -31,7 +31,7 @@ macro_rules! areas {
         const AREAS: &[&str] = &[$($area),*];
     };
 }
-areas!("forms");
+areas!("forms", "staff");
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     static BUNDLES: OnceLock<HashMap<&'static str, FluentBundle<FluentResource>>> = OnceLock::new();
@@ -166,6 +166,9 @@ mod tests {
             "-wrong-status",
             "-not-health",
             "-already-answered",
+            "-empty",
+            "-length",
+            "-character",
             "-failed",
             "-taken",
             "-short",

@@ -20,7 +20,8 @@ const STATUS_MS = 60 * 1000;
 const CLOCK_WARN_MS = 2 * 60 * 1000;
 const DB_NAME = 'propusk-patient';
 const CACHE_PREFIX = 'propusk-patient-';
-const CODE_PATTERN = /^[A-Z2-9]{12}$/;
+// The case's enrollment code (12), or a lent phone's loaner key (16, its last a check symbol).
+const CODE_PATTERN = /^([A-Z2-9]{12}|[0-9A-Z]{16})$/;
 
 const state = {
   device: null, // {token, caseId, kind}

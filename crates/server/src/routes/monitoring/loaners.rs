@@ -165,7 +165,8 @@ pub(super) struct LendInput {
 pub(super) struct Lent {
     #[serde(flatten)]
     loaner: LoanerView,
-    #[schema(pattern = "^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")]
+    /// Four groups of four letters and digits, the last one a check symbol.
+    #[schema(pattern = "^[0-9A-HJKMNP-TV-Y]{4}(-[0-9A-HJKMNP-TV-Y]{4}){3}$")]
     loaner_key: String,
     /// The app's link with the key in the URL fragment (and the QR code on the officer's page).
     enrollment_url: String,
@@ -187,13 +188,13 @@ pub(super) async fn lend_loaner(
     Path(serial): Path<String>,
     Body(input): Body<LendInput>,
 ) -> ApiResult<Json<Lent>> {
-    let key = rules::enrollment_code();
+    let key = rules::loaner_key();
     let loaner = state
         .store
         .lend_loaner(
             &serial,
             &input.case_id,
-            &rules::normalize_code(&key),
+            &key.compact(),
             officer.as_str(),
             state.clock.now(),
         )
@@ -201,6 +202,7 @@ pub(super) async fn lend_loaner(
         .map_err(loaner_error)?;
     // The phone enrolls with the key when it is handed out (shown once; the store keeps its
     // hash), and then holds only the device token it gets.
+    let key = key.to_string();
     let enrollment_url = rules::enrollment_link(&state.app_url(), &key);
     Ok(Json(Lent {
         loaner: LoanerView::of(&loaner),

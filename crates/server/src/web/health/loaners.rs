@@ -202,13 +202,13 @@ pub async fn lend(
         let (unprocessable, text) = (StatusCode::UNPROCESSABLE_ENTITY, t.t("loaner-case-missing"));
         return problem(&state, ctx, unprocessable, format!("case-{serial}"), text).await;
     }
-    let key = rules::enrollment_code();
+    let key = rules::loaner_key();
     let lent = state
         .store
         .lend_loaner(
             &serial,
             case_id,
-            &rules::normalize_code(&key),
+            &key.compact(),
             officer.id.as_str(),
             state.clock.now(),
         )
@@ -216,6 +216,7 @@ pub async fn lend(
     match lent {
         // The phone enrolls with the key now; it is shown this once and only its hash kept.
         Ok(_) => {
+            let key = key.to_string();
             let link = rules::enrollment_link(&state.app_url(), &key);
             let title = t.t1("loaner-lent-title", "serial", &serial);
             let lead = t.t("loaner-lent-text");

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use propusk_token::{LoanerKey, LoanerKeyError};
 use serde::Deserialize;
 
 use super::{multipart, COOKIE_PATH, DEVICE_COOKIE, DEVICE_COOKIE_SECS};
@@ -13,7 +14,7 @@ use crate::auth::new_token;
 use crate::error::ApiError;
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
-use crate::web::health::page::{forged, render, see_other, with_cookie, Errors};
+use crate::web::health::page::{forged, render, see_other, with_cookie, Errors, FieldErrors};
 use crate::web::{Texts, WebCtx};
 
 #[derive(Template)]
@@ -24,16 +25,29 @@ struct EnrollPage {
     signed_in: bool,
     path: String,
     code: String,
+    /// The loaner key as typed, when the key form comes back with a problem.
+    key: String,
     errors: Errors,
 }
 
 pub fn page(ctx: WebCtx, status: StatusCode, code: String, errors: Errors) -> Response {
+    key_page(ctx, status, code, String::new(), errors)
+}
+
+fn key_page(
+    ctx: WebCtx,
+    status: StatusCode,
+    code: String,
+    key: String,
+    errors: Errors,
+) -> Response {
     let html = EnrollPage {
         t: Texts::new(ctx.lang),
         csrf: ctx.csrf.clone(),
         signed_in: false,
         path: "/patient".into(),
         code,
+        key,
         errors,
     }
     .render();
@@ -127,15 +141,44 @@ pub async fn device_key(
     if !ctx.csrf_ok(&form.csrf) {
         return forged(ctx, "/patient");
     }
-    let key = rules::normalize_code(&form.key);
-    let unknown = |ctx: WebCtx| {
-        let t = Texts::new(ctx.lang);
-        let errors = vec![("key".into(), t.t("enroll-key-unknown"))];
-        page(ctx, StatusCode::NOT_FOUND, String::new(), errors)
+    let typed = form.key.trim().to_string();
+    let t = Texts::new(ctx.lang);
+    // A loaner key is checked before the server is asked: a typo has its own message. The
+    // case's own enrollment code is accepted here too (it connects a phone just the same).
+    let key = match typed.parse::<LoanerKey>() {
+        Ok(key) => key.compact(),
+        Err(_) if rules::normalize_code(&typed).len() == rules::ENROLLMENT_CODE_LEN => {
+            rules::normalize_code(&typed)
+        }
+        Err(e) => {
+            let text = match e {
+                LoanerKeyError::Empty => t.t("staff-key-empty"),
+                LoanerKeyError::WrongLength(n) => t.t1("staff-key-length", "count", &n.to_string()),
+                LoanerKeyError::BadCharacter(c) => {
+                    t.t1("staff-key-character", "character", &c.to_string())
+                }
+                LoanerKeyError::CheckFailed => t.t("staff-key-typo"),
+            };
+            let errors = vec![("key".into(), text)];
+            return key_page(
+                ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                String::new(),
+                typed,
+                errors,
+            );
+        }
     };
-    if key.len() != rules::ENROLLMENT_CODE_LEN {
-        return unknown(ctx);
-    }
+    let unknown = |ctx: WebCtx| {
+        let errors = vec![("key".into(), t.t("enroll-key-unknown"))];
+        key_page(
+            ctx,
+            StatusCode::NOT_FOUND,
+            String::new(),
+            typed.clone(),
+            errors,
+        )
+    };
     let token = new_token();
     match state
         .store
