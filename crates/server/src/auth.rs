@@ -261,6 +261,20 @@ fn dummy_hash() -> &'static str {
 }
 
 /// A readable random password for `propusk user add` when none is given.
+/// The shortest and longest password a staff account may be given (characters).
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 200;
+
+/// Whether `username` (trimmed) may name a staff account: 1 to 64 letters, digits and
+/// `.`, `_`, `-`, `@`.
+pub fn username_ok(username: &str) -> bool {
+    !username.is_empty()
+        && username.chars().count() <= 64
+        && username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._-@".contains(c))
+}
+
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 20];

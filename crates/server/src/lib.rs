@@ -14,6 +14,7 @@ pub mod clock;
 pub mod cookies;
 pub mod edge;
 pub mod error;
+pub mod first_run;
 pub mod http_cache;
 pub mod jobs;
 pub mod json_body;
@@ -51,6 +52,7 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
+    setup_link: Option<String>,
 }
 
 impl Application {
@@ -72,6 +74,17 @@ impl Application {
             .map(|u| u.trim_end_matches('/'));
         state.public_url =
             Arc::from(public.map_or_else(|| format!("http://{addr}"), str::to_string));
+        // A new installation: the one-time link for its first administrator.
+        let setup_link = if state.store.has_staff().await? {
+            None
+        } else {
+            let link = format!("{}/setup/{}", state.public_url, state.first_run.open());
+            tracing::warn!(
+                %link,
+                "no staff account exists: open this one-time link to create the first administrator"
+            );
+            Some(link)
+        };
         let (shutdown, stop) = watch::channel(false);
         let app = routes::router(state.clone());
         let server = tokio::spawn(edge::listener::serve(
@@ -90,7 +103,14 @@ impl Application {
             shutdown,
             server,
             jobs,
+            setup_link,
         })
+    }
+
+    /// The first-run setup link, when the store had no staff account at start (see
+    /// [`first_run`]).
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {

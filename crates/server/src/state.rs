@@ -48,6 +48,8 @@ pub struct AppState {
     /// Whether tests may move this service's clock over HTTP (`propusk serve --test-clock`,
     /// loopback only; see `routes::test_clock`).
     pub test_clock: bool,
+    /// The one-time first-run setup link's token, while no staff account exists.
+    pub first_run: Arc<crate::first_run::FirstRun>,
 }
 
 /// What a service runs over besides its settings: the opened store, the keys, the regimes
@@ -115,6 +117,7 @@ impl AppState {
             // Set by `Application::build` once the address is bound.
             public_url: Arc::from(""),
             test_clock: settings.test_clock,
+            first_run: Arc::default(),
         }
     }
 

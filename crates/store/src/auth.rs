@@ -275,6 +275,30 @@ impl Store {
         }))
     }
 
+    /// Whether any staff account exists (none: a new installation, open to first-run setup).
+    pub async fn has_staff(&self) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM staff LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Every staff account, by username (the password hashes left out).
+    pub async fn list_staff(&self) -> Result<Vec<(String, Role)>> {
+        let rows = sqlx::query("SELECT username, role FROM staff ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let role: String = row.try_get("role")?;
+                let role = Role::parse(&role).ok_or_else(|| {
+                    crate::StoreError::Corrupt(format!("a staff account with the role {role:?}"))
+                })?;
+                Ok((row.try_get("username")?, role))
+            })
+            .collect()
+    }
+
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffUser>> {
         let row =
             sqlx::query("SELECT id, username, role, password_hash FROM staff WHERE username = $1")

@@ -245,9 +245,17 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     println!("  residents:  {base}/");
     println!("  inspectors: {base}/inspector/");
     println!("  health:     {base}/health   patients: {base}/patient");
+    println!("  staff:      {base}/health/staff (administrators)");
     println!("  API:        {base}/api/v1/openapi.json");
     println!("  keys:       {base}/.well-known/propusk/keys");
     println!("  probes:     {base}/healthz  {base}/readyz  {base}/metrics");
+    if let Some(link) = app.setup_link() {
+        println!();
+        println!("No staff account exists yet. Create the first administrator here:");
+        println!("  {link}");
+        println!("The link works once, and only until this process stops.");
+        println!();
+    }
     println!("Stop with Ctrl-C.");
 
     shutdown_signal().await;

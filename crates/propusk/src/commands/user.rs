@@ -37,20 +37,19 @@ pub async fn run(command: UserCommand) -> Result<()> {
         ),
     };
     let username = args.username.trim();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_alphanumeric() || "._-@".contains(c))
-    {
+    if !propusk_server::auth::username_ok(username) {
         bail!("username '{username}' is not valid (1–64 letters, digits, '.', '_', '-', '@')");
     }
     let (password, generated) = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         let line = line.trim_end_matches(['\n', '\r']).to_string();
-        if line.chars().count() < 10 {
+        let len = line.chars().count();
+        if len < propusk_server::auth::MIN_PASSWORD_CHARS {
             bail!("the password must be at least 10 characters long");
+        }
+        if len > propusk_server::auth::MAX_PASSWORD_CHARS {
+            bail!("the password must be at most 200 characters long");
         }
         (line, false)
     } else {

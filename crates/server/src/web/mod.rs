@@ -73,6 +73,7 @@ pub fn local_back(back: &str) -> &str {
         "health",
         "patient",
         "inspector",
+        "setup",
     ];
     let plain = back.starts_with('/')
         && !back.starts_with("//")

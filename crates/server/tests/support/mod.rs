@@ -200,6 +200,11 @@ impl TestApp {
         }
     }
 
+    /// The first-run setup link the server made at start (none when a staff account existed).
+    pub fn setup_link(&self) -> Option<&str> {
+        self.app.setup_link()
+    }
+
     /// Stops this server but keeps its database, for the other nodes still on it.
     pub async fn stop_node(self) {
         self.app.stop().await.expect("clean shutdown");

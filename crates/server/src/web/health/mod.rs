@@ -2,7 +2,8 @@
 //! and the decision forms, appeals (decided by a different officer), cases (open, extend,
 //! end, close; check-in photos beside the reference photo) and the loaner phones.
 //!
-//! An officer signs in with the staff account `propusk user add --role health` made; the
+//! An officer signs in with the staff account an administrator made (on the staff page, or
+//! with `propusk user add --role health`); administrators sign in on the same form. The
 //! session token lives in an HttpOnly cookie scoped to `/health` (Secure behind TLS), so it
 //! is never sent to the resident's pages. Every form carries the CSRF token of
 //! [`WebCtx`](crate::web::WebCtx). The pages call the same store functions as the
@@ -14,6 +15,7 @@ mod flags;
 mod loaners;
 pub(super) mod page;
 mod sign_in;
+mod staff;
 mod zones;
 
 use axum::extract::FromRequestParts;
@@ -60,12 +62,16 @@ pub fn router() -> Router<AppState> {
         .route("/health/loaners/{serial}/return", post(loaners::give_back))
         .route("/health/loaners/{serial}/wipe", post(loaners::wipe))
         .route("/health/loaners/{serial}/lost", post(loaners::lost))
+        .route("/health/staff", get(staff::list).post(staff::create))
+        .route(
+            "/setup/{token}",
+            get(staff::setup_form).post(staff::setup_submit),
+        )
 }
 
 /// A signed-in health officer; any other caller is sent to the sign-in form.
 pub struct Officer {
     pub id: OfficerId,
-    token: String,
 }
 
 impl FromRequestParts<AppState> for Officer {
@@ -81,10 +87,7 @@ impl FromRequestParts<AppState> for Officer {
         };
         let id = OfficerId::parse(&session.subject_id)
             .map_err(|e| crate::error::ApiError::internal(e).into_response())?;
-        Ok(Self {
-            id,
-            token: token.to_string(),
-        })
+        Ok(Self { id })
     }
 }
 

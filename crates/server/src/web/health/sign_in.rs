@@ -9,7 +9,7 @@ use propusk_store::Role;
 use serde::Deserialize;
 
 use super::page::{forged, render, see_other, with_cookie, Errors};
-use super::{Officer, COOKIE_PATH, SESSION_COOKIE};
+use super::{COOKIE_PATH, SESSION_COOKIE};
 use crate::app::sign_in::{self, StaffRefusal};
 use crate::auth::{sign_in_staff, StaffSignInError, STAFF_SESSION_SECS};
 use crate::edge::ClientIp;
@@ -89,16 +89,20 @@ pub async fn submit(
             return response;
         }
     };
-    if user.role != Role::Health {
-        let errors = vec![("username".into(), t.t("health-sign-in-not-health"))];
-        return page(ctx, StatusCode::FORBIDDEN, username, errors);
-    }
-    let token =
-        match sign_in::open_session(&state, &user.id, Role::Health, STAFF_SESSION_SECS).await {
-            Ok(session) => session.token,
-            Err(e) => return ApiError::from(e).into_response(),
-        };
-    let response = see_other(ctx, "/health/queue");
+    // Officers go to their queue, administrators to the staff accounts.
+    let home = match user.role {
+        Role::Health => "/health/queue",
+        Role::Admin => "/health/staff",
+        Role::Inspector | Role::Resident => {
+            let errors = vec![("username".into(), t.t("health-sign-in-not-health"))];
+            return page(ctx, StatusCode::FORBIDDEN, username, errors);
+        }
+    };
+    let token = match sign_in::open_session(&state, &user.id, user.role, STAFF_SESSION_SECS).await {
+        Ok(session) => session.token,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let response = see_other(ctx, home);
     with_cookie(
         response,
         SESSION_COOKIE,
@@ -118,14 +122,15 @@ pub struct CsrfForm {
 pub async fn sign_out(
     State(state): State<AppState>,
     ctx: WebCtx,
-    officer: Result<Officer, Response>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if !ctx.csrf_ok(&form.csrf) {
         return forged(ctx, "/health/queue");
     }
-    if let Ok(officer) = officer {
-        if let Err(e) = state.store.end_session(&officer.token).await {
+    // An officer's or an administrator's session: whichever the cookie holds ends.
+    if let Some(token) = crate::web::session::cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = state.store.end_session(token).await {
             return ApiError::internal(e).into_response();
         }
     }
