@@ -213,11 +213,11 @@ async fn enroll(
         return Err(unprocessable(
             "invalid_field",
             format!(
-                "Код подключения: {} знаков, например ABCD-EFGH-JKLM.",
+                "В коде подключения {} знаков, например ABCD-EFGH-JKLM, а в ключе выданного телефона 16.",
                 rules::ENROLLMENT_CODE_LEN
             ),
             format!(
-                "An enrollment code has {} characters, e.g. ABCD-EFGH-JKLM.",
+                "An enrollment code has {} characters, e.g. ABCD-EFGH-JKLM, and a lent phone's key has 16.",
                 rules::ENROLLMENT_CODE_LEN
             ),
         )
