@@ -12,3 +12,5 @@ pub mod cases;
 pub mod passes;
 pub mod residents;
 pub mod sign_in;
+#[cfg(test)]
+mod wording_tests;

@@ -115,19 +115,20 @@ pub fn parse_profile(input: &ProfileInput) -> Result<Profile, Vec<FieldProblem>>
     let doc = input.document.as_ref();
     let kind = match doc.and_then(|d| d.kind.as_deref()) {
         None => {
-            problems.push(missing("document.type", "тип документа", "the document type"));
+            problems.push(missing(
+                "document.type",
+                "тип документа",
+                "the document type",
+            ));
             None
         }
         Some(k) => k
             .parse::<DocumentKind>()
-            .map_err(|_| {
+            .map_err(|e| {
                 problems.push(FieldProblem {
                     fault: Fault::Invalid,
                     field: "document.type",
-                    detail: Localized::new(
-                        format!("Неизвестный тип документа «{k}»: допустимы passport_ru, foreign_passport_ru, birth_certificate_ru, foreign_document."),
-                        format!("Unknown document type '{k}': expected passport_ru, foreign_passport_ru, birth_certificate_ru or foreign_document."),
-                    ),
+                    detail: e.localized(),
                 })
             })
             .ok(),
