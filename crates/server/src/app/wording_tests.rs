@@ -78,7 +78,9 @@ fn profile_problems_read_well() {
     ];
     let mut messages = Vec::new();
     for input in &inputs {
-        let problems = parse_profile(input).err().expect("refused");
+        let Err(problems) = parse_profile(input) else {
+            panic!("a bad profile is refused");
+        };
         messages.extend(problems.into_iter().map(|p| p.detail));
     }
     assert!(messages.len() > 10, "{messages:?}");
@@ -101,7 +103,10 @@ fn sign_in_refusals_read_well() {
         },
         StaffSignInError::Busy,
     ] {
-        messages.push(StaffRefusal::of(e, now).ok().expect("a refusal").message);
+        let Ok(refusal) = StaffRefusal::of(e, now) else {
+            panic!("a refusal, not a store failure");
+        };
+        messages.push(refusal.message);
     }
     check(&messages);
 }
