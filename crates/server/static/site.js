@@ -28,6 +28,13 @@
     });
   }
 
+  // The print page's button (hidden without this script: the browser's menu prints too).
+  var print = document.getElementById("print");
+  if (print && window.print) {
+    print.hidden = false;
+    print.addEventListener("click", function () { window.print(); });
+  }
+
   // Move focus to an error summary so screen readers announce it.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
