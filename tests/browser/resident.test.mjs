@@ -35,7 +35,7 @@ const WORDS = {
     inn: /ИНН работодателя/, checkTitle: /Проверьте/, confirm: 'Получить пропуск', issued: 'Пропуск получен',
     left: (n) => `можно ещё ${n} из 2`, cancel: 'Отменить пропуск', cancelConfirm: 'Да, отменить пропуск',
     notCounted: /не засчитан в лимит/, willNotCount: /не будет засчитан в лимит/, cancelled: 'Пропуск отменён', next: /Следующий пропуск с этой целью можно будет получить: [а-я]+, \d+ [а-я]+, \d\d:\d\d/,
-    list: 'Мои пропуска', print: 'Распечатать', signOut: 'Выйти', qr: /QR-код пропуска/,
+    list: 'Мои пропуска', print: 'Распечатать', saveImage: 'Сохранить как картинку', signOut: 'Выйти', qr: /QR-код пропуска/,
   },
   en: {
     start: 'Start now', continue: 'Continue', save: 'Save', getPass: 'Get a pass',
@@ -44,7 +44,7 @@ const WORDS = {
     inn: /Employer.s INN/, checkTitle: /Check before/, confirm: 'Get the pass', issued: 'Your pass is ready',
     left: (n) => `${n} of 2 left`, cancel: 'Cancel this pass', cancelConfirm: 'Yes, cancel the pass',
     notCounted: /does not count against your limit/, willNotCount: /will not count against your limit/, cancelled: 'The pass is cancelled', next: /The next pass for this purpose will be possible: [A-Z][a-z]+ \d+ [A-Z][a-z]+, \d\d:\d\d/,
-    list: 'My passes', print: 'Print', signOut: 'Sign out', qr: /QR code/,
+    list: 'My passes', print: 'Print', saveImage: 'Save as an image', signOut: 'Sign out', qr: /QR code/,
   },
 };
 
@@ -176,6 +176,18 @@ function scenario(lang, js) {
       const shot = await screenshot(page, 'resident-pass', { fullPage: true });
       fs.copyFileSync(shot, path.join(REPO, 'docs/screenshots/resident-pass.png'));
     }
+    // "Save as an image": with JavaScript one picture with the details (800 px wide), without
+    // it the QR code alone.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: w.saveImage }).click(),
+    ]);
+    const png = fs.readFileSync(await download.path());
+    assert.equal(png.subarray(1, 4).toString(), 'PNG', 'a PNG image');
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    if (js) assert.ok(width === 800 && height > 1000, `the picture has room for the details (${width}×${height})`);
+    else assert.equal(width, height, 'the QR code alone');
     await page.getByRole('link', { name: w.print }).click();
     await page.getByRole('img', { name: w.qr }).waitFor();
     await page.getByText('RU-MOW').waitFor();

@@ -52,4 +52,5 @@ cancel-keep = No, keep it
 cancel-expired-title = The pass has already expired
 cancel-expired-text = An expired pass does not need to be cancelled.
 print-button = Print
+pass-save-image = Save as an image
 print-issuer = Issued by

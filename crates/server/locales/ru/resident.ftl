@@ -52,4 +52,5 @@ cancel-keep = Нет, оставить
 cancel-expired-title = Пропуск уже истёк
 cancel-expired-text = Истёкший пропуск не нужно отменять.
 print-button = Распечатать
+pass-save-image = Сохранить как картинку
 print-issuer = Выдан

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/passes/new/details", get(new_pass::details))
         .route("/passes/{id}", get(passes::show))
         .route("/passes/{id}/qr.svg", get(passes::qr))
+        .route("/passes/{id}/qr.png", get(passes::qr_png))
         .route("/passes/{id}/print", get(passes::print))
         .route(
             "/passes/{id}/cancel",

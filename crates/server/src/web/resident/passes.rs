@@ -327,6 +327,33 @@ pub async fn qr(State(state): State<AppState>, ctx: WebCtx, Path(id): Path<Strin
     }
 }
 
+/// The QR code as a PNG: what "save as image" downloads without JavaScript (with it, the
+/// page draws the QR code with the pass's details into one picture).
+pub async fn qr_png(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    Path(id): Path<String>,
+) -> Response {
+    let pass = match own(&state, &ctx, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if pass.cancelled_at.is_some() {
+        return see_other(ctx, &format!("/passes/{id}"));
+    }
+    match crate::qr::render_png(&pass.token, 8) {
+        Ok(png) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "private, max-age=3600"),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "cancel.html")]
 struct CancelPage {
