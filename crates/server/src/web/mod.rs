@@ -13,6 +13,7 @@ mod patient_app;
 mod pwa;
 mod resident;
 mod session;
+mod trust;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(patient::router())
         .merge(patient_app::router())
+        .merge(trust::router())
         .route(
             "/static/site.css",
             get(|| {
@@ -74,6 +76,9 @@ pub fn local_back(back: &str) -> &str {
         "health",
         "patient",
         "inspector",
+        "help",
+        "privacy",
+        "accessibility",
     ];
     let plain = back.starts_with('/')
         && !back.starts_with("//")
@@ -156,6 +161,7 @@ mod tests {
             "/passes/0f8c2a7e-1b2c",
             "/health/cases",
             "/patient",
+            "/privacy",
         ] {
             assert_eq!(local_back(ok), ok);
         }
