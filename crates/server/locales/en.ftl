@@ -17,7 +17,6 @@ start-step-1 = Sign in with your mobile number: we text you a code.
 start-step-2 = Once, give your name, identity document and address.
 start-step-3 = Choose the purpose of your trip and get a pass.
 start-button = Start now
-start-sms = No internet? Text HELP to the short number — you can get passes by SMS too.
 regime-in-force = Rules in force: { $name }
 regime-none = No rules are in force now — passes are neither needed nor issued.
 phone-title = Your mobile phone number

@@ -156,6 +156,11 @@ async fn configured_details_appear_on_the_pages() {
     })
     .await;
     let mut b = Browser::new(&app);
+    let start = b.get("/").await.body;
+    assert!(
+        start.contains("на номер 0911") && start.contains("href=\"/help#sms\""),
+        "the start page names the SMS number and links the SMS help: {start}"
+    );
     let help = b.get("/help").await.body;
     assert!(help.contains("href=\"sms:0911\">0911</a>"), "{help}");
     assert!(
@@ -269,5 +274,43 @@ async fn browsers_get_html_not_found_pages() {
             "{path} ({accept})"
         );
     }
+    app.stop().await;
+}
+
+/// When the database is gone, a browser is shown an HTML error page (with the footer, so
+/// help is one tap away), and the API still answers problem+json.
+#[tokio::test]
+async fn browsers_get_html_server_error_pages() {
+    let app = TestApp::spawn(&support::Backend::Sqlite).await;
+    app.add_staff("trust-500", Role::Health).await;
+    let resident = app.sign_in(&phone()).await;
+    let mut b = Browser::new(&app);
+    b.sign_in_officer("trust-500").await;
+    app.state.store.close().await;
+    for path in ["/health/queue", "/health/cases"] {
+        let page = navigate(&mut b, path).await;
+        assert!(page.status.is_server_error(), "{path}: {}", page.status);
+        assert!(
+            page.content_type.starts_with("text/html"),
+            "{path}: {}",
+            page.content_type
+        );
+        assert!(
+            page.body.contains("Что-то пошло не так") || page.body.contains("недоступ"),
+            "{path}: {}",
+            page.body
+        );
+        assert_footer(path, &page.body);
+    }
+    let r = app
+        .client
+        .get(format!("{}/api/v1/me", app.base))
+        .header("accept", "text/html")
+        .bearer_auth(&resident)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     app.stop().await;
 }

@@ -8,6 +8,11 @@ footer-accessibility = Accessibility
 # Shown where the operator is not configured.
 operator-default = the authority that introduced the restrictions
 
+## The start page's SMS hint, with the number
+
+start-sms-number = No internet? Text HELP to { $number } — you can get passes by SMS too.
+start-sms-how = How to get a pass by SMS
+
 ## Help
 
 help-title = Help

@@ -8,6 +8,11 @@ footer-accessibility = Доступность
 # Shown where the operator is not configured.
 operator-default = орган власти, который ввёл режим
 
+## The start page's SMS hint, with the number
+
+start-sms-number = Нет интернета? Отправьте SMS «ПОМОЩЬ» на номер { $number } — пропуск можно получить и по SMS.
+start-sms-how = Как получить пропуск по SMS
+
 ## Help
 
 help-title = Помощь

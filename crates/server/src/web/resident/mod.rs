@@ -104,6 +104,8 @@ struct StartPage {
     signed_in: bool,
     path: String,
     regime: Option<String>,
+    /// The number residents text for a pass.
+    sms_number: String,
 }
 
 async fn start(State(state): State<AppState>, ctx: WebCtx) -> Response {
@@ -125,6 +127,7 @@ async fn start(State(state): State<AppState>, ctx: WebCtx) -> Response {
         signed_in: false,
         path: "/".into(),
         regime,
+        sms_number: state.service.sms_number.clone(),
     }
     .render();
     page(ctx, StatusCode::OK, html)
