@@ -123,6 +123,24 @@ for (const lang of ['ru', 'en']) {
   });
 }
 
+test('every page has one main heading and the header, content and footer regions', async () => {
+  const failures = [];
+  for (const p of PAGES.filter((page) => page.name !== 'pass: print')) {
+    const page = await open(p);
+    const found = await page.evaluate(() => ({
+      h1: document.querySelectorAll('h1').length,
+      header: document.querySelectorAll('body > header').length,
+      main: document.querySelectorAll('main#main').length,
+      footer: document.querySelectorAll('body > footer').length,
+      skip: document.querySelector('a.skip')?.getAttribute('href'),
+    }));
+    const expected = { h1: 1, header: 1, main: 1, footer: 1, skip: '#main' };
+    if (JSON.stringify(found) !== JSON.stringify(expected)) failures.push(`${p.name}: ${JSON.stringify(found)}`);
+    await page.close();
+  }
+  assert.deepEqual(failures, [], failures.join('\n'));
+});
+
 test('on a desk, the header lines up with the page content', async () => {
   const failures = [];
   for (const p of PAGES.filter((page) => page.name !== 'pass: print')) {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 
 import { startServer } from './lib/server.mjs';
 import { axeViolations, cspViolations, launchChromium, phoneContext, watchCsp } from './lib/browser.mjs';
+import { randomPhone } from './lib/api.mjs';
 import { residentSession } from './lib/pages.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -127,6 +128,53 @@ for (const lang of ['ru', 'en']) {
     });
   }
 }
+
+test('with a keyboard only: skip to the content, sign in, reach the footer', async () => {
+  const context = await phoneContext(browser);
+  const page = await context.newPage();
+  await page.goto(`${server.base}/`);
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { text: el.textContent.trim(), href: el.getAttribute('href'), outline: `${style.outlineStyle} ${style.outlineWidth}` };
+  });
+  await page.keyboard.press('Tab');
+  let now = await focused();
+  assert.equal(now.href, '#main', 'the first stop is the skip link');
+  assert.equal(now.outline, 'solid 3px', 'focus is visible');
+  // Tab on to the start button and follow it.
+  for (let i = 0; i < 10 && !/Начать/.test(now.text); i += 1) {
+    await page.keyboard.press('Tab');
+    now = await focused();
+  }
+  assert.match(now.text, /Начать/);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/sign-in$/);
+  const phone = randomPhone();
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement.id)) !== 'phone'; i += 1) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.type(phone);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/sign-in\/code/);
+  const code = await server.codeFor(phone);
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement.id)) !== 'code'; i += 1) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.type(code);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/profile$/);
+  // The footer's links are reached by Tab too, after the page's own controls.
+  const stops = [];
+  for (let i = 0; i < 40; i += 1) {
+    await page.keyboard.press('Tab');
+    const href = await page.evaluate(() => document.activeElement.getAttribute('href'));
+    if (href) stops.push(href);
+    if (href === '/accessibility') break;
+  }
+  assert.deepEqual(stops.slice(-3), ['/help', '/privacy', '/accessibility'], stops.join(' '));
+  await context.close();
+});
 
 test('the officer\'s pages link the trust pages too', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ru-RU' });
