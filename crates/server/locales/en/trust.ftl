@@ -68,19 +68,19 @@ privacy-who = Your personal data is controlled by { $operator }.
 privacy-who-contact = Questions and requests about your data:
 privacy-kept-title = What we keep
 privacy-col-what = What
-privacy-col-how-long = How long
+privacy-col-kept = How long
 privacy-col-who = Who sees it
 privacy-profile = Your profile
 privacy-profile-what = Your mobile number, full name, identity document type and number, home address and its coordinates, and the language for messages.
-privacy-profile-how-long = While the restrictions are in force. The service does not delete profiles by itself: the operator deletes them when the restrictions end.
+privacy-profile-kept = While the restrictions are in force. The service does not delete profiles by itself: the operator deletes them when the restrictions end.
 privacy-profile-who = You. The police see only your initials and the last 4 digits of your document, to match the pass to the document.
 privacy-passes = Passes
 privacy-passes-what = The purpose, start and end times and short code; for work, the employer's tax number (INN). The QR code holds no name and no full document number.
-privacy-passes-how-long = While the restrictions are in force, like your profile. A cancelled pass leaves the public list of cancelled passes once it would have ended.
+privacy-passes-kept = While the restrictions are in force, like your profile. A cancelled pass leaves the public list of cancelled passes once it would have ended.
 privacy-passes-who = You, and the police officer who checks the pass: they see the purpose, validity, your initials and the last digits of your document.
 privacy-signin = Signing in
 privacy-signin-what = The code we text you is kept only in scrambled form (a hash) and works for 5 minutes. Once you sign in, your browser keeps a session cookie.
-privacy-signin-how-long = Signing in on the web lasts { $resident_days } { $resident_days ->
+privacy-signin-kept = Signing in on the web lasts { $resident_days } { $resident_days ->
         [one] day
        *[other] days
     }, and a staff member's { $staff_hours } { $staff_hours ->
@@ -90,11 +90,11 @@ privacy-signin-how-long = Signing in on the web lasts { $resident_days } { $resi
 privacy-signin-who = Nobody: codes and sessions are shown neither to you nor to staff.
 privacy-sms = Text messages
 privacy-sms-what = The messages you send to the service's number, and its answers.
-privacy-sms-how-long = While the restrictions are in force, like your profile.
+privacy-sms-kept = While the restrictions are in force, like your profile.
 privacy-sms-who = The service's administrators, to check delivery; they see your phone number partly hidden.
 privacy-monitoring = Quarantine monitoring
 privacy-monitoring-what = Only if a health officer has placed you under home monitoring: your quarantine address, the places your phone reports, photos of your face when you connect and at check-ins, flags of possible breaches and the officers' decisions.
-privacy-monitoring-how-long = Places are deleted a whole day at a time, { $days } { $days ->
+privacy-monitoring-kept = Places are deleted a whole day at a time, { $days } { $days ->
         [one] day
        *[other] days
     } after the day they were reported. Photos, check-in places and the address are deleted { $days } { $days ->
@@ -104,14 +104,14 @@ privacy-monitoring-how-long = Places are deleted a whole day at a time, { $days 
 privacy-monitoring-who = The health officers of the monitoring service. The police never see them. Only a person decides on a breach, and you can appeal.
 privacy-audit = Record of staff actions
 privacy-audit-what = Every time a staff member looks at your data, and every decision they make: who, when and what. The record is protected against unnoticed changes.
-privacy-audit-how-long = It is not deleted: it is how anyone can check that your data was handled properly.
+privacy-audit-kept = It is not deleted: it is how anyone can check that your data was handled properly.
 privacy-audit-who = The service's administrators and the supervising authorities.
 privacy-cookies = Cookies
 privacy-cookies-what = Only the necessary ones: your sign-in session, protection of forms against forgery, and your chosen language. No advertising, no visitor counters, no scripts from other sites.
-privacy-cookies-how-long = The session as long as you are signed in; the language for 1 year.
+privacy-cookies-kept = The session as long as you are signed in; the language for 1 year.
 privacy-cookies-who = Only this service.
 privacy-basis-title = Legal basis
-privacy-basis-default = Your data is processed to carry out the act that introduced the restrictions, and to protect people's life and health: Federal Law No. 152-FZ of 27 July 2006 "On Personal Data" (articles 6 and 10) and Federal Law No. 52-FZ of 30 March 1999 "On the Sanitary and Epidemiological Welfare of the Population".
+privacy-basis-default = Your data is processed to carry out the act that introduced the restrictions, and to protect people's life and health: Federal Law No. 152-FZ of 27 July 2006 “On Personal Data” (articles 6 and 10) and Federal Law No. 52-FZ of 30 March 1999 “On the Sanitary and Epidemiological Welfare of the Population”.
 privacy-basis-act = Restrictions in force: { $regime }. They were introduced by { $act }.
 privacy-basis-act-link = Read the act
 privacy-rights-title = Your rights
@@ -127,7 +127,7 @@ accessibility-tested-title = What has been tested
 accessibility-tested-axe = The pages for residents, health officers and patients, in Russian and English, are checked automatically (axe-core in the Chromium browser) against the WCAG 2.1 level A and AA rules: there are no serious or critical problems.
 accessibility-tested-keyboard = The pages can be used with a keyboard only: signing in with the SMS code is tested that way. You can always see where you are (a yellow outline). Every form on the pages also works without JavaScript.
 accessibility-tested-zoom = At a screen width of 320 pixels, and on a phone zoomed to 200 %, no page scrolls sideways.
-accessibility-tested-structure = For screen readers: every page has one main heading, header, content and footer regions, and a "Skip to main content" link; every field has a label; errors are listed at the top of the form with links to the fields, and repeated at each field; the page's language is set.
+accessibility-tested-structure = For screen readers: every page has one main heading, header, content and footer regions, and a “Skip to main content” link; every field has a label; errors are listed at the top of the form with links to the fields, and repeated at each field; the page's language is set.
 accessibility-tested-contrast = Text contrasts with its background at level AA. Meaning is not given by colour alone: states and errors are also written out.
 accessibility-limits-title = What is not right yet
 accessibility-limits-people = The service has not yet been tested by disabled people or with screen readers (NVDA, JAWS, VoiceOver, TalkBack): so far the checks are automatic and of the pages' structure.

@@ -154,7 +154,7 @@ struct Kept {
     id: &'static str,
     heading: String,
     what: String,
-    how_long: String,
+    kept_for: String,
     who: String,
 }
 
@@ -197,9 +197,9 @@ async fn privacy(State(state): State<AppState>, ctx: WebCtx) -> Response {
         id: id.trim_start_matches("privacy-"),
         heading: t.t(id),
         what: t.t(&format!("{id}-what")),
-        how_long: match &args {
-            Some(args) => counted(t, &format!("{id}-how-long"), args),
-            None => t.t(&format!("{id}-how-long")),
+        kept_for: match &args {
+            Some(args) => counted(t, &format!("{id}-kept"), args),
+            None => t.t(&format!("{id}-kept")),
         },
         who: t.t(&format!("{id}-who")),
     })
