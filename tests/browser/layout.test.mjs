@@ -15,9 +15,10 @@ const PASSWORD = 'correct horse battery staple';
 const WIDTHS = [320, 195];
 
 /**
- * Every page, as { name, as, path, status? }: `as` is whose browser opens it (anonymous,
- * resident, officer, patient); `path` a string or a function of what the sessions made
- * ({ resident, officer, patient }).
+ * Every page, as { name, as, path, status?, reach? }: `as` is whose browser opens it
+ * (anonymous, resident, officer, patient); `path` a string or a function of what the
+ * sessions made ({ resident, officer, patient }); `reach`, for a page that a form leads to,
+ * what to do on `path` to get there.
  */
 const PAGES = [
   { name: 'start', as: 'anonymous', path: '/' },
@@ -29,7 +30,40 @@ const PAGES = [
   { name: 'new pass: details', as: 'resident', path: '/passes/new/details?purpose=shopping' },
   { name: 'new pass: details with a field', as: 'resident', path: '/passes/new/details?purpose=work' },
   { name: 'pass', as: 'resident', path: (s) => `/passes/${s.resident.passId}` },
+  {
+    name: 'new pass: check answers',
+    as: 'resident',
+    path: '/passes/new/details?purpose=shopping',
+    reach: async (page) => {
+      await page.locator('#when-now').check();
+      await page.locator('main form button[type=submit]').last().click();
+      await page.locator('.check-answers').waitFor();
+    },
+  },
+  {
+    name: 'new pass: details with every error',
+    as: 'resident',
+    path: '/passes/new/details?purpose=work',
+    reach: async (page) => {
+      await page.locator('#when-later').check();
+      await page.locator('main form button[type=submit]').last().click();
+      await page.locator('.error-summary').waitFor();
+    },
+  },
+  {
+    name: 'profile with every error',
+    as: 'resident',
+    path: '/profile',
+    reach: async (page) => {
+      await page.evaluate(() => {
+        for (const input of document.querySelectorAll('main form input[type=text], main form input:not([type])')) input.value = '';
+      });
+      await page.locator('main form button[type=submit]').last().click();
+      await page.locator('.error-summary').waitFor();
+    },
+  },
   { name: 'pass: print', as: 'resident', path: (s) => `/passes/${s.resident.passId}/print` },
+  { name: 'pass: cancel check', as: 'resident', path: (s) => `/passes/${s.resident.passId}/cancel` },
   { name: 'officer: sign-in', as: 'anonymous', path: '/health/sign-in' },
   { name: 'officer: queue', as: 'officer', path: '/health/queue' },
   { name: 'officer: appeals', as: 'officer', path: '/health/appeals' },
@@ -78,6 +112,7 @@ async function open(p, lang) {
   const page = await contexts[p.as].newPage();
   const response = await page.goto(`${server.base}${pathOf(p)}`, { waitUntil: 'load' });
   assert.equal(response.status(), p.status ?? 200, `${p.name} (${pathOf(p)}) answered ${response.status()}`);
+  if (p.reach) await p.reach(page, sessions);
   if (lang) assert.equal(await page.getAttribute('html', 'lang'), lang);
   return page;
 }
