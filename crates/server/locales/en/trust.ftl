@@ -32,6 +32,8 @@ help-cmd-help = HELP
 help-cmd-help-does = You get the list of purposes with their codes, and the commands.
 help-cmd-register = REGISTER#Maria Ivanova#4510 123456#1 Tverskaya St, Moscow
 help-cmd-register-does = Registers you if you have not filled in a profile yet: your name, passport series and number, and address, separated by #. The address may be left out.
+# The SMS keyword of a pass request, in the examples of the purpose codes.
+help-pass-keyword = PASS
 help-cmd-pass = PASS 3
 help-cmd-pass-does = A pass for the purpose with code 3, from now. The answer gives the pass's short code.
 help-cmd-pass-at = PASS 3 18:30

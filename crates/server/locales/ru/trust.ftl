@@ -32,6 +32,8 @@ help-cmd-help = ПОМОЩЬ
 help-cmd-help-does = Придёт список целей с их кодами и команды.
 help-cmd-register = РЕГИСТРАЦИЯ#Иванова Мария Петровна#4510 123456#Москва, ул. Тверская, 1
 help-cmd-register-does = Регистрация, если вы ещё не заполняли профиль: имя, серия и номер паспорта, адрес через знак #. Адрес можно не указывать.
+# The SMS keyword of a pass request, in the examples of the purpose codes.
+help-pass-keyword = ПРОПУСК
 help-cmd-pass = ПРОПУСК 3
 help-cmd-pass-does = Пропуск с целью под кодом 3, с этой минуты. В ответ придёт короткий код пропуска.
 help-cmd-pass-at = ПРОПУСК 3 18:30

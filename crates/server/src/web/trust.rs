@@ -111,9 +111,8 @@ async fn help(State(state): State<AppState>, ctx: WebCtx) -> Response {
     .collect();
     let regimes = state.regimes();
     let in_force = regimes.in_force(state.clock.now());
-    // "ПРОПУСК 3" → "ПРОПУСК": the keyword in the reader's language.
-    let keyword = t.t("help-cmd-pass");
-    let keyword = keyword.split(' ').next().unwrap_or_default();
+    // The pass keyword in the reader's language (the service reads both).
+    let keyword = t.t("help-pass-keyword");
     let purposes = in_force
         .map(|regime| {
             regime
