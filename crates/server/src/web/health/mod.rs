@@ -40,15 +40,24 @@ pub fn router() -> Router<AppState> {
         .route("/health/flags/{id}", get(flags::show))
         .route("/health/flags/{id}/decision", post(flags::decide))
         .route(
+            "/health/flags/{id}/decision/confirm",
+            post(flags::decide_confirmed),
+        )
+        .route(
             "/health/flags/{id}/appeal-decision",
             post(flags::decide_appeal),
+        )
+        .route(
+            "/health/flags/{id}/appeal-decision/confirm",
+            post(flags::decide_appeal_confirmed),
         )
         .route("/health/cases", get(cases::list).post(cases::create))
         .route("/health/cases/new", get(cases::new_form))
         .route("/health/cases/{id}", get(cases::show))
         .route("/health/cases/{id}/extend", post(cases::extend))
         .route("/health/cases/{id}/end", post(cases::end))
-        .route("/health/cases/{id}/close", post(cases::close))
+        .route("/health/cases/{id}/close", post(cases::close_check))
+        .route("/health/cases/{id}/close/confirm", post(cases::close))
         .route(
             "/health/cases/{id}/reference-photo",
             get(cases::reference_photo),
