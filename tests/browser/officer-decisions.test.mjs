@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 
 import { startServer } from './lib/server.mjs';
 import { Api, randomPhone, signInStaff } from './lib/api.mjs';
-import { axeViolations, cspViolations, launchChromium, watchCsp } from './lib/browser.mjs';
+import { axeViolations, cspViolations, launchChromium, screenshot, watchCsp } from './lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const HOME = { latitude: 55.7575, longitude: 37.613 };
@@ -206,6 +206,7 @@ for (const lang of ['ru', 'en']) {
       assert.match(await a.locator('#queue-count').textContent(), L.shown);
       await a.locator(`a[href="/health/flags/${first.flagId}"]`).first().waitFor();
       assert.equal(await a.locator('.card table').count(), 0, 'no full evidence on the cards');
+      if (javaScriptEnabled) await screenshot(a, `officer-queue-filtered-${lang}`, { fullPage: true });
       await assertAccessible(a, `queue with filters (${mode})`);
 
       // Dismissal: nothing chosen for the officer; a check page; then the confirmation.
@@ -237,7 +238,8 @@ for (const lang of ['ru', 'en']) {
       await assertAccessible(a, `decision with errors (${mode})`);
       await a.getByLabel(L.fine, { exact: true }).check();
       await a.getByLabel(L.amount).fill('4000');
-      await a.getByLabel(L.reason, { exact: true }).fill('40 минут в 600 м, объяснений нет');
+      // A reason of two lines goes through the hidden field and back unchanged.
+      await a.getByLabel(L.reason, { exact: true }).fill('40 минут в 600 м.\nОбъяснений нет');
       await a.getByRole('button', { name: L.confirm }).click();
       await a.getByRole('heading', { name: L.checkTitle }).waitFor();
       assert.match(await a.locator('.check-answers').textContent(), new RegExp(L.fineOf(4000)));
@@ -250,9 +252,13 @@ for (const lang of ['ru', 'en']) {
       await a.getByRole('heading', { name: L.checkTitle }).waitFor();
       assert.match(await a.locator('.check-answers').textContent(), new RegExp(L.fineOf(3000)));
       assert.equal(server.sql(`SELECT state FROM monitoring_flags WHERE id = '${second.flagId}'`), 'notified');
+      if (javaScriptEnabled) await screenshot(a, `officer-check-sanction-${lang}`, { fullPage: true });
       await a.getByRole('button', { name: L.confirmSanction }).click();
       await a.locator('.confirmation').getByRole('heading', { name: L.done }).waitFor();
       assert.match(await a.locator('.confirmation').textContent(), new RegExp(L.fineOf(3000)));
+      const history = await a.locator('ol.history').textContent();
+      assert.match(history, /40 минут в 600 м\.\s+Объяснений нет/, 'the reason as typed');
+      if (javaScriptEnabled) await screenshot(a, `officer-decision-done-${lang}`, { fullPage: true });
       await assertAccessible(a, `sanction confirmed (${mode})`);
 
       // The patient appeals (from the phone); the officer who imposed the fine sees who
@@ -282,6 +288,7 @@ for (const lang of ['ru', 'en']) {
       await a.getByRole('button', { name: L.closeCase, exact: true }).click();
       await a.getByRole('heading', { name: L.closeTitle }).waitFor();
       await assertAccessible(a, `close check page (${mode})`);
+      if (javaScriptEnabled) await screenshot(a, `officer-close-check-${lang}`, { fullPage: true });
       assert.equal(server.sql(`SELECT status FROM monitoring_cases WHERE id = '${first.caseId}'`), 'active');
       await a.getByRole('button', { name: L.closeCase, exact: true }).click();
       await a.locator('.confirmation').getByRole('heading', { name: L.closed }).waitFor();

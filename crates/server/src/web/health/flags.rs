@@ -594,6 +594,8 @@ fn step_of(form: &DecisionForm, route: Route, t: Texts) -> Result<OfficerStep, E
 /// What the answers and the flag were when the officer checked them: the confirmed post
 /// must carry the same, or the answers are checked again.
 fn checked_digest(ctx: &WebCtx, flag: &FlagRecord, route: Route, form: &DecisionForm) -> String {
+    // A browser sends line breaks as CR LF, and a hidden field's value comes back so too.
+    let note = form.note.trim().replace("\r\n", "\n");
     let mut h = Sha256::new();
     for part in [
         ctx.csrf.as_str(),
@@ -603,7 +605,7 @@ fn checked_digest(ctx: &WebCtx, flag: &FlagRecord, route: Route, form: &Decision
         form.decision.as_str(),
         form.sanction.as_str(),
         form.amount.trim(),
-        form.note.trim(),
+        note.as_str(),
         form.upheld.as_str(),
     ] {
         h.update(part.as_bytes());
