@@ -1,6 +1,9 @@
-//! The health officers' pages at `/health`: sign in, the queue of flags with their evidence
-//! and the decision forms, appeals (decided by a different officer), cases (open, extend,
-//! end, close; check-in photos beside the reference photo) and the loaner phones.
+//! The health officers' pages at `/health`: sign in, the queue of flags (summarised cards,
+//! filtered by kind, state and age) and each flag with its evidence and decision forms,
+//! appeals (decided by a different officer), cases (open, extend, end, close; check-in
+//! photos beside the reference photo) and the loaner phones. What cannot be undone — a
+//! decision on a flag or an appeal, closing a case — goes to a check page first and acts only
+//! when confirmed there.
 //!
 //! An officer signs in with the staff account `propusk user add --role health` made; the
 //! session token lives in an HttpOnly cookie scoped to `/health` (Secure behind TLS), so it
