@@ -412,5 +412,5 @@ flag-asked-lead = When the phone first showed a place far from home, the patient
 queue-unanswered-title = Unanswered questions
 queue-unanswered-lead = The phone showed a place far from home and the patient did not answer the question (last 24 hours). This is not a flag or a violation: nothing to decide, but you may call the patient.
 queue-unanswered-none = No unanswered questions.
-patient-app-link = On a phone with a modern browser the app is easier: it sends reports and takes check-ins by itself.
+patient-app-link = On a phone with a modern browser the app is easier: it sends location reports and takes check-ins by itself.
 patient-app-open = Open the app
