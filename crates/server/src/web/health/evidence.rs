@@ -377,3 +377,84 @@ pub fn flag_summary(flag: &FlagRecord, tz: &str, t: Texts) -> String {
         Err(_) => t.t("ev-unreadable"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+    use propusk_core::monitoring::case::FlagStage;
+    use propusk_core::monitoring::checkins::CheckinEvidence;
+    use propusk_core::monitoring::geofence::SilenceEvidence;
+    use propusk_core::monitoring::FlagKind;
+
+    fn flag(kind: FlagKind, evidence: Evidence) -> FlagRecord {
+        let from: Timestamp = "2020-04-15T08:00:00Z".parse().unwrap();
+        FlagRecord {
+            id: "f".into(),
+            case_id: "c".into(),
+            kind,
+            from,
+            to: from + jiff::SignedDuration::from_mins(130),
+            ongoing: false,
+            evidence: serde_json::to_value(evidence).unwrap(),
+            state: FlagStage::Notified,
+            raised_at: from,
+            history: vec![],
+            sanction: None,
+            awaits_officer: true,
+        }
+    }
+
+    #[test]
+    fn a_card_says_its_evidence_in_one_line() {
+        let (ru, en) = (Texts::new(Lang::Ru), Texts::new(Lang::En));
+        let silence = flag(
+            FlagKind::NoSignal,
+            Evidence::NoSignal(SilenceEvidence {
+                last_before: None,
+                first_after: None,
+            }),
+        );
+        assert_eq!(
+            flag_summary(&silence, "Europe/Moscow", ru),
+            "Геопозиций не было 2 ч 10 мин."
+        );
+        assert_eq!(
+            flag_summary(&silence, "Europe/Moscow", en),
+            "No location reports for 2 h 10 min."
+        );
+        let deadline: Timestamp = "2020-04-15T09:20:00Z".parse().unwrap();
+        let missed = |answered_at| {
+            flag(
+                FlagKind::MissedCheckin,
+                Evidence::MissedCheckin(CheckinEvidence {
+                    issued_at: "2020-04-15T09:00:00Z".parse().unwrap(),
+                    deadline,
+                    answered_at,
+                    last_report_before: None,
+                }),
+            )
+        };
+        assert_eq!(
+            flag_summary(&missed(None), "Europe/Moscow", ru),
+            "На проверку не ответили до 15.04.2020 12:20."
+        );
+        let late = Some(deadline + jiff::SignedDuration::from_mins(5));
+        assert_eq!(
+            flag_summary(&missed(late), "Europe/Moscow", en),
+            "The check-in was answered late, at 2020-04-15 12:25."
+        );
+    }
+
+    #[test]
+    fn the_radius_says_why_it_is_larger_than_given() {
+        assert_eq!(
+            radius_reason(Texts::new(Lang::Ru), 100, 50),
+            "100 м: меньше 100 м не проверяется из-за точности GPS (указано 50 м)"
+        );
+        assert_eq!(
+            radius_reason(Texts::new(Lang::En), 100, 50),
+            "100 m: less than 100 m is not checked because of GPS accuracy (50 m given)"
+        );
+    }
+}
