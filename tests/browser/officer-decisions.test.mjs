@@ -215,8 +215,8 @@ for (const lang of ['ru', 'en']) {
       await a.getByLabel(L.dismissNote).fill('телефон лежал дома, пациент был у врача');
       await a.getByRole('button', { name: L.dismiss, exact: true }).click();
       await a.getByRole('heading', { name: L.checkTitle }).waitFor();
-      assert.match(await a.locator('.check-answers').textContent(), new RegExp(L.dismissed));
-      assert.equal(await a.locator('.check-answers .sms').count(), 1, 'the SMS the patient will get');
+      assert.match(await a.locator('.officer-check').textContent(), new RegExp(L.dismissed));
+      assert.equal(await a.locator('.officer-check .sms').count(), 1, 'the SMS the patient will get');
       await assertAccessible(a, `dismissal check page (${mode})`);
       const stillNotified = server.sql(`SELECT state FROM monitoring_flags WHERE id = '${first.flagId}'`);
       assert.equal(stillNotified, 'notified', 'nothing changes before the confirmation');
@@ -242,7 +242,7 @@ for (const lang of ['ru', 'en']) {
       await a.getByLabel(L.reason, { exact: true }).fill('40 минут в 600 м.\nОбъяснений нет');
       await a.getByRole('button', { name: L.confirm }).click();
       await a.getByRole('heading', { name: L.checkTitle }).waitFor();
-      assert.match(await a.locator('.check-answers').textContent(), new RegExp(L.fineOf(4000)));
+      assert.match(await a.locator('.officer-check').textContent(), new RegExp(L.fineOf(4000)));
       await assertAccessible(a, `sanction check page (${mode})`);
       await a.getByRole('button', { name: L.change }).click();
       assert.equal(await a.getByLabel(L.amount).inputValue(), '4000', 'the answers come back');
@@ -250,7 +250,7 @@ for (const lang of ['ru', 'en']) {
       await a.getByLabel(L.amount).fill('3000');
       await a.getByRole('button', { name: L.confirm }).click();
       await a.getByRole('heading', { name: L.checkTitle }).waitFor();
-      assert.match(await a.locator('.check-answers').textContent(), new RegExp(L.fineOf(3000)));
+      assert.match(await a.locator('.officer-check').textContent(), new RegExp(L.fineOf(3000)));
       assert.equal(server.sql(`SELECT state FROM monitoring_flags WHERE id = '${second.flagId}'`), 'notified');
       if (javaScriptEnabled) await screenshot(a, `officer-check-sanction-${lang}`, { fullPage: true });
       await a.getByRole('button', { name: L.confirmSanction }).click();
@@ -276,7 +276,7 @@ for (const lang of ['ru', 'en']) {
       await b.getByLabel(L.appealNote).fill('справки нет');
       await b.getByRole('button', { name: L.decide, exact: true }).click();
       await b.getByRole('heading', { name: L.checkTitle }).waitFor();
-      assert.match(await b.locator('.check-answers').textContent(), new RegExp(L.rejectChecked));
+      assert.match(await b.locator('.officer-check').textContent(), new RegExp(L.rejectChecked));
       await assertAccessible(b, `appeal check page (${mode})`);
       await b.getByRole('button', { name: L.confirmAppeal }).click();
       await b.locator('.confirmation').getByText(L.rejected).waitFor();

@@ -31,7 +31,7 @@ macro_rules! areas {
         const AREAS: &[&str] = &[$($area),*];
     };
 }
-areas!("forms", "officers");
+areas!("forms", "resident", "officers");
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     static BUNDLES: OnceLock<HashMap<&'static str, FluentBundle<FluentResource>>> = OnceLock::new();

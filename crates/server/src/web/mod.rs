@@ -2,6 +2,7 @@
 //! without JavaScript; the script only adds a countdown and "use my location"),
 //! and the security headers every response carries.
 
+pub(crate) mod dates;
 pub(crate) mod errors;
 pub(crate) mod form;
 mod health;
