@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::evidence::{checkin_rows, flag_view, CheckinRow, FlagView};
 use super::page::{
     duration, enrollment_page, forged, local_time, not_found, number, period, render, see_other,
-    Errors, FieldErrors,
+    Errors,
 };
 use super::Officer;
 use crate::app::cases::{self, CaseDraft, CaseFault};
@@ -26,6 +26,7 @@ use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::{Texts, WebCtx};
 use propusk_core::monitoring::case::CaseStatus;
 

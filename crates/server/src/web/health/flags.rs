@@ -24,15 +24,14 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::evidence::{checkin_rows, flag_summary, flag_view, CheckinRow, FlagView};
-use super::page::{
-    duration, forged, local_time, not_found, render, see_other, Errors, FieldErrors,
-};
+use super::page::{duration, forged, local_time, not_found, render, see_other, Errors};
 use super::Officer;
 use crate::error::ApiError;
 use crate::monitoring::sms_texts;
 use crate::monitoring_rules as rules;
 use crate::monitoring_rules::UNANSWERED_FOR;
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::{Texts, WebCtx};
 
 /// A flag in the queue as a summarised card: who, what, when, where it stands, and one
