@@ -255,7 +255,7 @@ for (const lang of ['ru', 'en']) {
       if (javaScriptEnabled) await screenshot(a, `officer-check-sanction-${lang}`, { fullPage: true });
       await a.getByRole('button', { name: L.confirmSanction }).click();
       await a.locator('.confirmation').getByRole('heading', { name: L.done }).waitFor();
-      assert.match(await a.locator('.confirmation').textContent(), new RegExp(L.fineOf(3000)));
+      assert.match(await a.locator('.confirmation').textContent(), new RegExp(L.fineOf(3000), 'i'));
       const history = await a.locator('ol.history').textContent();
       assert.match(history, /40 минут в 600 м\.\s+Объяснений нет/, 'the reason as typed');
       if (javaScriptEnabled) await screenshot(a, `officer-decision-done-${lang}`, { fullPage: true });

@@ -682,7 +682,7 @@ async fn flag_scenario(app: &TestApp) {
     app.wait_sms(&patient, "штраф 4000").await;
     let page = first.get(&done).await;
     assert!(page.body.contains("Решение принято"), "{}", page.body);
-    assert!(page.body.contains("Назначена мера: Штраф 4000 ₽"));
+    assert!(page.body.contains("Назначена мера: штраф 4000 ₽"));
     assert!(page.body.contains("Подтверждён, назначена мера"));
     // Confirming the same answers again is refused: the flag has moved on.
     let twice = post_fields(&mut first, &format!("{decision}/confirm"), &fields).await;

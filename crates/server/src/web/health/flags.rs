@@ -458,10 +458,11 @@ fn decided_panel(flag: &FlagRecord, t: Texts) -> Option<(String, String)> {
         FlagStage::ConfirmedWithSanction => t.t1(
             "officers-done-confirmed",
             "sanction",
+            // Inside a sentence: «Назначена мера: штраф 4000 ₽».
             &flag
                 .sanction
                 .as_ref()
-                .map(|s| super::evidence::sanction_text(t, s))
+                .map(|s| lower_first(&super::evidence::sanction_text(t, s)))
                 .unwrap_or_default(),
         ),
         FlagStage::AppealUpheld => t.t("officers-done-upheld"),
@@ -469,6 +470,14 @@ fn decided_panel(flag: &FlagRecord, t: Texts) -> Option<(String, String)> {
         FlagStage::Open | FlagStage::Notified | FlagStage::Appealed => return None,
     };
     Some((t.t("officers-done-title"), next))
+}
+
+/// A phrase with its first letter in lower case, to stand inside a sentence.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_lowercase().chain(chars).collect::<String>()
+    })
 }
 
 #[derive(Deserialize, Default)]
