@@ -14,7 +14,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startServer } from './lib/server.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO, startServer } from './lib/server.mjs';
 import { Api, randomPhone, signInStaff } from './lib/api.mjs';
 import { axeViolations, cspViolations, launchChromium, screenshot, watchCsp } from './lib/browser.mjs';
 
@@ -228,6 +230,11 @@ for (const lang of ['ru', 'en']) {
       // A sanction: every problem at once, each at its field; then a check page, a change
       // of the amount through "change", and the confirmation.
       await a.goto(`${server.base}/health/flags/${second.flagId}`);
+      if (javaScriptEnabled && lang === 'ru') {
+        // The README's picture of an officer's flag page.
+        const shot = await screenshot(a, 'officer-flag', { fullPage: true });
+        fs.copyFileSync(shot, path.join(REPO, 'docs/screenshots/officer-flag.png'));
+      }
       await a.getByRole('button', { name: L.confirm }).click();
       const summary = a.locator('.error-summary');
       await summary.getByText(L.sanctionMissing).waitFor();
