@@ -200,7 +200,7 @@ test('a flag is confirmed with a fine, appealed by the patient and decided by a 
     await new Promise((resolve) => setTimeout(resolve, 100));
     await first.reload();
   }
-  assert.match(await first.locator('.card').first().textContent(), /явно вне дома: 20/);
+  assert.match(await first.locator('.card').first().textContent(), /Геопозиций явно вне дома: 20/);
   await assertAccessible(first, 'queue with a flag');
   await screenshot(first, 'health-queue', { fullPage: true });
   await first.getByRole('link', { name: 'Открыть и решить' }).click();
@@ -210,11 +210,13 @@ test('a flag is confirmed with a fine, appealed by the patient and decided by a 
   await first.getByLabel('Штраф', { exact: true }).check();
   await first.getByLabel('Сумма штрафа, ₽').fill('4000');
   await first.getByRole('button', { name: 'Подтвердить с мерой' }).click();
-  await first.locator('.error-summary').getByText('Укажите основание решения.').waitFor();
+  await first.locator('.error-summary').getByText('Укажите основание: почему вы так решили.').waitFor();
   await assertAccessible(first, 'decision refused');
-  await first.getByLabel('Основание').fill('40 минут в 600 м, объяснений нет');
+  await first.getByLabel('Основание', { exact: true }).fill('40 минут в 600 м, объяснений нет');
   await first.getByRole('button', { name: 'Подтвердить с мерой' }).click();
-  await first.getByText('Подтверждена, назначена мера').first().waitFor();
+  await first.getByRole('heading', { name: 'Проверьте решение перед отправкой' }).waitFor();
+  await first.getByRole('button', { name: 'Назначить меру и отправить SMS' }).click();
+  await first.getByText('Подтверждён, назначена мера').first().waitFor();
 
   // The patient sees the fine and appeals.
   await patient.reload();
@@ -224,15 +226,13 @@ test('a flag is confirmed with a fine, appealed by the patient and decided by a 
   await patient.getByRole('button', { name: 'Отправить жалобу' }).click();
   await patient.getByText('Обжалована, ждёт решения другого врача').waitFor();
 
-  // The first officer may not decide it: the page says so.
+  // The first officer may not decide it: no form, the page says who decides instead.
   await first.getByRole('link', { name: 'Жалобы' }).click();
   await assertAccessible(first, 'appeals');
   await first.getByRole('link', { name: 'Открыть и решить' }).click();
-  await first.getByLabel(/Нет, отклонить/).check();
-  await first.getByLabel('Основание решения').fill('справки нет');
-  await first.getByRole('button', { name: 'Принять решение' }).click();
-  await first.locator('.error-summary').getByText('Жалобу на ваше решение рассматривает другой врач.', { exact: false }).waitFor();
-  await assertAccessible(first, 'same officer refused');
+  await first.getByText('Эту меру назначили вы, поэтому жалобу рассматривает другой врач').waitFor();
+  assert.equal(await first.getByLabel(/Нет, отклонить/).count(), 0, 'no appeal form for the decider');
+  await assertAccessible(first, 'appeal of my own sanction');
 
   const deskB = await deskContext();
   const second = await deskB.newPage();
@@ -242,6 +242,7 @@ test('a flag is confirmed with a fine, appealed by the patient and decided by a 
   await second.getByLabel(/Да, удовлетворить/).check();
   await second.getByLabel('Основание решения').fill('справка из травмпункта подтверждает');
   await second.getByRole('button', { name: 'Принять решение' }).click();
+  await second.getByRole('button', { name: 'Принять решение по жалобе и отправить SMS' }).click();
   await second.getByText('Жалоба удовлетворена, мера отменена').first().waitFor();
   await patient.reload();
   await patient.getByText('Жалоба удовлетворена, мера отменена').waitFor();

@@ -249,7 +249,7 @@ test('the officer\'s link enrolls a phone; with the phone at home, reports reach
   assert.equal((await caseOf(id)).reports_received, phone.sent.size, 'each report once');
   await officer.goto(`${server.base}/health/cases/${id}`);
   const facts = await officer.locator('dl.facts').textContent();
-  assert.match(facts, /Получено отметок\s*([3-9]|\d\d)/);
+  assert.match(facts, /Получено геопозиций\s*([3-9]|\d\d)/);
   assert.match(facts, /Приложение\s*открыто/);
   await officer.context().close();
 
@@ -353,13 +353,17 @@ test('a check-in answered with the fake camera reaches the officer\'s queue with
   await page.locator('#status-message').getByText(STRINGS.ru.answerSent).waitFor();
 
   const officer = await officerPage();
-  await waitFor('the flag in the queue', async () => {
+  // The queue's card is a summary; the photo is with the full evidence on the flag's page.
+  await waitFor('the flag with the photo', async () => {
     await officer.goto(`${server.base}/health/queue`);
-    return (await officer.locator('.card img.checkin-photo').count()) > 0;
+    const card = officer.locator('.card h2 a').first();
+    if (!(await card.count())) return false;
+    await card.click();
+    return (await officer.locator('img.checkin-photo').count()) > 0;
   });
-  const photo = officer.locator('.card img.checkin-photo').first();
+  const photo = officer.locator('img.checkin-photo').first();
   assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the photo loads');
-  await assertAccessible(officer, 'queue with a check-in photo');
+  await assertAccessible(officer, 'flag with a check-in photo');
   await screenshot(officer, 'health-queue-asked', { fullPage: true });
   assert.deepEqual(await cspViolations(officer), []);
   await officer.context().close();

@@ -134,7 +134,7 @@ for (const lang of ['ru', 'en']) {
 
         // Signed in as the administrator, on the staff page with a confirmation.
         await page.waitForURL(/\/health\/staff\?done=setup$/);
-        assert.match(await page.locator('.staff-done').textContent(), new RegExp(t.done));
+        assert.match(await page.locator('.panel-confirm').textContent(), new RegExp(t.done));
         assert.match(await page.locator('table.staff-accounts').textContent(), new RegExp(`chief\\s*${t.admin}`));
         await assertAccessible(page, 'staff page');
 
@@ -157,7 +157,7 @@ for (const lang of ['ru', 'en']) {
         await page.getByLabel(t.initial, { exact: true }).fill(PASSWORD);
         await page.getByRole('button', { name: t.add }).click();
         await page.waitForURL(/\/health\/staff\?added=ivanova$/);
-        assert.match(await page.locator('.staff-done').textContent(), new RegExp(t.added));
+        assert.match(await page.locator('.panel-confirm').textContent(), new RegExp(t.added));
         assert.match(await page.locator('table.staff-accounts').textContent(), new RegExp(`ivanova\\s*${t.health}`));
         if (js) assert.deepEqual(await cspViolations(page), []);
 

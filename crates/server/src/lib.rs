@@ -60,6 +60,7 @@ impl Application {
     /// serving and the background jobs. `serve`, `bench`, `simulate` and every test harness
     /// start the service here.
     pub async fn build(settings: Settings, parts: Parts) -> anyhow::Result<Self> {
+        settings.service.check().map_err(anyhow::Error::msg)?;
         let mut state = AppState::new(&settings, parts);
         let listener = TcpListener::bind(&settings.listen)
             .await

@@ -48,6 +48,8 @@ pub struct AppState {
     /// Whether tests may move this service's clock over HTTP (`propusk serve --test-clock`,
     /// loopback only; see `routes::test_clock`).
     pub test_clock: bool,
+    /// Who runs the service and how people reach them (help, privacy, accessibility pages).
+    pub service: Arc<crate::settings::ServiceInfo>,
     /// The one-time first-run setup link's token, while no staff account exists.
     pub first_run: Arc<crate::first_run::FirstRun>,
 }
@@ -117,6 +119,7 @@ impl AppState {
             // Set by `Application::build` once the address is bound.
             public_url: Arc::from(""),
             test_clock: settings.test_clock,
+            service: Arc::new(settings.service.clone()),
             first_run: Arc::default(),
         }
     }

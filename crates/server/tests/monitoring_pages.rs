@@ -260,6 +260,13 @@ async fn officer_case_scenario(app: &TestApp) {
     assert_eq!(shown.status, StatusCode::OK);
     assert!(shown.body.contains("Москва, ул. Тверская, д. 1"));
     assert!(!shown.body.contains(&code), "the code is not shown again");
+    assert!(
+        shown
+            .body
+            .contains("100 м: меньше 100 м не проверяется из-за точности GPS (указано 50 м)"),
+        "the radius checked, and why: {}",
+        shown.body
+    );
     assert_no_inline_script(&shown.body);
 
     // Extend: a bad time and an earlier end are refused; a later end is stored.
@@ -268,6 +275,14 @@ async fn officer_case_scenario(app: &TestApp) {
     let page = b.post(&extend, &[("ends_at", "next week")]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("Время не разобрано"));
+    assert!(
+        page.body.contains("id=\"ends_at-error\""),
+        "the error at its field"
+    );
+    assert!(
+        page.body.contains("href=\"#ends_at\""),
+        "and in the summary"
+    );
     let tz = jiff::tz::TimeZone::get("Europe/Moscow").unwrap();
     let earlier = (case.ends_at - SignedDuration::from_hours(24))
         .to_zoned(tz.clone())
@@ -303,12 +318,53 @@ async fn officer_case_scenario(app: &TestApp) {
         "{}",
         page.body
     );
-    let page = b.post(&format!("/health/cases/{id}/close"), &[]).await;
+    // Closing is checked first: the check page says whose case and what happens, and
+    // closes nothing; a forged confirmation is refused; only the confirmation closes it,
+    // and the case's page then says so, with what happens next.
+    let close = format!("/health/cases/{id}/close");
+    let check = b.post(&close, &[]).await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    assert!(check.body.contains("Закрыть дело?"));
+    assert!(check.body.contains("Сидорова Анна Павловна"));
+    assert!(check.body.contains("Телефоны пациента отключатся"));
+    assert!(check.body.contains(&format!("action=\"{close}/confirm\"")));
+    assert!(
+        check.body.contains(&format!("href=\"/health/cases/{id}\"")),
+        "a way back"
+    );
+    assert_eq!(
+        app.state.store.case(&id).await.unwrap().unwrap().status,
+        CaseStatus::Ended,
+        "nothing changes until confirmed"
+    );
+    let forged = b
+        .client
+        .post(format!("{}{close}/confirm", b.base))
+        .form(&[("csrf", "guessed")]);
+    assert_eq!(b.send(forged).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.state.store.case(&id).await.unwrap().unwrap().status,
+        CaseStatus::Ended
+    );
+    let page = b.post(&format!("{close}/confirm"), &[]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let done = page.location.clone().unwrap();
+    assert_eq!(done, format!("/health/cases/{id}?closed=1"));
     assert_eq!(
         app.state.store.case(&id).await.unwrap().unwrap().status,
         CaseStatus::Closed
     );
+    let page = b.get(&done).await;
+    assert!(page.body.contains("Дело закрыто"), "{}", page.body);
+    assert!(page.body.contains("код подключения больше не действует"));
+    assert!(!b
+        .get(&format!("/health/cases/{id}"))
+        .await
+        .body
+        .contains("Дело закрыто"));
+    let again = b.post(&close, &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("это действие невозможно"));
 
     // Every read of the list and the case is in the audit log.
     app.assert_audited(
@@ -377,16 +433,47 @@ async fn flag_scenario(app: &TestApp) {
     }
     assert_eq!(flag_state(app, &flag).await, "notified");
 
-    // The queue shows the evidence in words and numbers, never coordinates.
+    // The queue shows a summarised card (who, what, when, state, one line of evidence),
+    // never coordinates; the full evidence is on the flag's page.
     let queue = first.get("/health/queue").await;
     assert_eq!(queue.status, StatusCode::OK);
     assert!(queue.body.contains(&format!("/health/flags/{flag}")));
     assert!(queue.body.contains("Вне дома: Сидорова Анна Павловна"));
-    assert!(queue.body.contains("явно вне дома: 20"), "{}", queue.body);
-    assert!(queue.body.contains("м от дома, точность ±"));
+    assert!(
+        queue
+            .body
+            .contains("Геопозиций явно вне дома: 20, дальше всего"),
+        "{}",
+        queue.body
+    );
+    assert!(queue.body.contains("Ждёт решения врача"));
+    assert!(!queue.body.contains("<table"), "no track in the queue");
+    assert!(
+        !queue.body.contains("точность ±"),
+        "no evidence details in the queue"
+    );
+    assert!(queue.body.contains("Показано сигналов: 1 из 1"));
+    assert!(
+        !queue.body.contains("отметк"),
+        "a flag is «сигнал»: {}",
+        queue.body
+    );
     let page = first.get(&format!("/health/flags/{flag}")).await;
     assert_no_inline_script(&page.body);
     assert!(page.body.contains("<table class=\"data\">"), "the track");
+    assert!(page.body.contains("явно вне дома: 20"), "{}", page.body);
+    assert!(page.body.contains("м от дома, точность ±"));
+    assert!(
+        page.body
+            .contains("100 м: меньше 100 м не проверяется из-за точности GPS (указано 50 м)"),
+        "the radius used, and why: {}",
+        page.body
+    );
+    assert!(
+        !page.body.to_lowercase().contains("отметк"),
+        "{}",
+        page.body
+    );
     for coordinate in ["55.75", "37.61", "55,75", "37,61"] {
         assert!(
             !queue.body.contains(coordinate),
@@ -394,21 +481,81 @@ async fn flag_scenario(app: &TestApp) {
         );
         assert!(!page.body.contains(coordinate), "{coordinate} on the flag");
     }
+    // No decision is chosen for the officer.
+    assert!(!page.body.contains(" checked"), "nothing pre-selected");
 
-    // Bad decisions: a confirmation without a reason, a fine that is no number.
+    // Filters are plain GET links and count what they show.
+    let only = |q: &str| format!("/health/queue?{q}");
+    let filtered = first.get(&only("kind=no_signal")).await;
+    assert!(
+        filtered.body.contains("Показано сигналов: 0 из 1"),
+        "{}",
+        filtered.body
+    );
+    assert!(filtered.body.contains("Таких сигналов нет."));
+    assert!(!filtered.body.contains(&format!("/health/flags/{flag}")));
+    assert!(filtered.body.contains("Сбросить фильтры"));
+    let filtered = first.get(&only("kind=left_home&state=notified")).await;
+    assert!(filtered.body.contains("Показано сигналов: 1 из 1"));
+    assert!(filtered.body.contains(&format!("/health/flags/{flag}")));
+    assert!(
+        filtered
+            .body
+            .contains("<option value=\"left_home\" selected>Вне дома (1)</option>"),
+        "{}",
+        filtered.body
+    );
+    assert!(filtered
+        .body
+        .contains("<option value=\"no_signal\">Нет сигнала (0)</option>"));
+    let filtered = first.get(&only("state=appealed")).await;
+    assert!(filtered.body.contains("Показано сигналов: 0 из 1"));
+    let filtered = first.get(&only("age=1h")).await;
+    assert!(
+        filtered.body.contains("Показано сигналов: 0 из 1"),
+        "raised just now"
+    );
+    app.state.clock.advance(61 * 60);
+    let filtered = first.get(&only("age=1h")).await;
+    assert!(
+        filtered.body.contains("Показано сигналов: 1 из 1"),
+        "now older than an hour"
+    );
+    assert!(filtered
+        .body
+        .contains("<option value=\"1h\" selected>Больше часа назад (1)</option>"));
+    let filtered = first.get(&only("age=1d&kind=bogus")).await;
+    assert!(
+        filtered.body.contains("Показано сигналов: 0 из 1"),
+        "unknown values mean any"
+    );
+
+    // Bad decisions: every problem at once, each in the summary and at its field.
     let decision = format!("/health/flags/{flag}/decision");
+    let sent_before = app.sms_to(&patient).len();
     let page = first
-        .post(
-            &decision,
-            &[
-                ("decision", "confirm"),
-                ("sanction", "warning"),
-                ("note", " "),
-            ],
-        )
+        .post(&decision, &[("decision", "confirm"), ("note", " ")])
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.body.contains("Укажите основание решения."));
+    for (id, text) in [
+        (
+            "sanction-warning",
+            "Выберите меру: предупреждение или штраф.",
+        ),
+        ("confirm-note", "Укажите основание: почему вы так решили."),
+    ] {
+        assert!(
+            page.body.contains(&format!("href=\"#{id}\"")),
+            "{id}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!("id=\"{id}-error\"")),
+            "{id} at the field"
+        );
+        assert!(page.body.contains(text), "{text}");
+    }
+    assert!(page.body.contains("<fieldset class=\"field has-error\">"));
     let page = first
         .post(
             &decision,
@@ -416,13 +563,24 @@ async fn flag_scenario(app: &TestApp) {
                 ("decision", "confirm"),
                 ("sanction", "fine"),
                 ("amount", "четыре тысячи"),
-                ("note", "40 минут в 600 м"),
+                ("note", ""),
             ],
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in ["amount", "confirm-note"] {
+        assert!(page.body.contains(&format!("href=\"#{id}\"")), "{id}");
+        assert!(
+            page.body.contains(&format!("id=\"{id}-error\"")),
+            "{id} at the field"
+        );
+    }
     assert!(page.body.contains("Сумма штрафа — целое число рублей"));
-    assert!(page.body.contains("40 минут в 600 м"), "the reason is kept");
+    assert!(
+        page.body.contains("value=\"четыре тысячи\""),
+        "the amount is kept"
+    );
+    assert!(page.body.contains("class=\"input short input-error\""));
     assert_eq!(flag_state(app, &flag).await, "notified");
 
     // A forged decision is refused and changes nothing.
@@ -433,19 +591,127 @@ async fn flag_scenario(app: &TestApp) {
     assert_eq!(first.send(forged).await.status, StatusCode::FORBIDDEN);
     assert_eq!(flag_state(app, &flag).await, "notified");
 
-    // The first officer confirms with a fine: stored, and the patient is told by SMS.
-    let page = first
+    // A dismissal goes to its check page first: nothing changes, and "change" comes back
+    // to the form.
+    let check = first
         .post(
             &decision,
-            &[
-                ("decision", "confirm"),
-                ("sanction", "fine"),
-                ("amount", "4000"),
-                ("note", "40 минут в 600 м, объяснений нет"),
-            ],
+            &[("decision", "dismiss"), ("note", "был у врача")],
         )
         .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    assert!(check.body.contains("Проверьте решение перед отправкой"));
+    assert!(check.body.contains("Снять сигнал: нарушения нет"));
+    assert!(check.body.contains("был у врача"));
+    assert!(check.body.contains("Сидорова Анна Павловна"));
+    assert!(
+        check.body.contains("<blockquote class=\"sms\">"),
+        "the SMS to be sent"
+    );
+    assert_eq!(flag_state(app, &flag).await, "notified");
+    let mut fields = hidden_fields(&check.body);
+    fields.push(("action".into(), "change".into()));
+    let back = post_fields(&mut first, &format!("{decision}/confirm"), &fields).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(
+        back.body.contains(">был у врача</textarea>"),
+        "{}",
+        back.body
+    );
+    assert_eq!(flag_state(app, &flag).await, "notified");
+
+    // A fine: the check page says the sanction, the amount, the reason and the SMS the
+    // patient will get, word for word; nothing is stored or sent yet.
+    let answers = [
+        ("decision", "confirm"),
+        ("sanction", "fine"),
+        ("amount", "4000"),
+        ("note", "40 минут в 600 м, объяснений нет"),
+    ];
+    let check = first.post(&decision, &answers).await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    assert!(check.body.contains("Нарушение подтверждено"));
+    assert!(check.body.contains("Штраф 4000 ₽"));
+    assert!(check.body.contains("40 минут в 600 м, объяснений нет"));
+    let sms = check
+        .body
+        .split("<blockquote class=\"sms\">")
+        .nth(1)
+        .expect("the SMS shown");
+    assert!(sms.contains("штраф 4000"), "{sms}");
+    assert!(check.body.contains("Изменить ответы"));
+    assert_no_inline_script(&check.body);
+    assert_eq!(flag_state(app, &flag).await, "notified");
+    assert_eq!(
+        app.sms_to(&patient).len(),
+        sent_before,
+        "no SMS before confirming"
+    );
+
+    // "Change" brings the filled form back, the fine chosen.
+    let fields = hidden_fields(&check.body);
+    let mut change = fields.clone();
+    change.push(("action".into(), "change".into()));
+    let back = post_fields(&mut first, &format!("{decision}/confirm"), &change).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(
+        back.body.contains("value=\"fine\" checked"),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("value=\"4000\""));
+    assert!(back
+        .body
+        .contains("40 минут в 600 м, объяснений нет</textarea>"));
+
+    // A confirmation whose answers were changed after the check is checked again, and a
+    // forged one is refused: neither acts.
+    let mut changed = fields.clone();
+    for (k, v) in changed.iter_mut() {
+        if k == "amount" {
+            *v = "40000".into();
+        }
+    }
+    let again = post_fields(&mut first, &format!("{decision}/confirm"), &changed).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("Ответы изменились"));
+    assert!(
+        again.body.contains("Штраф 40000 ₽"),
+        "the new answers, to check"
+    );
+    assert_eq!(flag_state(app, &flag).await, "notified");
+    let mut bad = fields.clone();
+    for (k, v) in bad.iter_mut() {
+        if k == "amount" {
+            *v = "0".into();
+        }
+    }
+    let page = post_fields(&mut first, &format!("{decision}/confirm"), &bad).await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "re-validated"
+    );
+    assert_eq!(flag_state(app, &flag).await, "notified");
+    let mut forged_fields = fields.clone();
+    for (k, v) in forged_fields.iter_mut() {
+        if k == "csrf" {
+            *v = "guessed".into();
+        }
+    }
+    let forged = first
+        .client
+        .post(format!("{}{decision}/confirm", first.base))
+        .form(&forged_fields);
+    assert_eq!(first.send(forged).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(flag_state(app, &flag).await, "notified");
+    assert_eq!(app.sms_to(&patient).len(), sent_before);
+
+    // The confirmed post acts: stored, the patient told, and a confirmation panel.
+    let page = post_fields(&mut first, &format!("{decision}/confirm"), &fields).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let done = page.location.clone().unwrap();
+    assert_eq!(done, format!("/health/flags/{flag}?decided=1"));
     let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
     assert_eq!(stored.state.as_str(), "confirmed_with_sanction");
     assert_eq!(
@@ -453,6 +719,14 @@ async fn flag_scenario(app: &TestApp) {
         json!({"type": "fine", "amount_rub": 4000})
     );
     app.wait_sms(&patient, "штраф 4000").await;
+    let page = first.get(&done).await;
+    assert!(page.body.contains("Решение принято"), "{}", page.body);
+    assert!(page.body.contains("Назначена мера: штраф 4000 ₽"));
+    assert!(page.body.contains("Подтверждён, назначена мера"));
+    // Confirming the same answers again is refused: the flag has moved on.
+    let twice = post_fields(&mut first, &format!("{decision}/confirm"), &fields).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert!(twice.body.contains("Сигнал уже в другом состоянии"));
 
     // The patient sees the fine and appeals; an empty statement is refused first.
     let home = p.get("/patient").await;
@@ -485,11 +759,26 @@ async fn flag_scenario(app: &TestApp) {
         "no officer ids for the patient"
     );
 
-    // The appeal is in the appeals list; the confirming officer may not decide it.
+    // The appeal is in the appeals list (with the kind and age filters, not the state);
+    // the confirming officer sees no appeal form, only who decides instead, and a post
+    // of theirs is refused before any check page.
     let appeals = first.get("/health/appeals").await;
-    assert!(appeals.body.contains("Возил ребёнка в травмпункт"));
+    assert!(appeals.body.contains(&format!("/health/flags/{flag}")));
+    assert!(appeals.body.contains("Показано сигналов: 1 из 1"));
+    assert!(!appeals.body.contains("id=\"filter-state\""));
     let own = first.get(&format!("/health/flags/{flag}")).await;
-    assert!(own.body.contains("Эту меру назначили вы"));
+    assert!(own
+        .body
+        .contains("Эту меру назначили вы, поэтому жалобу рассматривает другой врач"));
+    assert!(
+        own.body.contains("Возил ребёнка в травмпункт"),
+        "the appeal beside the evidence"
+    );
+    assert!(
+        !own.body.contains("appeal-decision\""),
+        "no appeal form for the decider"
+    );
+    assert!(!own.body.contains("name=\"upheld\""));
     let appeal_decision = format!("/health/flags/{flag}/appeal-decision");
     let page = first
         .post(
@@ -503,18 +792,26 @@ async fn flag_scenario(app: &TestApp) {
         .contains("Жалобу на ваше решение рассматривает другой врач."));
     assert_eq!(flag_state(app, &flag).await, "appealed");
 
-    // A second officer upholds it: the sanction is lifted and the patient told.
+    // A second officer sees the form, nothing chosen; both problems at once first.
     let mut second = Browser::new(app);
     second.sign_in_officer("health-second").await;
-    let page = second
-        .post(&appeal_decision, &[("note", "справка подтверждает")])
-        .await;
-    assert_eq!(
-        page.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "no choice made"
-    );
-    let page = second
+    let form = second.get(&format!("/health/flags/{flag}")).await;
+    assert!(form.body.contains("name=\"upheld\""));
+    assert!(!form.body.contains(" checked"), "nothing pre-selected");
+    let page = second.post(&appeal_decision, &[("note", " ")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in ["upheld-yes", "appeal-note"] {
+        assert!(
+            page.body.contains(&format!("href=\"#{id}\"")),
+            "{id}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!("id=\"{id}-error\"")),
+            "{id} at the field"
+        );
+    }
+    let check = second
         .post(
             &appeal_decision,
             &[
@@ -523,19 +820,94 @@ async fn flag_scenario(app: &TestApp) {
             ],
         )
         .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    assert!(check.body.contains("Удовлетворить жалобу: мера отменяется"));
+    assert!(check
+        .body
+        .contains(&format!("action=\"{appeal_decision}/confirm\"")));
+    assert_eq!(flag_state(app, &flag).await, "appealed");
+    // The first officer's session cannot confirm the second's check.
+    let theirs = post_fields(
+        &mut first,
+        &format!("{appeal_decision}/confirm"),
+        &hidden_fields(&check.body),
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    assert_eq!(flag_state(app, &flag).await, "appealed");
+    let page = post_fields(
+        &mut second,
+        &format!("{appeal_decision}/confirm"),
+        &hidden_fields(&check.body),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
     assert_eq!(stored.state.as_str(), "appeal_upheld");
     assert!(stored.sanction.is_none());
     app.wait_sms(&patient, "удовлетворена").await;
-    let page = second.get(&format!("/health/flags/{flag}")).await;
-    assert!(page.body.contains("Жалоба удовлетворена"));
+    let page = second.get(&page.location.unwrap()).await;
+    assert!(page.body.contains("Решение принято"));
+    assert!(page
+        .body
+        .contains("Жалоба удовлетворена, мера отменена. Пациент получит SMS"));
     assert!(
         page.body.contains("(врач health-first)"),
         "officers by name"
     );
     assert!(page.body.contains("(врач health-second)"));
     assert!(p.get("/patient").await.body.contains("мера отменена"));
+
+    // In English, the same pages use "flag" and "location report".
+    second.lang = Some("en");
+    let page = second.get(&format!("/health/flags/{flag}")).await;
+    assert!(
+        page.body.contains("Location reports in the period"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("less than 100 m is not checked because of GPS accuracy (50 m given)"));
+    let queue = second.get("/health/queue?state=appealed").await;
+    assert!(
+        queue.body.contains("Showing 0 of 0 flags"),
+        "{}",
+        queue.body
+    );
+}
+
+/// The hidden fields of the check page's confirming form (its answers), unescaped.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let (_, form) = html.split_once("/confirm\"").expect("a confirming form");
+    let form = form.split("</form>").next().unwrap();
+    form.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once('"').unwrap();
+            let (_, rest) = rest.split_once("value=\"").unwrap();
+            let value = rest.split('"').next().unwrap();
+            (name.to_string(), unescape(value))
+        })
+        .collect()
+}
+
+/// Posts exactly these fields (the page's own CSRF token among them).
+async fn post_fields(
+    b: &mut Browser,
+    path: &str,
+    fields: &[(String, String)],
+) -> support::browser::Page {
+    let req = b.client.post(format!("{}{path}", b.base)).form(fields);
+    b.send(req).await
 }
 
 on_every_backend!(checkin_answered_with_camera_and_location, checkin_scenario);

@@ -78,66 +78,158 @@ async fn no_js_scenario(app: &TestApp) {
         .await;
     assert_eq!(ok.location.as_deref(), Some("/passes"));
 
-    // One question per page: purpose, then details.
+    // One question per page: purpose, then details, then a check of the answers.
     let purposes = b.get("/passes/new").await;
     assert!(purposes.body.contains("value=\"shopping\"") && purposes.body.contains("не более 2"));
+    assert!(
+        purposes.body.contains("можно ещё 2 из 2"),
+        "the quota is shown before anyone asks"
+    );
     let details = b.get("/passes/new/details?purpose=work").await;
     assert!(details.body.contains("name=\"employer_inn\""));
-    let refused = b
+    assert!(
+        !details.body.contains("checked"),
+        "no start is chosen for the resident"
+    );
+    // Every problem at once, each in the summary and at its field.
+    let wrong = b
         .post(
             "/passes/new",
             &[
                 ("purpose", "work"),
+                ("step", "check"),
                 ("employer_inn", "1234567890"),
-                ("start", ""),
+                ("when", "later"),
+                ("day", "31"),
+                ("month", "2"),
+                ("year", "2026"),
+                ("time", "25:00"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in ["employer_inn", "start-day"] {
+        assert!(
+            wrong.body.contains(&format!("href=\"#{id}\""))
+                && wrong.body.contains(&format!("id=\"{id}-error\"")),
+            "{id} in the summary and at its field: {}",
+            wrong.body
+        );
+    }
+    assert!(wrong.body.contains("ИНН"), "says what was wrong");
+    assert!(
+        !wrong.body.contains("employer_inn)"),
+        "no field names in the text"
+    );
+    assert!(
+        wrong.body.contains("value=\"1234567890\""),
+        "what was typed is kept"
+    );
+    let unchosen = b
+        .post("/passes/new", &[("purpose", "shopping"), ("step", "check")])
+        .await;
+    assert!(unchosen.body.contains("id=\"when-now-error\""));
+
+    // The check: nothing is issued until it is confirmed.
+    let check = b
+        .post(
+            "/passes/new",
+            &[
+                ("purpose", "shopping"),
+                ("step", "check"),
+                ("when", "now"),
                 ("duration", ""),
             ],
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("ИНН"), "says what was wrong");
+    assert_eq!(check.status, StatusCode::OK);
+    assert!(check.body.contains("Проверьте") && check.body.contains("И.И. 3456"));
+    assert!(check.body.contains("value=\"confirm\"") && check.body.contains("value=\"change\""));
+    assert!(b
+        .get("/passes")
+        .await
+        .body
+        .contains("У вас пока нет пропусков"));
+    let change = b
+        .post(
+            "/passes/new",
+            &[("purpose", "shopping"), ("step", "change"), ("when", "now")],
+        )
+        .await;
+    assert!(change
+        .body
+        .contains("id=\"when-now\" name=\"when\" value=\"now\" checked"));
     let created = b
         .post(
             "/passes/new",
-            &[("purpose", "shopping"), ("start", ""), ("duration", "")],
+            &[
+                ("purpose", "shopping"),
+                ("step", "confirm"),
+                ("when", "now"),
+                ("duration", ""),
+            ],
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER);
     let pass_path = created.location.unwrap();
+    assert!(pass_path.ends_with("?done=issued"), "{pass_path}");
     let pass = b.get(&pass_path).await;
+    assert!(
+        pass.body.contains("Пропуск получен"),
+        "a confirmation panel"
+    );
+    let pass_path = pass_path.trim_end_matches("?done=issued").to_string();
     assert!(pass.body.contains("qr.svg") && pass.body.contains("class=\"code big\""));
-    assert!(pass.body.contains("Действует"));
+    assert!(pass.body.contains("Действует") && pass.body.contains("И.И. 3456"));
     assert_no_inline_script(&pass.body);
     let qr = b.get(&format!("{pass_path}/qr.svg")).await;
     assert!(qr.body.contains("<svg"));
-    assert!(b
-        .get(&format!("{pass_path}/print"))
-        .await
-        .body
-        .contains("class=\"print\""));
+    let print = b.get(&format!("{pass_path}/print")).await;
+    assert!(print.body.contains("class=\"print\"") && print.body.contains("RU-MOW"));
+    assert!(
+        print.body.contains(&format!("href=\"{pass_path}\"")),
+        "a way back"
+    );
+    assert!(
+        !print.body.contains("countdown"),
+        "no live countdown on paper"
+    );
+    assert!(b.get("/passes").await.body.contains("можно ещё 1 из 2"));
 
-    // The quota's refusal says when the next pass is possible.
+    // The quota's refusal is shown once, with when the next pass is possible, and no form.
+    let second = [
+        ("purpose", "shopping"),
+        ("step", "confirm"),
+        ("when", "now"),
+    ];
     assert_eq!(
-        b.post(
-            "/passes/new",
-            &[("purpose", "shopping"), ("start", ""), ("duration", "")]
-        )
-        .await
-        .status,
+        b.post("/passes/new", &second).await.status,
         StatusCode::SEE_OTHER
     );
     let third = b
         .post(
             "/passes/new",
-            &[("purpose", "shopping"), ("start", ""), ("duration", "")],
+            &[("purpose", "shopping"), ("step", "check"), ("when", "now")],
         )
         .await;
     assert_eq!(third.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        third.body.contains("Следующий пропуск можно получить с"),
+        third
+            .body
+            .contains("Следующий пропуск с этой целью можно будет получить"),
         "{}",
         third.body
     );
+    assert!(!third
+        .body
+        .contains("<form method=\"post\" action=\"/passes/new\""));
+    assert_eq!(
+        third.body.matches("class=\"notice\"").count(),
+        1,
+        "said once"
+    );
+    let purposes = b.get("/passes/new").await;
+    assert!(purposes.body.contains("можно ещё 0 из 2") && purposes.body.contains("Следующий —"));
 
     // English, switched by a link.
     let switched = b.get(&format!("/lang?set=en&back={pass_path}")).await;
@@ -153,10 +245,23 @@ async fn no_js_scenario(app: &TestApp) {
         "no open redirect"
     );
 
-    // Cancel.
+    // Cancel, after a check that says the started pass will still count.
+    b.get(&format!("/lang?set=ru&back={pass_path}")).await;
+    let check = b.get(&format!("{pass_path}/cancel")).await;
+    assert!(
+        check.body.contains("останется засчитанным"),
+        "{}",
+        check.body
+    );
     let cancelled = b.post(&format!("{pass_path}/cancel"), &[]).await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
-    assert!(b.get(&pass_path).await.body.contains("tag-cancelled"));
+    let page = b.get(cancelled.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("tag-cancelled") && page.body.contains("Пропуск отменён"));
+    assert!(
+        !page.body.contains("class=\"code big\"") && !page.body.contains("/print"),
+        "no short code to read out, nothing to print"
+    );
+    assert!(page.body.contains("засчитан в лимит"));
 
     let out = b.post("/sign-out", &[]).await;
     assert_eq!(out.location.as_deref(), Some("/"));
@@ -221,7 +326,7 @@ async fn csrf_scenario(app: &TestApp) {
     assert_eq!(
         b.post(
             "/passes/new",
-            &[("purpose", "trash"), ("start", ""), ("duration", "")]
+            &[("purpose", "trash"), ("step", "confirm"), ("when", "now")]
         )
         .await
         .status,
@@ -263,4 +368,109 @@ async fn the_pages_have_an_icon() {
     assert_eq!(icon.content_type, "image/svg+xml");
     assert!(icon.body.starts_with("<svg") && icon.body.trim_end().ends_with("</svg>"));
     app.stop().await;
+}
+
+/// A resident signed in through the pages, with a profile.
+async fn signed_in_resident(app: &TestApp) -> Browser {
+    let mut b = Browser::new(app);
+    let p = phone();
+    b.get("/sign-in").await;
+    b.post("/sign-in", &[("phone", &p)]).await;
+    let code = app.code_from_log(&p).await;
+    b.post("/sign-in/code", &[("phone", &p), ("code", &code)])
+        .await;
+    let saved = b
+        .post(
+            "/profile",
+            &[
+                ("full_name", "Петрова Анна Сергеевна"),
+                ("doc_type", "passport_ru"),
+                ("doc_number", "4510 777888"),
+                ("address", "Москва, Арбат, 5"),
+                ("lat", "55.75"),
+                ("lon", "37.59"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location.as_deref(), Some("/passes"));
+    b
+}
+
+on_every_backend!(
+    a_pass_cancelled_before_its_start_does_not_count,
+    cancel_scenario
+);
+async fn cancel_scenario(app: &TestApp) {
+    let mut b = signed_in_resident(app).await;
+    let tomorrow = app
+        .state
+        .clock
+        .now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Moscow").unwrap())
+        .date()
+        .tomorrow()
+        .unwrap();
+    let (day, month, year) = (
+        tomorrow.day().to_string(),
+        tomorrow.month().to_string(),
+        tomorrow.year().to_string(),
+    );
+    let booking = [
+        ("purpose", "shopping"),
+        ("when", "later"),
+        ("day", day.as_str()),
+        ("month", month.as_str()),
+        ("year", year.as_str()),
+        ("time", "10:00"),
+        ("duration", "90"),
+    ];
+    let check = b
+        .post(
+            "/passes/new",
+            &[booking.as_slice(), &[("step", "check")]].concat(),
+        )
+        .await;
+    assert!(check.body.contains("10:00–11:30"), "{}", check.body);
+    let booked = b
+        .post(
+            "/passes/new",
+            &[booking.as_slice(), &[("step", "confirm")]].concat(),
+        )
+        .await;
+    let pass_path = booked.location.unwrap().replace("?done=issued", "");
+    assert!(b.get("/passes").await.body.contains("можно ещё 1 из 2"));
+
+    let check = b.get(&format!("{pass_path}/cancel")).await;
+    assert!(check.body.contains("не будет засчитан"), "{}", check.body);
+    assert!(
+        b.get(&pass_path).await.body.contains("Ещё не начал"),
+        "the check changed nothing"
+    );
+    b.post(&format!("{pass_path}/cancel"), &[]).await;
+    let page = b.get(&pass_path).await;
+    assert!(page.body.contains("не засчитан в лимит"), "{}", page.body);
+    assert!(
+        b.get("/passes").await.body.contains("можно ещё 2 из 2"),
+        "the quota is whole again"
+    );
+
+    // A work pass shows the employer's INN, as the police compare it; a whole day reads so.
+    let work = b
+        .post(
+            "/passes/new",
+            &[
+                ("purpose", "work"),
+                ("step", "confirm"),
+                ("when", "later"),
+                ("day", day.as_str()),
+                ("month", month.as_str()),
+                ("year", year.as_str()),
+                ("time", "0:00"),
+                ("employer_inn", "7707083893"),
+            ],
+        )
+        .await;
+    let work = b.get(work.location.as_deref().unwrap()).await;
+    assert!(work.body.contains("7707083893") && work.body.contains("П.А. 7888"));
+    assert!(work.body.contains("весь день"), "{}", work.body);
 }

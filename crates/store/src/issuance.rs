@@ -120,6 +120,19 @@ impl Store {
         self.issuer.issue(prepared).await
     }
 
+    /// The resident's earlier passes that `reads` names (see [`PriorReads`]), for showing
+    /// where their quotas stand. Read outside any issuance: what a page shows may be a moment
+    /// old; the issuance itself counts again, exactly.
+    pub async fn prior_passes(
+        &self,
+        resident_id: &str,
+        reads: &PriorReads,
+    ) -> Result<Vec<PriorPass>> {
+        let mut conn = self.pool.acquire().await?;
+        let prior = read_prior(&mut conn, resident_id, reads).await?;
+        Ok(prior.into_values().collect())
+    }
+
     /// Requests the issuance writer has decided (API and pages) and the earlier passes it read
     /// for them: their ratio is the work per issuance, bounded by the rules.
     pub fn issuance_reads(&self) -> IssuanceReads {

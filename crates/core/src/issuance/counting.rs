@@ -33,7 +33,14 @@ pub(crate) struct Limit {
 impl Limit {
     /// Whether one more pass starting at `s` stays within the limit.
     pub(crate) fn fits(&self, tz: &TimeZone, s: Timestamp) -> bool {
-        let count = self.quota.count() as usize;
+        self.used(tz, s) < self.quota.count() as usize
+    }
+
+    /// How many counted passes already use the limit for a pass starting at `s`: for a
+    /// calendar window those starting in `s`'s period; for a rolling one the fullest span
+    /// `[p, p + L)` that holds `s`. One more pass at `s` fits exactly when this is below
+    /// the quota's count.
+    pub(crate) fn used(&self, tz: &TimeZone, s: Timestamp) -> usize {
         match self.quota.window() {
             Window::Rolling(length) => {
                 let in_span = |p: Timestamp| {
@@ -48,18 +55,18 @@ impl Limit {
                             .copied()
                             .filter(|p| earliest < *p && *p <= s),
                     )
-                    .all(|p| in_span(p) < count)
+                    .map(in_span)
+                    .max()
+                    .unwrap_or(0)
             }
-            calendar => {
-                let Some((start, end)) = calendar.calendar_bounds(tz, s) else {
-                    return true;
-                };
-                self.starts
+            calendar => match calendar.calendar_bounds(tz, s) {
+                Some((start, end)) => self
+                    .starts
                     .iter()
                     .filter(|q| start <= **q && **q < end)
-                    .count()
-                    < count
-            }
+                    .count(),
+                None => 0,
+            },
         }
     }
 

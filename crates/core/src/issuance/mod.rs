@@ -65,7 +65,7 @@ use serde::Serialize;
 pub use refusal::{Refusal, RefusalCode};
 
 use crate::domain::{distance_m, GeoPoint, IssuerCode, PurposeId, RegimeId};
-use crate::policy::{MaxDuration, Purpose, Regime, RegimeBook, RegimeStatus, Window};
+use crate::policy::{MaxDuration, Purpose, Quota, Regime, RegimeBook, RegimeStatus, Window};
 use counting::{Limit, LimitKind};
 use refusal::LocalTime;
 
@@ -279,6 +279,59 @@ pub fn decide(
         valid_from: start,
         valid_until: end,
         fields,
+    })
+}
+
+/// Where a purpose's quota stands for a resident at a moment, for the pages to show before
+/// anyone asks: "left this week: 1 of 2; the next one from Thursday 10:15".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaStatus {
+    /// The purpose's quota.
+    pub quota: Quota,
+    /// Passes of the purpose that count in the window holding the moment (at most the
+    /// quota's count; passes cancelled before their start are not among them).
+    pub used: u32,
+    /// When a pass of the purpose could start at the earliest, if it cannot now: the quota,
+    /// the regime's cap and ceiling, and the allowed hours all admit it then. `None` when
+    /// one can start now, or when none can before the regime ends.
+    pub next_possible_at: Option<Timestamp>,
+    /// Whether a pass of the purpose can start now, as far as counting and hours go.
+    pub available_now: bool,
+}
+
+impl QuotaStatus {
+    /// Passes left in the window holding the moment.
+    pub fn left(&self) -> u32 {
+        self.quota.count().saturating_sub(self.used)
+    }
+}
+
+/// Where `purpose`'s quota stands at `now` for a resident whose earlier passes are `prior`
+/// (those [`PriorReads::for_request`] names for a request of the purpose): `None` when the
+/// purpose has no quota of its own (or is always allowed). It counts as [`decide`] does, so
+/// a pass asked for at `now` is refused for counting exactly when `available_now` is false.
+pub fn quota_status(
+    regime: &Regime,
+    purpose: &Purpose,
+    prior: &[PriorPass],
+    now: Timestamp,
+) -> Option<QuotaStatus> {
+    let quota = *purpose.quota().filter(|_| !purpose.always_allowed())?;
+    let tz = regime.time_zone();
+    let limits = counting_limits(regime, purpose, prior);
+    let own = limits.iter().find(|l| l.kind == LimitKind::Purpose)?;
+    let used = u32::try_from(own.used(tz, now))
+        .unwrap_or(u32::MAX)
+        .min(quota.count());
+    let hours = purpose.hours();
+    let next = counting::next_possible(&limits, hours, tz, now)
+        .filter(|t| regime.until().is_none_or(|u| *t < u));
+    let available_now = next == Some(now);
+    Some(QuotaStatus {
+        quota,
+        used,
+        next_possible_at: next.filter(|t| *t > now),
+        available_now,
     })
 }
 

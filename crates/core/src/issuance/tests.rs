@@ -1064,3 +1064,56 @@ proptest! {
         run(&test_regime(), at("2020-04-15T00:00"), steps)?;
     }
 }
+
+#[test]
+fn quota_status_counts_as_decide_does() {
+    let r = moscow_2020();
+    let shopping = r.purpose("shopping").unwrap();
+    let t0 = at("2020-04-20T10:00");
+    let mut passes = Vec::new();
+    let status = |passes: &[PriorPass], now| quota_status(&r, shopping, passes, now).unwrap();
+    let fresh = status(&passes, t0);
+    assert_eq!(
+        (fresh.used, fresh.left(), fresh.available_now),
+        (0, 2, true)
+    );
+    assert_eq!(fresh.next_possible_at, None);
+
+    ask(&r, "shopping", t0, &mut passes).unwrap();
+    assert_eq!(status(&passes, t0 + hours(1)).left(), 1);
+    // Booked for tomorrow and cancelled before it started: it never took effect.
+    let booked = decide(
+        &r,
+        &request_at("shopping", t0 + hours(24)),
+        &resident(),
+        &passes,
+        t0,
+    )
+    .unwrap();
+    let mut cancelled = prior(&booked);
+    cancelled.cancelled_at = Some(t0 + hours(2));
+    passes.push(cancelled);
+    assert_eq!(status(&passes, t0 + hours(3)).left(), 1);
+
+    ask(&r, "shopping", t0 + hours(4), &mut passes).unwrap();
+    let full = status(&passes, t0 + hours(5));
+    assert_eq!((full.used, full.left(), full.available_now), (2, 0, false));
+    // The next one: when the first leaves the rolling week, as the refusal says.
+    let refused = decide(
+        &r,
+        &request("shopping"),
+        &resident(),
+        &passes,
+        t0 + hours(5),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code, RefusalCode::QuotaExceeded);
+    assert_eq!(full.next_possible_at, Some(t0 + hours(168)));
+    assert_eq!(full.next_possible_at, refused.next_possible_at);
+    // A pass cancelled after its start was used, and still counts.
+    passes[0].cancelled_at = Some(t0 + hours(1));
+    assert_eq!(status(&passes, t0 + hours(5)).left(), 0);
+    // Purposes without a quota of their own have no status.
+    assert!(quota_status(&r, r.purpose("trash").unwrap(), &passes, t0).is_none());
+    assert!(quota_status(&r, r.purpose("emergency").unwrap(), &passes, t0).is_none());
+}

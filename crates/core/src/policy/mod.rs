@@ -45,6 +45,11 @@
 //! in the regime's time zone — or a rolling window `"<N>d"` / `"<N>h"` of at most 31 days
 //! (`"7d"` means: in any 7 × 24 hours, at most `count` passes start).
 //!
+//! Cancelled passes and quotas: a pass cancelled before (or at) its start never took effect and
+//! counts against neither its purpose's `quota` nor the `[cap]`; a pass cancelled after its
+//! start was used, at least in part, and counts, so that cancelling after the trip cannot hand
+//! the quota back. The resident's pages say which before and after a cancellation.
+//!
 //! `max_passes_per_day` is the regime's ceiling: at most that many passes per resident start on
 //! one local day, whatever their purpose — always-allowed ones and cancelled ones included. It
 //! applies to purposes without a quota too, so that no resident can take passes without end

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod monitoring;
 pub mod policy;
 pub mod serve;
+pub mod service;
 pub mod sign;
 pub mod simulate;
 pub mod sms;

@@ -61,6 +61,8 @@ pub struct ServeArgs {
     monitoring: super::monitoring::MonitoringArgs,
     #[command(flatten)]
     edge: super::edge::EdgeArgs,
+    #[command(flatten)]
+    service: super::service::ServiceArgs,
 }
 
 #[cfg(test)]
@@ -87,6 +89,7 @@ pub struct FileConfig {
     monitoring: Option<super::monitoring::MonitoringFileConfig>,
     edge: Option<super::edge::EdgeFileConfig>,
     limits: Option<super::edge::LimitsFileConfig>,
+    service: Option<super::service::ServiceFileConfig>,
 }
 
 fn read_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -166,6 +169,11 @@ fn settings(args: &ServeArgs, file: FileConfig) -> Result<Settings> {
     let defaults = Settings::default();
     let (gateway, sms) = args.sms.resolve(file.sms)?;
     let edge = args.edge.resolve(file.edge, file.limits)?;
+    let sender = match &gateway {
+        propusk_server::GatewayConfig::Kannel(k) => k.from.as_deref(),
+        propusk_server::GatewayConfig::Log => None,
+    };
+    let service = args.service.resolve(file.service, sender)?;
     let settings = Settings {
         listen: args
             .listen
@@ -195,6 +203,7 @@ fn settings(args: &ServeArgs, file: FileConfig) -> Result<Settings> {
             max_pixels: edge.photo_max_pixels,
             concurrent_decodes: edge.photo_decodes,
         },
+        service,
     };
     if settings.test_clock {
         test_clock_allowed(&settings.listen)?;
@@ -213,6 +222,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let settings = settings(&args, file)?;
     if settings.test_clock {
         tracing::warn!("the test clock is on: anyone on this machine may move the service's clock");
+    }
+    if settings.service.is_placeholder() {
+        tracing::warn!(
+            "the help and privacy pages show placeholder contact details: set [service] hotline \
+             and email in the configuration (PROPUSK_HOTLINE, PROPUSK_CONTACT_EMAIL)"
+        );
     }
 
     std::fs::create_dir_all(&data_dir)
@@ -320,6 +335,8 @@ mod tests {
         let settings = settings(&ServeArgs::default_for_test(), file).unwrap();
         assert!(settings.behind_tls);
         assert!(settings.edge.is_trusted_proxy("10.0.0.5".parse().unwrap()));
+        assert!(!settings.service.is_placeholder());
+        assert_eq!(settings.service.sms_number, "7377");
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! stands.
 
 use jiff::Timestamp;
-use propusk_core::issuance::{PassRequest, Refusal};
-use propusk_store::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, StoreError};
+use propusk_core::issuance::{
+    quota_status, Grant, PassRequest, PriorReads, QuotaStatus, Refusal, ResidentFacts,
+};
+use propusk_store::{
+    Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, Resident, StoreError,
+};
 
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -67,6 +71,69 @@ pub async fn issue(
         Err(IssueError::UnknownResident) => Err(IssueFailure::UnknownResident),
         Err(IssueError::Store(e)) => Err(IssueFailure::Store(e)),
     }
+}
+
+/// What issuing `request` for `resident` now would give, without issuing it: the pass's
+/// exact validity for the check-answers page, or the refusal the issuance would meet. The
+/// issuance decides again when confirmed (another pass may have been issued meanwhile).
+pub async fn preview(
+    state: &AppState,
+    resident: &Resident,
+    request: &PassRequest,
+) -> Result<Grant, IssueFailure> {
+    let now = state.clock.now();
+    let book = state.regimes();
+    let prior = state
+        .store
+        .prior_passes(&resident.id, &book.prior_reads(request, now))
+        .await?;
+    let facts = ResidentFacts {
+        profile_complete: resident.identity().is_some(),
+        home: resident.profile.as_ref().map(|p| p.home),
+    };
+    book.decide(request, &facts, &prior, now)
+        .map_err(IssueFailure::Refused)
+}
+
+/// A purpose with a quota of its own, and where it stands for one resident now.
+pub struct PurposeQuota {
+    pub purpose: String,
+    pub status: QuotaStatus,
+}
+
+/// Where each quota of the regime in force stands for `resident_id` now (none when no regime
+/// is in force).
+pub async fn quotas(state: &AppState, resident_id: &str) -> Result<Vec<PurposeQuota>, StoreError> {
+    let now = state.clock.now();
+    let book = state.regimes();
+    let Some(regime) = book.in_force(now) else {
+        return Ok(Vec::new());
+    };
+    let mut quotas = Vec::new();
+    for purpose in regime.purposes() {
+        if purpose.quota().is_none() || purpose.always_allowed() {
+            continue;
+        }
+        let request = PassRequest {
+            purpose: purpose.id().to_string(),
+            ..PassRequest::default()
+        };
+        let reads = PriorReads::for_request(regime, &request, now);
+        let prior = state.store.prior_passes(resident_id, &reads).await?;
+        if let Some(status) = quota_status(regime, purpose, &prior, now) {
+            quotas.push(PurposeQuota {
+                purpose: purpose.id().to_string(),
+                status,
+            });
+        }
+    }
+    Ok(quotas)
+}
+
+/// Whether a pass cancelled at `at` counts against its purpose's quota: only if it had
+/// started (see `propusk_core::issuance`).
+pub fn counts_when_cancelled(pass: &PassRecord, at: Timestamp) -> bool {
+    at > pass.valid_from
 }
 
 /// Who cancels a pass, and so what the revocation says.

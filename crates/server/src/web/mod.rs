@@ -2,6 +2,7 @@
 //! without JavaScript; the script only adds a countdown and "use my location"),
 //! and the security headers every response carries.
 
+pub(crate) mod dates;
 pub(crate) mod errors;
 pub(crate) mod form;
 mod health;
@@ -12,6 +13,7 @@ mod patient_app;
 mod pwa;
 mod resident;
 mod session;
+mod trust;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -32,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(patient::router())
         .merge(patient_app::router())
+        .merge(trust::router())
         .route(
             "/static/site.css",
             get(|| {
@@ -73,6 +76,9 @@ pub fn local_back(back: &str) -> &str {
         "health",
         "patient",
         "inspector",
+        "help",
+        "privacy",
+        "accessibility",
         "setup",
     ];
     let plain = back.starts_with('/')
@@ -156,6 +162,7 @@ mod tests {
             "/passes/0f8c2a7e-1b2c",
             "/health/cases",
             "/patient",
+            "/privacy",
         ] {
             assert_eq!(local_back(ok), ok);
         }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::evidence::{checkin_rows, flag_view, CheckinRow, FlagView};
 use super::page::{
     duration, enrollment_page, forged, local_time, not_found, number, period, render, see_other,
-    Errors, FieldErrors,
+    Errors,
 };
 use super::zones::{self, ZoneOption};
 use super::Officer;
@@ -27,6 +27,7 @@ use crate::error::ApiError;
 use crate::lang::{Lang, Pick};
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::{Texts, WebCtx};
 use propusk_core::monitoring::case::CaseStatus;
 
@@ -343,9 +344,14 @@ struct CasePage {
     has_reference: bool,
     loaners: Vec<String>,
     extend_to: String,
+    /// The radius in words, with why a larger one is checked when the minimum applies.
+    radius_text: String,
     errors: Errors,
+    /// After the case was closed: the panel's title and what happens next.
+    done: Option<(String, String)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn case_page(
     state: &AppState,
     ctx: WebCtx,
@@ -354,6 +360,7 @@ async fn case_page(
     status: StatusCode,
     extend_to: Option<String>,
     errors: Errors,
+    after_close: bool,
 ) -> Response {
     let now = state.clock.now();
     let store = &state.store;
@@ -435,7 +442,14 @@ async fn case_page(
             .map(|l| l.serial)
             .collect(),
         extend_to,
+        radius_text: radius_text(case.radius_m, t),
         errors,
+        done: (after_close && case.status == CaseStatus::Closed).then(|| {
+            (
+                t.t("officers-closed-title"),
+                t.t1("officers-closed-next", "days", &retention_days(state)),
+            )
+        }),
         c: case,
     }
     .render();
@@ -473,13 +487,48 @@ fn activity_facts(
     ]
 }
 
+/// A case's radius in words; when it is under the evaluator's minimum, the radius checked
+/// and why.
+fn radius_text(radius_m: f64, t: Texts) -> String {
+    let min = crate::monitoring::geofence_config().min_effective_radius_m;
+    let given = radius_m.round() as u32;
+    if radius_m < min {
+        super::evidence::radius_reason(t, min.round() as u32, given)
+    } else {
+        t.t1("metres", "m", &given.to_string())
+    }
+}
+
+/// How many days a closed case keeps its home and photos.
+fn retention_days(state: &AppState) -> String {
+    (state.monitoring.retention.as_secs() / 86_400).to_string()
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    closed: String,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     ctx: WebCtx,
     officer: Officer,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Response {
-    case_page(&state, ctx, &officer, &id, StatusCode::OK, None, vec![]).await
+    let closed = !q.closed.is_empty();
+    case_page(
+        &state,
+        ctx,
+        &officer,
+        &id,
+        StatusCode::OK,
+        None,
+        vec![],
+        closed,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -497,6 +546,7 @@ async fn change(
     id: String,
     form: ChangeForm,
     change: impl FnOnce(&CaseRecord, Texts) -> Result<CaseChange, (String, String)>,
+    done: &str,
 ) -> Response {
     let back = format!("/health/cases/{id}");
     if !ctx.csrf_ok(&form.csrf) {
@@ -519,7 +569,7 @@ async fn change(
                 .change_case(&id, step, officer.id.as_str(), now)
                 .await;
             match changed {
-                Ok(_) => return see_other(ctx, &back),
+                Ok(_) => return see_other(ctx, &format!("{back}{done}")),
                 Err(CaseChangeError::NotFound) => return not_found(ctx, "/health/cases"),
                 Err(CaseChangeError::Store(e)) => return ApiError::internal(e).into_response(),
                 Err(CaseChangeError::WrongStatus(status)) => {
@@ -533,7 +583,17 @@ async fn change(
             }
         }
     };
-    case_page(&state, ctx, &officer, &id, status, typed, vec![problem]).await
+    case_page(
+        &state,
+        ctx,
+        &officer,
+        &id,
+        status,
+        typed,
+        vec![problem],
+        false,
+    )
+    .await
 }
 
 pub async fn extend(
@@ -544,15 +604,23 @@ pub async fn extend(
     Form(form): Form<ChangeForm>,
 ) -> Response {
     let typed = form.ends_at.clone();
-    change(state, ctx, officer, id, form, move |case, t| {
-        let tz = TimeZone::get(&case.time_zone).unwrap_or(TimeZone::UTC);
-        let until = parse_local(&typed, &tz)
-            .ok_or_else(|| ("ends_at".to_string(), t.t("case-time-invalid")))?;
-        if !rules::period_ok(case.starts_at, until) {
-            return Err(("ends_at".to_string(), t.t("case-period-invalid")));
-        }
-        Ok(CaseChange::Extend(until))
-    })
+    change(
+        state,
+        ctx,
+        officer,
+        id,
+        form,
+        move |case, t| {
+            let tz = TimeZone::get(&case.time_zone).unwrap_or(TimeZone::UTC);
+            let until = parse_local(&typed, &tz)
+                .ok_or_else(|| ("ends_at".to_string(), t.t("case-time-invalid")))?;
+            if !rules::period_ok(case.starts_at, until) {
+                return Err(("ends_at".to_string(), t.t("case-period-invalid")));
+            }
+            Ok(CaseChange::Extend(until))
+        },
+        "",
+    )
     .await
 }
 
@@ -563,7 +631,16 @@ pub async fn end(
     Path(id): Path<String>,
     Form(form): Form<ChangeForm>,
 ) -> Response {
-    change(state, ctx, officer, id, form, |_, _| Ok(CaseChange::EndNow)).await
+    change(
+        state,
+        ctx,
+        officer,
+        id,
+        form,
+        |_, _| Ok(CaseChange::EndNow),
+        "",
+    )
+    .await
 }
 
 pub async fn close(
@@ -573,7 +650,77 @@ pub async fn close(
     Path(id): Path<String>,
     Form(form): Form<ChangeForm>,
 ) -> Response {
-    change(state, ctx, officer, id, form, |_, _| Ok(CaseChange::Close)).await
+    let done = "?closed=1";
+    change(
+        state,
+        ctx,
+        officer,
+        id,
+        form,
+        |_, _| Ok(CaseChange::Close),
+        done,
+    )
+    .await
+}
+
+/// The check before a case is closed: whose case, and what closing does (it cannot be
+/// undone). Only its confirm button closes the case.
+#[derive(Template)]
+#[template(path = "health/case_close_check.html")]
+struct CloseCheckPage {
+    t: Texts,
+    csrf: String,
+    signed_in: bool,
+    path: String,
+    c: CaseRecord,
+    status_text: String,
+    period: String,
+    retention_days: String,
+}
+
+pub async fn close_check(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    officer: Officer,
+    Path(id): Path<String>,
+    Form(form): Form<ChangeForm>,
+) -> Response {
+    if !ctx.csrf_ok(&form.csrf) {
+        return forged(ctx, &format!("/health/cases/{id}"));
+    }
+    let case = match state.store.case(&id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found(ctx, "/health/cases"),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let t = Texts::new(ctx.lang);
+    if case.status == CaseStatus::Closed {
+        let text = t.t1("case-wrong-status", "status", &status_text(case.status, t));
+        let problem = vec![(String::new(), text)];
+        return case_page(
+            &state,
+            ctx,
+            &officer,
+            &id,
+            StatusCode::CONFLICT,
+            None,
+            problem,
+            false,
+        )
+        .await;
+    }
+    let html = CloseCheckPage {
+        t,
+        csrf: ctx.csrf.clone(),
+        signed_in: false,
+        path: format!("/health/cases/{id}"),
+        status_text: status_text(case.status, t),
+        period: period(case.starts_at, case.ends_at, &case.time_zone, t.lang),
+        retention_days: retention_days(&state),
+        c: case,
+    }
+    .render();
+    render(ctx, StatusCode::OK, html)
 }
 
 /// A stored photo (JPEG or PNG, as the store took it), never cached; or why there is none.

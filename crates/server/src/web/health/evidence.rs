@@ -243,11 +243,16 @@ fn history_text(t: Texts, event: &Event, officers: Officers) -> String {
         }
         None => String::new(),
     };
+    // The officers' pages call a flag «сигнал», never «отметка» (a location report).
+    let word = |id: &str| match officers {
+        Some(_) => t.t(&format!("officers-{id}")),
+        None => t.t(id),
+    };
     match event {
-        Event::Raised { .. } => t.t("event-raised"),
+        Event::Raised { .. } => word("event-raised"),
         Event::Notified { .. } => t.t("event-notified"),
         Event::Dismissed { officer, note, .. } => {
-            format!("{}{}: {note}", t.t("event-dismissed"), by(officer))
+            format!("{}{}: {note}", word("event-dismissed"), by(officer))
         }
         Event::Confirmed {
             officer,
@@ -256,7 +261,7 @@ fn history_text(t: Texts, event: &Event, officers: Officers) -> String {
             ..
         } => format!(
             "{} — {}{}: {note}",
-            t.t("event-confirmed"),
+            word("event-confirmed"),
             sanction_text(t, sanction),
             by(officer)
         ),
@@ -294,7 +299,10 @@ pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, officers: Officers) -> F
         case_id: flag.case_id.clone(),
         kind_text: t.t(&format!("flag-kind-{kind}")),
         state: flag.state.as_str().to_string(),
-        state_text: t.t(&format!("flag-state-{}", flag.state.as_str())),
+        state_text: match officers {
+            Some(_) => t.t(&format!("officers-flag-state-{}", flag.state.as_str())),
+            None => t.t(&format!("flag-state-{}", flag.state.as_str())),
+        },
         period: period(flag.from, flag.to, tz, t.lang),
         length: duration(flag.from, flag.to, t),
         ongoing: flag.ongoing,
@@ -312,5 +320,141 @@ pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, officers: Officers) -> F
             })
             .collect(),
         checkins: Vec::new(),
+    }
+}
+
+/// The radius fact of a departure's evidence on the officers' pages: the radius the
+/// evaluation used, and why, when it is more than the case's own (the minimum applied).
+pub fn explain_radius(view: &mut FlagView, flag: &FlagRecord, given_m: f64, t: Texts) {
+    let Ok(Evidence::LeftHome(e)) = serde_json::from_value::<Evidence>(flag.evidence.clone())
+    else {
+        return;
+    };
+    let given = given_m.round() as u32;
+    if given >= e.radius_m {
+        return;
+    }
+    let label = t.t("ev-radius");
+    if let Some(fact) = view.facts.iter_mut().find(|(what, _)| *what == label) {
+        fact.1 = radius_reason(t, e.radius_m, given);
+    }
+}
+
+/// «радиус 100 м: меньше 100 м не проверяется из-за точности GPS (указано 50 м)».
+pub fn radius_reason(t: Texts, used_m: u32, given_m: u32) -> String {
+    t.t2(
+        "officers-radius-minimum",
+        ("used", &used_m.to_string()),
+        ("given", &given_m.to_string()),
+    )
+}
+
+/// One line of a flag's evidence for the queue's card (the flag's page has the rest).
+pub fn flag_summary(flag: &FlagRecord, tz: &str, t: Texts) -> String {
+    match serde_json::from_value::<Evidence>(flag.evidence.clone()) {
+        Ok(Evidence::LeftHome(e)) => t.t2(
+            "officers-summary-left-home",
+            ("n", &e.outside.to_string()),
+            ("max", &e.distance_m.max.to_string()),
+        ),
+        Ok(Evidence::NoSignal(_)) => t.t1(
+            "officers-summary-no-signal",
+            "length",
+            &duration(flag.from, flag.to, t),
+        ),
+        Ok(Evidence::MissedCheckin(e)) => match e.answered_at {
+            Some(a) => t.t1(
+                "officers-summary-checkin-late",
+                "time",
+                &local_time(a, tz, t.lang),
+            ),
+            None => t.t1(
+                "officers-summary-checkin-missed",
+                "time",
+                &local_time(e.deadline, tz, t.lang),
+            ),
+        },
+        Err(_) => t.t("ev-unreadable"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+    use propusk_core::monitoring::case::FlagStage;
+    use propusk_core::monitoring::checkins::CheckinEvidence;
+    use propusk_core::monitoring::geofence::SilenceEvidence;
+    use propusk_core::monitoring::FlagKind;
+
+    fn flag(kind: FlagKind, evidence: Evidence) -> FlagRecord {
+        let from: Timestamp = "2020-04-15T08:00:00Z".parse().unwrap();
+        FlagRecord {
+            id: "f".into(),
+            case_id: "c".into(),
+            kind,
+            from,
+            to: from + jiff::SignedDuration::from_mins(130),
+            ongoing: false,
+            evidence: serde_json::to_value(evidence).unwrap(),
+            state: FlagStage::Notified,
+            raised_at: from,
+            history: vec![],
+            sanction: None,
+            awaits_officer: true,
+        }
+    }
+
+    #[test]
+    fn a_card_says_its_evidence_in_one_line() {
+        let (ru, en) = (Texts::new(Lang::Ru), Texts::new(Lang::En));
+        let silence = flag(
+            FlagKind::NoSignal,
+            Evidence::NoSignal(SilenceEvidence {
+                last_before: None,
+                first_after: None,
+            }),
+        );
+        assert_eq!(
+            flag_summary(&silence, "Europe/Moscow", ru),
+            "Геопозиций не было 2 ч 10 мин."
+        );
+        assert_eq!(
+            flag_summary(&silence, "Europe/Moscow", en),
+            "No location reports for 2 h 10 min."
+        );
+        let deadline: Timestamp = "2020-04-15T09:20:00Z".parse().unwrap();
+        let missed = |answered_at| {
+            flag(
+                FlagKind::MissedCheckin,
+                Evidence::MissedCheckin(CheckinEvidence {
+                    issued_at: "2020-04-15T09:00:00Z".parse().unwrap(),
+                    deadline,
+                    answered_at,
+                    last_report_before: None,
+                }),
+            )
+        };
+        assert_eq!(
+            flag_summary(&missed(None), "Europe/Moscow", ru),
+            "На проверку не ответили до 15.04.2020 12:20."
+        );
+        let late = Some(deadline + jiff::SignedDuration::from_mins(5));
+        assert_eq!(
+            flag_summary(&missed(late), "Europe/Moscow", en),
+            "The check-in was answered late, at 2020-04-15 12:25."
+        );
+    }
+
+    #[test]
+    fn the_radius_says_why_it_is_larger_than_given() {
+        assert_eq!(
+            radius_reason(Texts::new(Lang::Ru), 100, 50),
+            "100 м: меньше 100 м не проверяется из-за точности GPS (указано 50 м)"
+        );
+        assert_eq!(
+            radius_reason(Texts::new(Lang::En), 100, 50),
+            "100 m: less than 100 m is not checked because of GPS accuracy (50 m given)"
+        );
     }
 }

@@ -1,6 +1,9 @@
-//! The health officers' pages at `/health`: sign in, the queue of flags with their evidence
-//! and the decision forms, appeals (decided by a different officer), cases (open, extend,
-//! end, close; check-in photos beside the reference photo) and the loaner phones.
+//! The health officers' pages at `/health`: sign in, the queue of flags (summarised cards,
+//! filtered by kind, state and age) and each flag with its evidence and decision forms,
+//! appeals (decided by a different officer), cases (open, extend, end, close; check-in
+//! photos beside the reference photo) and the loaner phones. What cannot be undone — a
+//! decision on a flag or an appeal, closing a case — goes to a check page first and acts only
+//! when confirmed there.
 //!
 //! An officer signs in with the staff account an administrator made (on the staff page, or
 //! with `propusk user add --role health`); administrators sign in on the same form. The
@@ -43,15 +46,24 @@ pub fn router() -> Router<AppState> {
         .route("/health/flags/{id}", get(flags::show))
         .route("/health/flags/{id}/decision", post(flags::decide))
         .route(
+            "/health/flags/{id}/decision/confirm",
+            post(flags::decide_confirmed),
+        )
+        .route(
             "/health/flags/{id}/appeal-decision",
             post(flags::decide_appeal),
+        )
+        .route(
+            "/health/flags/{id}/appeal-decision/confirm",
+            post(flags::decide_appeal_confirmed),
         )
         .route("/health/cases", get(cases::list).post(cases::create))
         .route("/health/cases/new", get(cases::new_form))
         .route("/health/cases/{id}", get(cases::show))
         .route("/health/cases/{id}/extend", post(cases::extend))
         .route("/health/cases/{id}/end", post(cases::end))
-        .route("/health/cases/{id}/close", post(cases::close))
+        .route("/health/cases/{id}/close", post(cases::close_check))
+        .route("/health/cases/{id}/close/confirm", post(cases::close))
         .route(
             "/health/cases/{id}/reference-photo",
             get(cases::reference_photo),

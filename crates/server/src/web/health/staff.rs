@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use propusk_store::Role;
 use serde::Deserialize;
 
-use super::page::{forged, message, render, see_other, with_cookie, Errors, FieldErrors};
+use super::page::{forged, message, render, see_other, with_cookie, Errors};
 use super::{COOKIE_PATH, SESSION_COOKIE};
 use crate::app::sign_in;
 use crate::auth::{
@@ -18,6 +18,7 @@ use crate::auth::{
 };
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::form::FieldErrors;
 use crate::web::session::cookie;
 use crate::web::{Texts, WebCtx};
 

@@ -14,7 +14,8 @@ use crate::auth::new_token;
 use crate::error::ApiError;
 use crate::monitoring_rules as rules;
 use crate::state::AppState;
-use crate::web::health::page::{forged, render, see_other, with_cookie, Errors, FieldErrors};
+use crate::web::form::FieldErrors;
+use crate::web::health::page::{forged, render, see_other, with_cookie, Errors};
 use crate::web::{Texts, WebCtx};
 
 #[derive(Template)]
