@@ -72,6 +72,17 @@ const PAGES = [
   { name: 'officer: case', as: 'officer', path: (s) => `/health/cases/${s.officer.caseId}` },
   { name: 'officer: flag', as: 'officer', path: (s) => `/health/flags/${s.officer.flagId}` },
   { name: 'officer: loaners', as: 'officer', path: '/health/loaners' },
+  { name: 'staff accounts', as: 'admin', path: '/health/staff' },
+  {
+    name: 'staff accounts with every error',
+    as: 'admin',
+    path: '/health/staff',
+    reach: async (page) => {
+      await page.locator('main form button[type=submit]').last().click();
+      await page.locator('.error-summary').waitFor();
+    },
+  },
+  { name: 'setup link no longer working', as: 'anonymous', path: '/setup/no-such-link', status: 404 },
   { name: 'patient: enrollment', as: 'anonymous', path: '/patient' },
   { name: 'patient: home', as: 'patient', path: '/patient' },
   { name: 'patient: check-in', as: 'patient', path: (s) => `/patient/checkins/${s.patient.challengeId}` },
@@ -91,14 +102,23 @@ const sessions = {};
 before(async () => {
   server = await startServer();
   server.addStaff('health', 'layout-officer', PASSWORD);
+  server.addStaff('admin', 'layout-admin', PASSWORD);
   browser = await launchChromium();
   // A desktop browser zoomed in has the same CSS width as a phone; no mobile viewport tricks.
-  for (const who of ['anonymous', 'resident', 'officer', 'patient']) {
+  for (const who of ['anonymous', 'resident', 'officer', 'patient', 'admin']) {
     contexts[who] = await browser.newContext({ viewport: { width: 320, height: 640 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
   }
   sessions.resident = await residentSession(server, contexts.resident);
   sessions.officer = await officerSession(server, contexts.officer, 'layout-officer', PASSWORD);
   sessions.patient = await patientSession(server, contexts.patient, sessions.officer.token);
+  // An administrator signs in on the officers' form and lands on the staff accounts.
+  const admin = await contexts.admin.newPage();
+  await admin.goto(`${server.base}/health/sign-in`);
+  await admin.getByLabel('Имя пользователя').fill('layout-admin');
+  await admin.getByLabel('Пароль').fill(PASSWORD);
+  await admin.getByRole('button', { name: 'Войти' }).click();
+  await admin.waitForURL(/\/health\/staff$/);
+  await admin.close();
 });
 
 after(async () => {
