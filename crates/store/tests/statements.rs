@@ -40,7 +40,12 @@ async fn notified_flag(store: &Store, device: &propusk_store::Device, now: Times
     for sms in store.claim_due_sms(later, 10, 60).await.unwrap() {
         store.mark_sms_sent(sms.id, &via, later).await.unwrap();
     }
-    store.case_flags(&device.case_id).await.unwrap().remove(0).id
+    store
+        .case_flags(&device.case_id)
+        .await
+        .unwrap()
+        .remove(0)
+        .id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,11 +80,17 @@ async fn a_statement_is_kept_replaced_and_then_closed_by_the_decision() {
         let foreign = store
             .explain_flag(&other, &flag, &words("не моё"), at2)
             .await;
-        assert!(matches!(foreign, Err(ExplainError::NotFound)), "{foreign:?}");
+        assert!(
+            matches!(foreign, Err(ExplainError::NotFound)),
+            "{foreign:?}"
+        );
         let unknown = store
             .explain_flag(&device, "no-such-flag", &words("x"), at2)
             .await;
-        assert!(matches!(unknown, Err(ExplainError::NotFound)), "{unknown:?}");
+        assert!(
+            matches!(unknown, Err(ExplainError::NotFound)),
+            "{unknown:?}"
+        );
 
         // The officer decides; the statement stays as read, and can no longer change.
         let officer = OfficerId::parse("officer-a").unwrap();
@@ -92,10 +103,18 @@ async fn a_statement_is_kept_replaced_and_then_closed_by_the_decision() {
             .unwrap();
         assert_eq!(decided.statement.as_ref().unwrap().text, read.text);
         let late = store
-            .explain_flag(&device, &flag, &words("ещё одно"), at2 + SignedDuration::from_mins(1))
+            .explain_flag(
+                &device,
+                &flag,
+                &words("ещё одно"),
+                at2 + SignedDuration::from_mins(1),
+            )
             .await;
         assert!(matches!(late, Err(ExplainError::Decided)), "{late:?}");
-        assert_eq!(store.flag(&flag).await.unwrap().unwrap().statement, Some(read));
+        assert_eq!(
+            store.flag(&flag).await.unwrap().unwrap().statement,
+            Some(read)
+        );
         store.close().await;
         if let Some((base, name)) = pg {
             drop_db(&base, &name).await;

@@ -31,7 +31,7 @@ macro_rules! areas {
         const AREAS: &[&str] = &[$($area),*];
     };
 }
-areas!("forms");
+areas!("forms", "patients");
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     static BUNDLES: OnceLock<HashMap<&'static str, FluentBundle<FluentResource>>> = OnceLock::new();

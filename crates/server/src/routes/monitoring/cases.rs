@@ -180,16 +180,19 @@ pub(super) async fn create_case(
 ) -> ApiResult<Response> {
     let case = input.parse(state.clock.now())?;
     let code = rules::enrollment_code();
+    let enrollment_url = rules::enrollment_link(&state.app_url(), &code);
+    let sms = crate::monitoring::enrollment_sms(&code, &enrollment_url, &case.lang);
     let id = state
         .store
         .create_case(
             &case,
             &rules::normalize_code(&code),
+            Some(&sms),
             officer.as_str(),
             state.clock.now(),
         )
         .await?;
-    let enrollment_url = rules::enrollment_link(&state.app_url(), &code);
+    state.outbox_wakeup.notify_one();
     Ok((
         StatusCode::CREATED,
         Json(CaseCreated {
