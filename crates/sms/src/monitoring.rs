@@ -180,7 +180,7 @@ pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &s
             at(*seen_from)
         ),
         (PatientSms::Dismissed { kind }, Lang::Ru) => format!(
-            "Карантин: врач проверил сигнал «{}» и нарушения не нашёл.",
+            "Карантин: врач проверил сигнал «{}»: нарушения нет.",
             what(lang, *kind)
         ),
         (PatientSms::Dismissed { kind }, Lang::En) => format!(
