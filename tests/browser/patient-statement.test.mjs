@@ -12,10 +12,14 @@
 //   pages), the explanation can no longer change, and the fine shows the officer's reason,
 //   how to pay and where to ask.
 //
+// On PostgreSQL when PROPUSK_DATABASE_URL names an empty database (the server and
+// `propusk user add` read it from the environment; the test's own SQL goes through psql).
+//
 // axe-core finds no serious or critical issue on any of these pages (with JavaScript on:
 // axe is a script).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 import { startServer, REPO } from './lib/server.mjs';
@@ -80,6 +84,15 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
+
+/** SQL on the server's database: SQLite through the server's helper, or PostgreSQL. */
+function sql(statement) {
+  const url = process.env.PROPUSK_DATABASE_URL;
+  if (!url) return server.sql(statement);
+  const result = spawnSync('psql', [url, '-tAc', statement], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
 
 async function assertAccessible(page, what) {
   const violations = await axeViolations(page);
@@ -176,7 +189,7 @@ for (const lang of ['ru', 'en']) {
 
       // The phone uploads a buffered trip (through the API, as the app would); the case is
       // dated back so that the reports fall inside it.
-      server.sql(`UPDATE monitoring_cases SET starts_at = starts_at - 7200, monitoring_since = monitoring_since - 7200 WHERE id = '${caseId}'`);
+      sql(`UPDATE monitoring_cases SET starts_at = starts_at - 7200, monitoring_since = monitoring_since - 7200 WHERE id = '${caseId}'`);
       const token = (await phone.cookies()).find((c) => c.name === 'propusk_device').value;
       const api = new Api(server.base);
       const upload = await api.post('/api/v1/device/locations', tripAnHourAgo(), token);
@@ -204,7 +217,7 @@ for (const lang of ['ru', 'en']) {
       await patient.locator(`#explain-${flagId}-error`).getByText(w.empty).waitFor();
       assert.match(await field.getAttribute('aria-describedby'), new RegExp(`explain-${flagId}-error`));
       await check(patient, `explanation refused (${lang})`);
-      assert.equal(server.sql(`SELECT COUNT(*) FROM monitoring_flags WHERE id = '${flagId}' AND statement IS NOT NULL`), '0');
+      assert.equal(sql(`SELECT COUNT(*) FROM monitoring_flags WHERE id = '${flagId}' AND statement IS NOT NULL`), '0');
 
       // Written, then replaced: the confirmation says so, one explanation is kept.
       await patient.getByLabel(w.explain).fill(w.first);
@@ -216,7 +229,7 @@ for (const lang of ['ru', 'en']) {
       await patient.locator(`#flag-${flagId}`).getByRole('button', { name: w.send }).click();
       await patient.locator(`#flag-${flagId} blockquote`).getByText(w.second).waitFor();
       await patient.locator('.confirmation').getByText(w.saved).waitFor();
-      assert.equal(server.sql(`SELECT statement FROM monitoring_flags WHERE id = '${flagId}'`), w.second);
+      assert.equal(sql(`SELECT statement FROM monitoring_flags WHERE id = '${flagId}'`), w.second);
 
       // The officer reads it on the flag page, beside the evidence; the queue card says so.
       await officer.goto(`${server.base}/health/flags/${flagId}`);
