@@ -261,3 +261,79 @@ pub async fn explain(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use propusk_core::monitoring::geofence::{Spread, TrackEvidence};
+    use propusk_core::monitoring::FlagKind;
+
+    fn texts(lang: Lang) -> Texts {
+        Texts::new(lang)
+    }
+
+    #[test]
+    fn distances_read_as_people_say_them() {
+        assert_eq!(distance(350, texts(Lang::Ru)), "350 м");
+        assert_eq!(distance(1600, texts(Lang::Ru)), "1,6 км");
+        assert_eq!(distance(1600, texts(Lang::En)), "1.6 km");
+        assert_eq!(distance(999, texts(Lang::En)), "999 m");
+    }
+
+    #[test]
+    fn a_departure_reads_in_plain_words() {
+        let from: Timestamp = "2020-04-15T11:05:00Z".parse().unwrap();
+        let to: Timestamp = "2020-04-15T11:40:00Z".parse().unwrap();
+        let spread = |max| Spread {
+            min: 300,
+            median: 900,
+            max,
+        };
+        let evidence = Evidence::LeftHome(TrackEvidence {
+            radius_m: 100,
+            fixes: 20,
+            outside: 12,
+            edge: 2,
+            coarse: 3,
+            outliers: 1,
+            repeats: 2,
+            distance_m: spread(1600),
+            accuracy_m: spread(20),
+            last_inside_before: None,
+            first_inside_after: None,
+            track: vec![],
+            confirmed_by_checkin: None,
+        });
+        let flag = FlagRecord {
+            id: "f".into(),
+            case_id: "c".into(),
+            kind: FlagKind::LeftHome,
+            from,
+            to,
+            ongoing: false,
+            evidence: serde_json::to_value(&evidence).unwrap(),
+            state: FlagStage::Notified,
+            raised_at: to,
+            history: vec![],
+            sanction: None,
+            awaits_officer: true,
+            statement: None,
+        };
+        let ru = patient_flag(&flag, "Europe/Moscow", texts(Lang::Ru));
+        assert_eq!(
+            ru.plain[0],
+            "12 положений телефона вне дома с 15.04.2020 14:05 до 14:40, самое дальнее — в 1,6 км от дома."
+        );
+        assert!(ru.can_explain && !ru.fine);
+        let en = patient_flag(&flag, "Europe/Moscow", texts(Lang::En));
+        assert_eq!(
+            en.plain[0],
+            "12 positions of your phone outside your home between 2020-04-15 14:05 and 14:40, the farthest 1.6 km away."
+        );
+        for line in ru.plain.iter().chain(&en.plain) {
+            for jargon in ["медиана", "median", "повтор", "repeat", "{", "$"] {
+                assert!(!line.contains(jargon), "{line}");
+            }
+        }
+    }
+}
