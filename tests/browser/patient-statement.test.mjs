@@ -24,7 +24,7 @@ import path from 'node:path';
 
 import { startServer, REPO } from './lib/server.mjs';
 import { Api, randomPhone, signInStaff } from './lib/api.mjs';
-import { axeViolations, cspViolations, launchChromium, phoneContext, watchCsp } from './lib/browser.mjs';
+import { axeViolations, cspViolations, launchChromium, phoneContext, screenshot, watchCsp } from './lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const HOME = { latitude: 55.7575, longitude: 37.613 };
@@ -225,6 +225,7 @@ for (const lang of ['ru', 'en']) {
       await patient.locator('.confirmation').getByText(w.saved).waitFor();
       await patient.locator(`#flag-${flagId} blockquote`).getByText(w.first).waitFor();
       await check(patient, `explanation sent (${lang})`);
+      if (js) await screenshot(patient, `patient-flag-explained-${lang}`, { fullPage: true });
       await patient.getByLabel(w.replace).fill(w.second);
       await patient.locator(`#flag-${flagId}`).getByRole('button', { name: w.send }).click();
       await patient.locator(`#flag-${flagId} blockquote`).getByText(w.second).waitFor();
@@ -236,6 +237,7 @@ for (const lang of ['ru', 'en']) {
       await officer.getByRole('heading', { name: w.officerTitle }).waitFor();
       assert.equal((await officer.locator('#patient-statement').textContent()).trim(), w.second);
       await check(officer, `flag with the explanation (${lang})`);
+      if (js) await screenshot(officer, `health-flag-statement-${lang}`, { fullPage: true });
       await officer.goto(`${server.base}/health/queue`);
       await officer.getByText(w.queueTag).first().waitFor();
 
@@ -251,7 +253,9 @@ for (const lang of ['ru', 'en']) {
       assert.equal(await fined.locator('a[href="/help"]').count(), 1, 'where to ask');
       assert.equal(await fined.getByRole('button', { name: w.send }).count(), 0, 'no explanation form after the decision');
       assert.ok((await fined.textContent()).includes(w.second), 'the explanation stays as read');
+      assert.equal(await fined.locator('.confirmation').count(), 0, 'no "you may replace it" after the decision');
       await check(patient, `patient with a fine (${lang})`);
+      if (js) await screenshot(patient, `patient-flag-fine-${lang}`, { fullPage: true });
       const fineSms = await waitFor('the fine SMS', () => smsTo(patientPhone).find((t) => t.includes('4000') || t.includes('4,000')));
       assert.ok(!/руб\.\.|\.\.|в приложении: Пациент|in the app: Patient/.test(fineSms), fineSms);
 

@@ -523,7 +523,7 @@ async fn flag_scenario(app: &TestApp) {
     // The patient sees the fine with the officer's reason, how to pay and whom to ask,
     // and appeals; an empty statement is refused first.
     let home = p.get("/patient").await;
-    assert!(home.body.contains("Штраф 4000 ₽"), "{}", home.body);
+    assert!(home.body.contains("Мера: штраф 4000 ₽."), "{}", home.body);
     assert!(home.body.contains("40 минут в 600 м, объяснений нет"));
     assert!(home.body.contains("Как оплатить штраф"));
     assert!(home.body.contains("href=\"/help\""));

@@ -37,6 +37,8 @@ patient-decided-dismissed = A doctor checked the data and found no violation.
 patient-decided-confirmed = A doctor found a violation. Measure: { $sanction }.
 patient-decided-upheld = Another doctor upheld your appeal, and the measure is lifted.
 patient-decided-rejected = Another doctor rejected your appeal, and the measure stands.
+patient-sanction-warning = a warning
+patient-sanction-fine = a fine of { $rub } ₽
 patient-officer-reason = The doctor's reason:
 
 # A fine in force.

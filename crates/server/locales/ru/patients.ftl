@@ -38,6 +38,8 @@ patient-decided-dismissed = Врач проверил данные: наруше
 patient-decided-confirmed = Врач признал нарушение. Мера: { $sanction }.
 patient-decided-upheld = Другой врач удовлетворил вашу жалобу: мера отменена.
 patient-decided-rejected = Другой врач отклонил вашу жалобу: мера остаётся.
+patient-sanction-warning = предупреждение
+patient-sanction-fine = штраф { $rub } ₽
 patient-officer-reason = Причина, которую указал врач:
 
 # A fine in force.

@@ -22,7 +22,6 @@ use super::Enrolled;
 use crate::error::ApiError;
 use crate::lang::Lang;
 use crate::state::AppState;
-use crate::web::health::evidence::sanction_text;
 use crate::web::health::page::{forged, local_time, not_found, see_other};
 use crate::web::{Texts, WebCtx};
 
@@ -139,6 +138,16 @@ fn plain(flag: &FlagRecord, evidence: &Evidence, tz: &str, t: Texts) -> Vec<Stri
     lines
 }
 
+/// A sanction inside a sentence: `штраф 4000 ₽` / `a fine of 4000 ₽`.
+fn sanction_words(t: Texts, s: &Sanction) -> String {
+    match s {
+        Sanction::Warning => t.t("patient-sanction-warning"),
+        Sanction::Fine { amount_rub } => {
+            t.t1("patient-sanction-fine", "rub", &amount_rub.to_string())
+        }
+    }
+}
+
 fn note(note: &str) -> Option<String> {
     Some(note.trim().to_string()).filter(|n| !n.is_empty())
 }
@@ -157,7 +166,7 @@ fn decisions(flag: &FlagRecord, t: Texts) -> Vec<DecisionView> {
                 text: t.t1(
                     "patient-decided-confirmed",
                     "sanction",
-                    &sanction_text(t, sanction),
+                    &sanction_words(t, sanction),
                 ),
                 note: note(n),
             }),
