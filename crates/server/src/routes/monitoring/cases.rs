@@ -168,7 +168,9 @@ fn check_period(starts_at: Timestamp, ends_at: Timestamp) -> ApiResult<()> {
 
 /// Open a quarantine case
 ///
-/// **Role:** health. Recorded in the audit log.
+/// **Role:** health. Recorded in the audit log. The enrollment code and the link are also
+/// sent to the patient's phone by SMS, in the case's language (queued with the case and sent
+/// and retried by the outbox).
 #[utoipa::path(post, path = "/api/v1/cases", tag = "monitoring", operation_id = "createCase",
     request_body = CaseInput,
     security(("bearerAuth" = ["health"])),
