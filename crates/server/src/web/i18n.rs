@@ -31,7 +31,7 @@ macro_rules! areas {
         const AREAS: &[&str] = &[$($area),*];
     };
 }
-areas!("forms", "resident", "trust", "officers");
+areas!("forms", "resident", "trust", "officers", "patients");
 
 fn bundle(lang: Lang) -> &'static FluentBundle<FluentResource> {
     static BUNDLES: OnceLock<HashMap<&'static str, FluentBundle<FluentResource>>> = OnceLock::new();
