@@ -332,8 +332,26 @@ test('walking away and staying there becomes a left_home flag, seen in the app',
   await advance(3 * MINUTE);
   await page.locator('#flags li').filter({ hasText: STRINGS.ru.kind_left_home }).waitFor();
   assert.match(await page.locator('#flags').textContent(), /не штраф|Ждёт решения врача|SMS/);
+  // The evidence in plain words, not the officers' terms.
+  const card = page.locator(`#flag-${flag.id}`);
+  assert.match(await card.textContent(), /положени\S* телефона вне дома с .+, самое дальнее — в [\d,]+ (м|км) от дома/);
+  assert.doesNotMatch(await card.textContent(), /медиана|повторы/);
   await assertAccessible(page, 'home with a flag and a check-in');
   await screenshot(page, 'patient-app-flag', { fullPage: true });
+
+  // The patient explains it before the decision: an empty one is refused at the field, a
+  // written one is stored with the flag and the officer reads it beside the evidence.
+  await card.getByRole('button', { name: STRINGS.ru.explainSend }).click();
+  await card.locator(`#explain-${flag.id}-error`).getByText(STRINGS.ru.explainEmpty).waitFor();
+  await card.getByLabel(STRINGS.ru.explainLabel).fill('Выходила к врачу в поликлинику, справка есть');
+  await card.getByRole('button', { name: STRINGS.ru.explainSend }).click();
+  await page.locator(`#statement-${flag.id}`).getByText('Выходила к врачу в поликлинику, справка есть').waitFor();
+  await page.locator(`#flag-${flag.id}`).getByLabel(STRINGS.ru.explainReplace).waitFor();
+  await assertAccessible(page, 'home with an explanation');
+  const officer = await officerPage();
+  await officer.goto(`${server.base}/health/flags/${flag.id}`);
+  assert.equal((await officer.locator('#patient-statement').textContent()).trim(), 'Выходила к врачу в поликлинику, справка есть');
+  await officer.context().close();
 });
 
 test('a check-in answered with the fake camera reaches the officer\'s queue with its photo', async () => {

@@ -250,7 +250,6 @@ case-start-far = The quarantine must start within 60 days of today.
 case-time-invalid = The time is not understood: use the form 2020-04-15 18:30.
 case-period-invalid = The quarantine must end after it starts, within 60 days.
 case-created-title = Case opened
-case-created-lead = The case of { $name } is open. The code to connect their phone:
 case-created-once = The code is shown only once: tell it to the patient or print it. It connects one phone.
 case-created-open = Go to the case
 case-period = Quarantine

@@ -30,6 +30,8 @@ pub mod qr;
 pub mod routes;
 pub mod settings;
 pub mod sms;
+#[cfg(test)]
+mod sms_wording;
 pub mod state;
 pub mod web;
 pub mod workers;

@@ -37,6 +37,13 @@ pub fn sms_texts(app_url: &str) -> impl Fn(&PatientSms, &str, &str) -> String + 
     }
 }
 
+/// The enrollment SMS in the case's language (`ru` or `en`): the code and the link that opens
+/// the app with it (see `monitoring_rules::enrollment_link`).
+pub fn enrollment_sms(code: &str, link: &str, lang: &str) -> String {
+    let lang = propusk_sms::Lang::parse(lang).unwrap_or_default();
+    propusk_sms::monitoring::enrollment(lang, code, link)
+}
+
 /// The geofence parameters the service evaluates with (the simulator's measured defaults).
 pub fn geofence_config() -> GeofenceConfig {
     GeofenceConfig::default()

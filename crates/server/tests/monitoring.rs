@@ -220,7 +220,11 @@ async fn noisy_scenario(app: &TestApp) {
     let c = case(app, &officer, &id).await;
     assert!(flags_of(&c, "left_home").is_empty(), "{c}");
     assert!(flags_of(&c, "no_signal").is_empty(), "{c}");
-    assert!(app.sms_to(&patient).is_empty());
+    let sent = app.sms_to(&patient);
+    assert!(
+        sent.iter().all(|t| t.contains("/patient/app/#code=")),
+        "the enrollment SMS only: {sent:?}"
+    );
 }
 
 on_every_backend!(patient_sms_in_the_case_language, sms_language_scenario);
@@ -255,6 +259,17 @@ async fn sms_language_scenario(app: &TestApp) {
     upload(app, &device, &fixes).await;
     let sms = app.wait_sms(&patient, "away from home").await;
     assert!(sms.contains("This is not a fine"), "{sms}");
+}
+
+/// The patient's explanation of a flag, from the phone.
+async fn explain(app: &TestApp, device: &str, flag: &str, text: &str) -> reqwest::Response {
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/device/flags/{flag}/statement"),
+        Some(device),
+        Some(json!({ "statement": text })),
+    )
+    .await
 }
 
 on_every_backend!(departure_decision_and_appeal, departure_scenario);
@@ -316,6 +331,23 @@ async fn departure_scenario(app: &TestApp) {
         notified["sanction"].is_null(),
         "no sanction without a decision"
     );
+    assert!(notified["statement"].is_null());
+
+    // The patient explains before the decision: refused empty or too long, stored, replaced.
+    let r = explain(app, &device, &flag_id, "  ").await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    assert_eq!(body["field"], "statement");
+    let r = explain(app, &device, &flag_id, &"а".repeat(2001)).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+    let r = explain(app, &device, &flag_id, "Ходил в аптеку").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = explain(app, &device, &flag_id, "Возил ребёнка в травмпункт").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let explained: Value = r.json().await.unwrap();
+    assert_eq!(explained["statement"]["text"], "Возил ребёнка в травмпункт");
+    assert!(explained["statement"]["written_at"].is_string());
+    let r = explain(app, &device, "00000000-0000-0000-0000-000000000000", "x").await;
+    problem(r, StatusCode::NOT_FOUND, "flag_not_found").await;
     let queue: Value = app
         .get("/api/v1/flags/queue", Some(&first))
         .await
@@ -361,7 +393,19 @@ async fn departure_scenario(app: &TestApp) {
     assert_eq!(confirmed["state"], "confirmed_with_sanction");
     assert_eq!(confirmed["sanction"]["amount_rub"], 4000);
     let sms = app.wait_sms(&patient, "штраф 4000").await;
-    assert!(sms.contains("Обжаловать"), "{sms}");
+    assert!(
+        sms.contains("как обжаловать") && sms.contains("как оплатить"),
+        "{sms}"
+    );
+
+    // After the decision the explanation can no longer change; the officer read this one.
+    let r = explain(app, &device, &flag_id, "Ещё одно").await;
+    let body = problem(r, StatusCode::CONFLICT, "flag_decided").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("обжаловать"),
+        "{body}"
+    );
+    assert_eq!(confirmed["statement"]["text"], "Возил ребёнка в травмпункт");
 
     // The patient appeals from the phone; the same officer may not decide it.
     let r = app
@@ -1011,5 +1055,9 @@ async fn steady_scenario(app: &TestApp) {
     let c = case(app, &officer, &id).await;
     assert!(flags_of(&c, "no_signal").is_empty(), "{c}");
     assert!(flags_of(&c, "left_home").is_empty(), "{c}");
-    assert!(app.sms_to(&patient).is_empty());
+    let sent = app.sms_to(&patient);
+    assert!(
+        sent.iter().all(|t| t.contains("/patient/app/#code=")),
+        "the enrollment SMS only: {sent:?}"
+    );
 }

@@ -60,6 +60,16 @@ async fn open_case_on_page(app: &TestApp, b: &mut Browser, patient: &str) -> (St
         .await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     let code = enrollment_code(&page.body);
+    // The patient gets the code and the app's link by SMS, through the outbox; the page
+    // says so.
+    assert!(
+        page.body
+            .contains(&format!("отправлены по SMS на номер {patient}")),
+        "{}",
+        page.body
+    );
+    let sms = app.wait_sms(patient, &code).await;
+    assert!(sms.contains(&format!("/patient/app/#code={code}")), "{sms}");
     let (_, rest) = page
         .body
         .split_once("href=\"/health/cases/")
@@ -432,6 +442,83 @@ async fn flag_scenario(app: &TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(flag_state(app, &flag).await, "notified");
+    let sms = app.wait_sms(&patient, "вне дома").await;
+    assert!(
+        sms.contains("в приложении: http"),
+        "where to explain: {sms}"
+    );
+
+    // The patient reads the evidence in plain words, without the officers' terms.
+    let home = p.get("/patient").await;
+    assert!(
+        home.body.contains("положений телефона вне дома с")
+            && home.body.contains("самое дальнее — в"),
+        "{}",
+        home.body
+    );
+    for jargon in ["медиана", "повторы", "явно вне дома:"] {
+        assert!(
+            !home.body.contains(jargon),
+            "{jargon} on the patient's page"
+        );
+    }
+    // An explanation before the decision: an empty or overlong one is refused at its field.
+    let explain = format!("/patient/flags/{flag}/statement");
+    let page = p.post(&explain, &[("statement", "  ")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Напишите объяснение."));
+    assert!(
+        page.body.contains(&format!("id=\"explain-{flag}-error\"")),
+        "the message sits at the field: {}",
+        page.body
+    );
+    let long = "а".repeat(2001);
+    let page = p.post(&explain, &[("statement", &long)]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("не длиннее 2000 знаков, сейчас — 2001"));
+    assert!(page.body.contains(&long), "what was typed is kept");
+    assert!(app
+        .state
+        .store
+        .flag(&flag)
+        .await
+        .unwrap()
+        .unwrap()
+        .statement
+        .is_none());
+    // Written, then replaced: one statement, the latest.
+    let page = p.post(&explain, &[("statement", "Ходила в аптеку")]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = p
+        .post(
+            &explain,
+            &[("statement", "Возил ребёнка в травмпункт, справка есть")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let home = p.get(&format!("/patient?explained={flag}")).await;
+    assert!(
+        home.body.contains("Объяснение отправлено."),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Заменить объяснение"));
+    let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
+    assert_eq!(
+        stored.statement.unwrap().text,
+        "Возил ребёнка в травмпункт, справка есть"
+    );
+    // The officer reads it beside the evidence, and the queue card says there is one.
+    let page = first.get(&format!("/health/flags/{flag}")).await;
+    assert!(page.body.contains("Объяснение пациента"));
+    assert!(page
+        .body
+        .contains("id=\"patient-statement\">Возил ребёнка в травмпункт, справка есть<"));
+    assert!(first
+        .get("/health/queue")
+        .await
+        .body
+        .contains("Есть объяснение пациента"));
 
     // The queue shows a summarised card (who, what, when, state, one line of evidence),
     // never coordinates; the full evidence is on the flag's page.
@@ -718,7 +805,11 @@ async fn flag_scenario(app: &TestApp) {
         serde_json::to_value(&stored.sanction).unwrap(),
         json!({"type": "fine", "amount_rub": 4000})
     );
-    app.wait_sms(&patient, "штраф 4000").await;
+    let sms = app.wait_sms(&patient, "штраф 4000 рублей.").await;
+    assert!(
+        sms.contains("как оплатить") && sms.contains("/patient/app/"),
+        "{sms}"
+    );
     let page = first.get(&done).await;
     assert!(page.body.contains("Решение принято"), "{}", page.body);
     assert!(page.body.contains("Назначена мера: штраф 4000 ₽"));
@@ -728,9 +819,27 @@ async fn flag_scenario(app: &TestApp) {
     assert_eq!(twice.status, StatusCode::CONFLICT);
     assert!(twice.body.contains("Сигнал уже в другом состоянии"));
 
-    // The patient sees the fine and appeals; an empty statement is refused first.
+    // After the decision the explanation stays as the officer read it and cannot change.
+    let page = p.post(&explain, &[("statement", "Ещё одно")]).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.body.contains("Врач уже принял решение"));
+    assert!(
+        !page.body.contains(&format!("action=\"{explain}\"")),
+        "no form"
+    );
+    let stored = app.state.store.flag(&flag).await.unwrap().unwrap();
+    assert_eq!(
+        stored.statement.unwrap().text,
+        "Возил ребёнка в травмпункт, справка есть"
+    );
+
+    // The patient sees the fine with the officer's reason, how to pay and whom to ask,
+    // and appeals; an empty statement is refused first.
     let home = p.get("/patient").await;
-    assert!(home.body.contains("Штраф 4000 ₽"), "{}", home.body);
+    assert!(home.body.contains("Мера: штраф 4000 ₽."), "{}", home.body);
+    assert!(home.body.contains("40 минут в 600 м, объяснений нет"));
+    assert!(home.body.contains("Как оплатить штраф"));
+    assert!(home.body.contains("href=\"/help\""));
     let appeal = format!("/patient/flags/{flag}/appeal");
     let page = p.post(&appeal, &[("statement", "   ")]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,5 +1,6 @@
-//! What a quarantined patient is told by SMS: of every flag (what was seen, when, how to
-//! explain — never a fine) and of every decision on it (with how to appeal a sanction).
+//! What a quarantined patient is told by SMS: the code that connects their phone, every
+//! flag (what was seen, when, where to explain it before the decision — never a fine) and
+//! every decision on it (with how to appeal a sanction, and where to read how to pay a fine).
 //!
 //! The facts come from `propusk_core::monitoring::case::PatientSms`; times are shown on the
 //! clocks of the case's time zone. A flag's text says plainly that it is not a fine and that
@@ -20,19 +21,53 @@ fn what(lang: Lang, kind: FlagKind) -> &'static str {
     }
 }
 
-fn sanction(lang: Lang, s: &Sanction) -> String {
-    match s {
-        Sanction::Warning => lang.tr("предупреждение", "a warning").to_string(),
-        Sanction::Fine { amount_rub } => match lang {
-            Lang::Ru => format!("штраф {amount_rub} руб."),
-            Lang::En => format!("a fine of {amount_rub} RUB"),
-        },
+/// `4000 рублей` / `4,000 roubles`: plain words, no abbreviation whose full stop could meet
+/// the sentence's.
+pub fn roubles(lang: Lang, amount: u32) -> String {
+    match lang {
+        Lang::Ru => {
+            let word = match (amount % 10, amount % 100) {
+                (_, 11..=14) => "рублей",
+                (1, _) => "рубль",
+                (2..=4, _) => "рубля",
+                _ => "рублей",
+            };
+            format!("{amount} {word}")
+        }
+        Lang::En => {
+            let digits = amount.to_string();
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(c);
+            }
+            let word = if amount == 1 { "rouble" } else { "roubles" };
+            format!("{grouped} {word}")
+        }
     }
 }
 
-/// The text of one patient SMS; a check-in's links to it in the app at `app_url`
-/// (`https://…/patient/app/`).
+/// The enrollment SMS: the one-time code that connects the patient's phone to the case, and
+/// the link that opens the app with the code filled in (`https://…/patient/app/#code=…`).
+/// The link comes last, so no punctuation can stick to it.
+pub fn enrollment(lang: Lang, code: &str, link: &str) -> String {
+    match lang {
+        Lang::Ru => format!(
+            "Карантин: код для подключения телефона к мониторингу: {code}. Никому его не сообщайте. Откройте ссылку на своём телефоне, код подставится сам: {link}"
+        ),
+        Lang::En => format!(
+            "Quarantine: your code to connect your phone to monitoring is {code}. Do not share it. Open this link on your phone and the code is filled in for you: {link}"
+        ),
+    }
+}
+
+/// The text of one patient SMS. Texts that ask the patient to do something in the app end
+/// with its address `app_url` (`https://…/patient/app/`); a check-in's with the fragment
+/// that opens that check-in.
 pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &str) -> String {
+    let at = |t| moment(lang, tz, t);
     match (sms, lang) {
         (
             PatientSms::CheckinOpen {
@@ -43,7 +78,7 @@ pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &s
             Lang::Ru,
         ) => format!(
             "Карантин: проверка. Сделайте фото в приложении до {}: {app_url}#checkin={challenge}",
-            moment(lang, tz, *deadline)
+            at(*deadline)
         ),
         (
             PatientSms::CheckinOpen {
@@ -54,7 +89,7 @@ pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &s
             Lang::En,
         ) => format!(
             "Quarantine: a check-in. Take a photo in the app by {}: {app_url}#checkin={challenge}",
-            moment(lang, tz, *deadline)
+            at(*deadline)
         ),
         (
             PatientSms::CheckinOpen {
@@ -64,8 +99,8 @@ pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &s
             },
             Lang::Ru,
         ) => format!(
-            "Карантин: телефон показал место далеко от дома. Если вы дома, сделайте фото в приложении до {}: {app_url}#checkin={challenge} Это не штраф.",
-            moment(lang, tz, *deadline)
+            "Карантин: телефон показал место далеко от дома. Это не штраф. Если вы дома, сделайте фото в приложении до {}: {app_url}#checkin={challenge}",
+            at(*deadline)
         ),
         (
             PatientSms::CheckinOpen {
@@ -75,16 +110,9 @@ pub fn patient_with_app(lang: Lang, tz: &TimeZone, sms: &PatientSms, app_url: &s
             },
             Lang::En,
         ) => format!(
-            "Quarantine: your phone showed a place far from home. If you are home, take a photo in the app by {}: {app_url}#checkin={challenge} This is not a fine.",
-            moment(lang, tz, *deadline)
+            "Quarantine: your phone showed a place far from home. This is not a fine. If you are home, take a photo in the app by {}: {app_url}#checkin={challenge}",
+            at(*deadline)
         ),
-        _ => patient(lang, tz, sms),
-    }
-}
-
-/// The text of one patient SMS (a check-in's without its link: see [`patient_with_app`]).
-pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
-    match (sms, lang) {
         (
             PatientSms::FlagRaised {
                 kind: FlagKind::LeftHome,
@@ -93,7 +121,7 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             },
             Lang::Ru,
         ) => format!(
-            "Карантин: по данным телефона вы были вне дома {}. Это не штраф. Если это ошибка или была причина (врач, экстренный случай), объясните в приложении: Пациент. Решение примет врач.",
+            "Карантин: по данным телефона вы были вне дома {}. Это не штраф, решение примет врач. Если это ошибка или была причина (врач, экстренный случай), объясните до решения в приложении: {app_url}",
             window(lang, tz, *seen_from, *seen_to)
         ),
         (
@@ -104,7 +132,7 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             },
             Lang::En,
         ) => format!(
-            "Quarantine: your phone's location was away from home {}. This is not a fine. If it is a mistake or you had a reason (doctor, emergency), explain in the app: Patient. A doctor will decide.",
+            "Quarantine: your phone's location was away from home {}. This is not a fine: a doctor will decide. If it is a mistake or you had a reason (doctor, emergency), explain before the decision in the app: {app_url}",
             window(lang, tz, *seen_from, *seen_to)
         ),
         (
@@ -115,8 +143,8 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             },
             Lang::Ru,
         ) => format!(
-            "Карантин: от вашего телефона нет данных с {}. Это не нарушение и не штраф. Зарядите и включите телефон, откройте приложение.",
-            moment(lang, tz, *seen_from)
+            "Карантин: от вашего телефона нет данных с {}. Это не нарушение и не штраф. Зарядите и включите телефон, откройте приложение: {app_url}",
+            at(*seen_from)
         ),
         (
             PatientSms::FlagRaised {
@@ -126,8 +154,8 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             },
             Lang::En,
         ) => format!(
-            "Quarantine: no data from your phone since {}. This is not a violation or a fine. Please charge and switch on the phone and open the app.",
-            moment(lang, tz, *seen_from)
+            "Quarantine: no data from your phone since {}. This is not a violation or a fine. Please charge and switch on the phone and open the app: {app_url}",
+            at(*seen_from)
         ),
         (
             PatientSms::FlagRaised {
@@ -137,8 +165,8 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             },
             Lang::Ru,
         ) => format!(
-            "Карантин: нет ответа на проверку от {}. Это не штраф. Объясните в приложении: Пациент. Решение примет врач.",
-            moment(lang, tz, *seen_from)
+            "Карантин: нет ответа на проверку от {}. Это не штраф, решение примет врач. Объясните, что случилось, до решения в приложении: {app_url}",
+            at(*seen_from)
         ),
         (
             PatientSms::FlagRaised {
@@ -148,53 +176,98 @@ pub fn patient(lang: Lang, tz: &TimeZone, sms: &PatientSms) -> String {
             },
             Lang::En,
         ) => format!(
-            "Quarantine: no answer to the check-in of {}. This is not a fine. Explain in the app: Patient. A doctor will decide.",
-            moment(lang, tz, *seen_from)
+            "Quarantine: no answer to the check-in of {}. This is not a fine: a doctor will decide. Explain what happened before the decision in the app: {app_url}",
+            at(*seen_from)
         ),
         (PatientSms::Dismissed { kind }, Lang::Ru) => format!(
-            "Карантин: сигнал «{}» проверен врачом, нарушения нет.",
+            "Карантин: врач проверил сигнал «{}»: нарушения нет.",
             what(lang, *kind)
         ),
         (PatientSms::Dismissed { kind }, Lang::En) => format!(
-            "Quarantine: a doctor reviewed the '{}' report and found no violation.",
+            "Quarantine: a doctor reviewed the flag '{}' and found no violation.",
             what(lang, *kind)
         ),
-        (PatientSms::Confirmed { kind, sanction: s }, Lang::Ru) => format!(
-            "Карантин: врач признал нарушение ({}). Мера: {}. Обжаловать можно в приложении: Пациент; жалобу рассмотрит другой врач.",
-            what(lang, *kind),
-            sanction(lang, s)
+        (
+            PatientSms::Confirmed {
+                kind,
+                sanction: Sanction::Warning,
+            },
+            Lang::Ru,
+        ) => format!(
+            "Карантин: врач признал нарушение ({}) и вынес предупреждение. Жалобу рассмотрит другой врач. Причина и как обжаловать — в приложении: {app_url}",
+            what(lang, *kind)
         ),
-        (PatientSms::Confirmed { kind, sanction: s }, Lang::En) => format!(
-            "Quarantine: a doctor found a violation ({}). Measure: {}. You may appeal in the app: Patient; another doctor will review it.",
+        (
+            PatientSms::Confirmed {
+                kind,
+                sanction: Sanction::Warning,
+            },
+            Lang::En,
+        ) => format!(
+            "Quarantine: a doctor found a violation ({}) and issued a warning. Another doctor reviews appeals. The reason and how to appeal are in the app: {app_url}",
+            what(lang, *kind)
+        ),
+        (
+            PatientSms::Confirmed {
+                kind,
+                sanction: Sanction::Fine { amount_rub },
+            },
+            Lang::Ru,
+        ) => format!(
+            "Карантин: врач признал нарушение ({}) и назначил штраф {}. Жалобу рассмотрит другой врач. Причина, как оплатить и как обжаловать — в приложении: {app_url}",
             what(lang, *kind),
-            sanction(lang, s)
+            roubles(lang, amount_rub.get())
+        ),
+        (
+            PatientSms::Confirmed {
+                kind,
+                sanction: Sanction::Fine { amount_rub },
+            },
+            Lang::En,
+        ) => format!(
+            "Quarantine: a doctor found a violation ({}) and imposed a fine of {}. Another doctor reviews appeals. The reason, how to pay and how to appeal are in the app: {app_url}",
+            what(lang, *kind),
+            roubles(lang, amount_rub.get())
         ),
         (PatientSms::AppealUpheld { kind }, Lang::Ru) => format!(
             "Карантин: ваша жалоба ({}) удовлетворена, мера отменена.",
             what(lang, *kind)
         ),
         (PatientSms::AppealUpheld { kind }, Lang::En) => format!(
-            "Quarantine: your appeal ({}) was upheld; the measure is lifted.",
+            "Quarantine: your appeal ({}) was upheld, and the measure is lifted.",
             what(lang, *kind)
         ),
         (PatientSms::AppealRejected { kind, sanction: s }, Lang::Ru) => format!(
-            "Карантин: жалоба ({}) отклонена другим врачом, мера остаётся: {}.",
+            "Карантин: другой врач отклонил вашу жалобу ({}), мера остаётся: {}.{}",
             what(lang, *kind),
-            sanction(lang, s)
+            sanction(lang, s),
+            pay(lang, s, app_url)
         ),
         (PatientSms::AppealRejected { kind, sanction: s }, Lang::En) => format!(
-            "Quarantine: your appeal ({}) was rejected by another doctor; the measure stands: {}.",
+            "Quarantine: another doctor rejected your appeal ({}), and the measure stands: {}.{}",
             what(lang, *kind),
-            sanction(lang, s)
+            sanction(lang, s),
+            pay(lang, s, app_url)
         ),
-        (PatientSms::CheckinOpen { deadline, .. }, Lang::Ru) => format!(
-            "Карантин: проверка. Сделайте фото в приложении: Пациент, до {}.",
-            moment(lang, tz, *deadline)
-        ),
-        (PatientSms::CheckinOpen { deadline, .. }, Lang::En) => format!(
-            "Quarantine: a check-in. Take a photo in the app: Patient, by {}.",
-            moment(lang, tz, *deadline)
-        ),
+    }
+}
+
+fn sanction(lang: Lang, s: &Sanction) -> String {
+    match s {
+        Sanction::Warning => lang.tr("предупреждение", "a warning").to_string(),
+        Sanction::Fine { amount_rub } => match lang {
+            Lang::Ru => format!("штраф {}", roubles(lang, amount_rub.get())),
+            Lang::En => format!("a fine of {}", roubles(lang, amount_rub.get())),
+        },
+    }
+}
+
+/// For a fine: where to read how to pay (a sentence of its own, with its leading space).
+fn pay(lang: Lang, s: &Sanction, app_url: &str) -> String {
+    match (s, lang) {
+        (Sanction::Warning, _) => String::new(),
+        (Sanction::Fine { .. }, Lang::Ru) => format!(" Как оплатить — в приложении: {app_url}"),
+        (Sanction::Fine { .. }, Lang::En) => format!(" How to pay is in the app: {app_url}"),
     }
 }
 
@@ -216,6 +289,20 @@ pub fn loaner_overdue(lang: Lang, tz: &TimeZone, due_at: jiff::Timestamp) -> Str
 mod tests {
     use super::*;
 
+    const APP: &str = "https://propusk.example/patient/app/";
+
+    #[test]
+    fn roubles_are_written_out() {
+        assert_eq!(roubles(Lang::Ru, 1), "1 рубль");
+        assert_eq!(roubles(Lang::Ru, 3), "3 рубля");
+        assert_eq!(roubles(Lang::Ru, 11), "11 рублей");
+        assert_eq!(roubles(Lang::Ru, 4000), "4000 рублей");
+        assert_eq!(roubles(Lang::Ru, 21), "21 рубль");
+        assert_eq!(roubles(Lang::En, 1), "1 rouble");
+        assert_eq!(roubles(Lang::En, 4000), "4,000 roubles");
+        assert_eq!(roubles(Lang::En, 1234567), "1,234,567 roubles");
+    }
+
     #[test]
     fn an_overdue_loaner_is_asked_back_on_the_cases_clocks() {
         let tz = TimeZone::get("Europe/Moscow").unwrap();
@@ -233,10 +320,11 @@ mod tests {
             seen_from: "2020-04-15T07:00:00Z".parse().unwrap(),
             seen_to: "2020-04-15T07:40:00Z".parse().unwrap(),
         };
-        let text = patient(Lang::Ru, &tz, &sms);
+        let text = patient_with_app(Lang::Ru, &tz, &sms, APP);
         assert!(text.contains("15.04 10:00-10:40"), "{text}");
         assert!(text.contains("не штраф"));
-        assert!(patient(Lang::En, &tz, &sms).contains("not a fine"));
+        assert!(patient_with_app(Lang::En, &tz, &sms, APP).contains("not a fine"));
+        assert!(text.ends_with(APP), "{text}");
     }
 
     #[test]
@@ -270,8 +358,10 @@ mod tests {
                 amount_rub: std::num::NonZeroU32::new(4000).unwrap(),
             },
         };
-        let text = patient(Lang::Ru, &TimeZone::UTC, &sms);
-        assert!(text.contains("штраф 4000 руб."), "{text}");
-        assert!(text.contains("Обжаловать"));
+        let text = patient_with_app(Lang::Ru, &TimeZone::UTC, &sms, APP);
+        assert!(text.contains("штраф 4000 рублей."), "{text}");
+        assert!(text.contains("обжаловать"), "{text}");
+        let text = patient_with_app(Lang::En, &TimeZone::UTC, &sms, APP);
+        assert!(text.contains("a fine of 4,000 roubles."), "{text}");
     }
 }

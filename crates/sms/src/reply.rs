@@ -207,7 +207,14 @@ pub fn no_regime(lang: Lang) -> String {
 
 /// The answer to a refused request: why, and when it would be possible.
 pub fn refused(lang: Lang, refusal: &Refusal, purpose: Option<&Purpose>, tz: &TimeZone) -> String {
-    let n = purpose.map_or(String::new(), |p| p.sms_code().to_string());
+    // The purpose by its code when known: "по цели 3" / "purpose 3", else "this purpose";
+    // in a command example, the word "код" / "code" in its place.
+    let code = purpose.map(|p| p.sms_code().to_string());
+    let (of_ru, of_en) = match &code {
+        Some(n) => (format!("по цели {n}"), format!("purpose {n}")),
+        None => ("по этой цели".to_string(), "this purpose".to_string()),
+    };
+    let n = code.unwrap_or_else(|| lang.tr("код", "code").to_string());
     let next = refusal.next_possible_at.map(|t| moment(lang, tz, t));
     let then = |ru: String, en: String| match (lang, &next) {
         (Lang::Ru, Some(t)) => format!("{ru} Можно с {t}."),
@@ -219,16 +226,16 @@ pub fn refused(lang: Lang, refusal: &Refusal, purpose: Option<&Purpose>, tz: &Ti
     match refusal.code {
         RefusalCode::ProfileIncomplete => not_registered(lang),
         RefusalCode::QuotaExceeded => then(
-            format!("Отказ: лимит пропусков по цели {n} исчерпан."),
-            format!("Refused: the limit for purpose {n} is used up."),
+            format!("Отказ: лимит пропусков {of_ru} исчерпан."),
+            format!("Refused: the limit for {of_en} is used up."),
         ),
         RefusalCode::RegimeCapExceeded => then(
             "Отказ: лимит пропусков исчерпан.".into(),
             "Refused: your pass limit is used up.".into(),
         ),
         RefusalCode::OutsideAllowedHours => then(
-            format!("Отказ: по цели {n} сейчас выход не разрешён."),
-            format!("Refused: purpose {n} is not allowed at this hour."),
+            format!("Отказ: {of_ru} сейчас выход не разрешён."),
+            format!("Refused: {of_en} is not allowed at this hour."),
         ),
         RefusalCode::MissingField | RefusalCode::InvalidField => {
             let f = field.unwrap_or(FieldKind::EmployerInn);
@@ -240,11 +247,17 @@ pub fn refused(lang: Lang, refusal: &Refusal, purpose: Option<&Purpose>, tz: &Ti
             let label = lang.pick(&f.label()).to_string();
             let bad = refusal.code == RefusalCode::InvalidField;
             match (lang, bad) {
-                (Lang::Ru, false) => format!("Для цели {n} укажите {label}: ПРОПУСК*{n}*{example}"),
-                (Lang::Ru, true) => {
-                    format!("Неверно указан {label}. Пример: ПРОПУСК*{n}*{example}")
+                (Lang::Ru, false) => {
+                    let of = of_ru.replacen("по ", "для ", 1);
+                    format!("Укажите {of} {label}: ПРОПУСК*{n}*{example}")
                 }
-                (Lang::En, false) => format!("Purpose {n} needs the {label}: PASS*{n}*{example}"),
+                (Lang::Ru, true) => {
+                    format!("Проверьте {label}. Пример: ПРОПУСК*{n}*{example}")
+                }
+                (Lang::En, false) => {
+                    let of = of_en[..1].to_uppercase() + &of_en[1..];
+                    format!("{of} needs the {label}: PASS*{n}*{example}")
+                }
                 (Lang::En, true) => {
                     format!("The {label} is not valid. Example: PASS*{n}*{example}")
                 }

@@ -70,8 +70,8 @@ pub use jobs::OverdueLoaner;
 pub use loaners::{Loaner, LoanerError, LoanerState, LoanerStep};
 pub use location_days::{DayRetention, HOLD_LIMIT, MIN_RAW};
 pub use monitoring::{
-    Asking, CaseChange, CaseChangeError, CaseRecord, Device, DeviceKind, FlagRecord, FlagStepError,
-    IngestOutcome, NewCase, OfficerStep, SmsText,
+    Asking, CaseChange, CaseChangeError, CaseRecord, Device, DeviceKind, ExplainError, FlagRecord,
+    FlagStepError, IngestOutcome, NewCase, OfficerStep, PatientStatement, SmsText,
 };
 pub use outbox::{Delivery, OutboxMessage, SentVia, SmsFailure, SmsKind, SmsStats};
 pub use passes::{Actor, CancelOutcome, IssueError, IssueRequest, PassRecord};

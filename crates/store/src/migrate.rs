@@ -39,6 +39,10 @@ const SQLITE: &[(&str, &str)] = &[
         "0008_pass_reads",
         include_str!("../migrations/sqlite/0008_pass_reads.sql"),
     ),
+    (
+        "0010_flag_statements",
+        include_str!("../migrations/sqlite/0010_flag_statements.sql"),
+    ),
 ];
 const POSTGRES: &[(&str, &str)] = &[
     (
@@ -76,6 +80,10 @@ const POSTGRES: &[(&str, &str)] = &[
     (
         "0009_fixes_unreferenced",
         include_str!("../migrations/postgres/0009_fixes_unreferenced.sql"),
+    ),
+    (
+        "0010_flag_statements",
+        include_str!("../migrations/postgres/0010_flag_statements.sql"),
     ),
 ];
 

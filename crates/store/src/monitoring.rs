@@ -119,6 +119,36 @@ pub struct FlagRecord {
     pub sanction: Option<Sanction>,
     /// Whether the flag awaits an officer (a first decision or an appeal).
     pub awaits_officer: bool,
+    /// The patient's explanation, written before the first decision.
+    pub statement: Option<PatientStatement>,
+}
+
+/// What a patient wrote about a flag before an officer decided it ([`Store::explain_flag`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientStatement {
+    pub text: String,
+    /// When it was last written (a statement may be replaced until the decision).
+    pub written_at: Timestamp,
+}
+
+/// Why a statement was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// No such flag on the patient's case.
+    #[error("no such flag")]
+    NotFound,
+    /// An officer has already decided the flag: the statement can no longer change what
+    /// they read.
+    #[error("the flag is already decided")]
+    Decided,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ExplainError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
 }
 
 /// An enrolled device.
@@ -274,6 +304,9 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
 }
 
 const FLAG_COLUMNS: &str = "id, case_id, kind, from_ts, to_ts, ongoing, evidence, state, raised_at";
+/// What [`flag_from_row`] reads: the columns a flag is inserted with, and the statement.
+const FLAG_READ: &str =
+    "id, case_id, kind, from_ts, to_ts, ongoing, evidence, state, raised_at, statement, statement_at";
 
 /// [`flag_from_row`] for each of `rows`, in order.
 async fn flags_from_rows(
@@ -304,6 +337,13 @@ async fn flag_from_row(conn: &mut sqlx::AnyConnection, row: &AnyRow) -> Result<F
         raised_at: ts(row.try_get("raised_at")?)?,
         sanction: case.sanction_in_force().cloned(),
         awaits_officer: case.awaits_officer(),
+        statement: match (
+            row.try_get::<Option<String>, _>("statement")?,
+            crate::opt_ts(row, "statement_at")?,
+        ) {
+            (Some(text), Some(written_at)) => Some(PatientStatement { text, written_at }),
+            _ => None,
+        },
         history,
         id,
     })
@@ -679,11 +719,13 @@ pub(crate) async fn sms_sent_in(
 
 impl Store {
     /// Opens a case; `enrollment_code` is shown once to the officer, only its hash is kept.
-    /// Returns the case id.
+    /// With `enrollment_sms`, the text that brings the code to the patient's phone is queued
+    /// in the same transaction (the outbox sends and retries it). Returns the case id.
     pub async fn create_case(
         &self,
         case: &NewCase,
         enrollment_code: &str,
+        enrollment_sms: Option<&str>,
         created_by: &str,
         now: Timestamp,
     ) -> Result<String> {
@@ -713,6 +755,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::append(&mut tx, created_by, "monitoring.case.create", &id, "", now).await?;
+        if let Some(body) = enrollment_sms {
+            let key = format!("enrollment:{id}");
+            outbox::enqueue(&mut tx, &key, &case.phone, body, SmsKind::Notice, now).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -732,7 +778,7 @@ impl Store {
     pub async fn case_flags(&self, case_id: &str) -> Result<Vec<FlagRecord>> {
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(&format!(
-            "SELECT {FLAG_COLUMNS} FROM monitoring_flags WHERE case_id = $1 ORDER BY from_ts, id"
+            "SELECT {FLAG_READ} FROM monitoring_flags WHERE case_id = $1 ORDER BY from_ts, id"
         ))
         .bind(case_id)
         .fetch_all(&mut *conn)
@@ -1065,7 +1111,7 @@ impl Store {
             .await?;
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(&format!(
-            "SELECT {FLAG_COLUMNS} FROM monitoring_flags \
+            "SELECT {FLAG_READ} FROM monitoring_flags \
              WHERE state IN ('open', 'notified', 'appealed') ORDER BY raised_at, id LIMIT 500"
         ))
         .fetch_all(&mut *conn)
@@ -1077,7 +1123,7 @@ impl Store {
     pub async fn flag(&self, id: &str) -> Result<Option<FlagRecord>> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(&format!(
-            "SELECT {FLAG_COLUMNS} FROM monitoring_flags WHERE id = $1"
+            "SELECT {FLAG_READ} FROM monitoring_flags WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -1194,6 +1240,42 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.flag(flag_id).await?.ok_or(FlagStepError::NotFound)
+    }
+
+    /// The patient's explanation of a flag of their own case, before an officer decides it:
+    /// stored with the flag, replacing an earlier one. Once the flag is decided (dismissed,
+    /// confirmed, or later) it is refused and the stored one stays as the officer read it.
+    /// The check and the write are one step under the flag's lock.
+    pub async fn explain_flag(
+        &self,
+        device: &Device,
+        flag_id: &str,
+        statement: &Paragraph,
+        now: Timestamp,
+    ) -> Result<FlagRecord, ExplainError> {
+        let mut tx = self.write_tx().await?;
+        let (_, _, case) = match self
+            .locked_flag(&mut tx, flag_id, Some(&device.case_id))
+            .await
+        {
+            Ok(locked) => locked,
+            Err(FlagStepError::NotFound) => return Err(ExplainError::NotFound),
+            Err(FlagStepError::Store(e)) => return Err(ExplainError::Store(e)),
+            Err(FlagStepError::Refused(e)) => return Err(ExplainError::Store(corrupt("flag", e))),
+        };
+        if !matches!(case.state().stage(), FlagStage::Open | FlagStage::Notified) {
+            return Err(ExplainError::Decided);
+        }
+        sqlx::query(
+            "UPDATE monitoring_flags SET statement = $1, statement_at = $2, updated_at = $2 WHERE id = $3",
+        )
+        .bind(statement.as_str())
+        .bind(secs(now))
+        .bind(flag_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.flag(flag_id).await?.ok_or(ExplainError::NotFound)
     }
 
     /// Locks a flag (PostgreSQL row lock; SQLite's write transaction is exclusive) and

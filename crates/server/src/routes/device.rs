@@ -17,7 +17,8 @@ use jiff::{SignedDuration, Timestamp};
 use propusk_core::domain::GeoPoint;
 use propusk_core::monitoring::geofence::Fix;
 use propusk_store::{
-    AnswerOutcome, ChallengeKind, ChallengeRecord, CheckinAnswer, DeviceLookup, FlagRecord,
+    AnswerOutcome, ChallengeKind, ChallengeRecord, CheckinAnswer, DeviceLookup, ExplainError,
+    FlagRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,7 +26,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::monitoring::{
-    asks, parse_time, step_error, unprocessable, AskedFor, FlagView, StepRefusals,
+    asks, flag_not_found, parse_time, step_error, unprocessable, AskedFor, FlagView, StepRefusals,
 };
 use super::Body;
 use crate::auth::new_token;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         [locations],
         [device_flags],
         [appeal],
+        [explain],
         [open_challenges],
         [answer_challenge]
     ]
@@ -573,6 +575,71 @@ async fn appeal(
         .appeal_flag(&device, &id, &statement, state.clock.now())
         .await
         .map_err(step_error)?;
+    let home = state
+        .store
+        .case(&device.case_id)
+        .await?
+        .and_then(|c| c.home);
+    Ok(Json(patient_flag(&state, &flag, home).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(as = FlagStatementInput)]
+struct StatementInput {
+    /// What happened, in the patient's words (required, plain text, at most 2000
+    /// characters).
+    #[schema(max_length = 2000)]
+    statement: String,
+}
+
+problems!(ExplainRefusals {
+    404 => "`flag_not_found`: no such flag on this device's case.", ["flag_not_found"];
+    409 => "`flag_decided`: an officer has already decided the flag; the statement stays as \
+            they read it (a sanction is appealed instead).", ["flag_decided"];
+    422 => "`invalid_field` (`field`: `statement`): empty, over 2000 characters, or with \
+            control characters.", ["invalid_field"];
+});
+
+/// Explain a flag before the decision
+///
+/// **Role:** an enrolled device, for its own case. The statement is stored with the flag
+/// and shown to the officer beside the evidence; a new one replaces it until an officer
+/// decides the flag, and is refused after.
+#[utoipa::path(put, path = "/api/v1/device/flags/{id}/statement", tag = "monitoring",
+    operation_id = "explainFlag",
+    params(("id" = uuid::Uuid, Path, description = "Flag id.")),
+    request_body = StatementInput,
+    security(("deviceAuth" = [])),
+    responses((status = 200, description = "Stored with the flag.", body = FlagView),
+        DeviceRefusals, ExplainRefusals))]
+async fn explain(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    Body(input): Body<StatementInput>,
+) -> ApiResult<Json<FlagView>> {
+    let statement = rules::statement(&input.statement).map_err(|e| {
+        ApiError::localized(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            e.localized(),
+        )
+        .with("field", "statement")
+    })?;
+    let flag = state
+        .store
+        .explain_flag(&device, &id, &statement, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            ExplainError::NotFound => flag_not_found(),
+            ExplainError::Decided => ApiError::new(
+                StatusCode::CONFLICT,
+                "flag_decided",
+                "Врач уже принял решение, объяснение больше нельзя изменить. Если назначена мера, её можно обжаловать.",
+                "A doctor has already decided, so the explanation can no longer be changed. If a measure was imposed, you can appeal it.",
+            ),
+            ExplainError::Store(e) => e.into(),
+        })?;
     let home = state
         .store
         .case(&device.case_id)

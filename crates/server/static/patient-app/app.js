@@ -148,6 +148,18 @@ function ago(ms, now) {
 /** Whole metres with the locale's grouping. */
 const metres = (m) => new Intl.NumberFormat(locale()).format(Math.round(m));
 
+/** A distance as a person says it: "350 м", "1,6 км". */
+const distance = (m) => (m < 1000
+  ? t('distM', { m: metres(m) })
+  : t('distKm', { km: new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(m / 1000) }));
+
+/** The string `key` in the plural form for `n` (`key_one`, `key_few`, … then `key_other`). */
+function plural(key, n, params = {}) {
+  const form = `${key}_${new Intl.PluralRules(locale()).select(n)}`;
+  const text = t(form, { ...params, n });
+  return text === form ? t(`${key}_other`, { ...params, n }) : text;
+}
+
 // ------------------------------------------------------------------ start-up
 
 async function main() {
@@ -643,18 +655,20 @@ function flagWords(f) {
   const e = f.evidence ?? {};
   const words = [];
   if (f.kind === 'left_home') {
-    words.push(t('evLeftHome', {
-      from, to, n: e.outside ?? 0, min: metres(e.distance_m?.min ?? 0), max: metres(e.distance_m?.max ?? 0),
-    }));
+    if (e.outside > 0) {
+      words.push(plural('evAway', e.outside, { from, to, far: distance(e.distance_m?.max ?? 0) }));
+    }
     if (e.confirmed_by_checkin) {
       words.push(t('evConfirmed', {
-        time: formatTime(e.confirmed_by_checkin.ts, tz), distance: metres(e.confirmed_by_checkin.distance_m),
+        time: formatTime(e.confirmed_by_checkin.ts, tz), far: distance(e.confirmed_by_checkin.distance_m),
       }));
     }
+    if (e.radius_m) words.push(t('evHome', { r: distance(e.radius_m) }));
   } else if (f.kind === 'no_signal') {
     words.push(t('evNoSignal', { from, to }));
   } else {
     words.push(t('evMissed', { issued: formatTime(e.issued_at ?? f.from, tz), deadline: formatTime(e.deadline ?? f.to, tz) }));
+    words.push(e.answered_at ? t('evMissedLate', { time: formatTime(e.answered_at, tz) }) : t('evMissedNone'));
   }
   for (const c of f.checkins ?? []) {
     words.push(c.answered_at
@@ -687,9 +701,69 @@ function renderFlags() {
       ...flagWords(f).map((w) => h('p', { text: w })),
       sanction ? h('p', { class: 'strong', text: t('sanctionLine', { sanction }) }) : null,
       ...notes(f).map((n) => h('p', { class: 'muted', text: n })),
+      f.sanction?.type === 'fine' ? fineInfo() : null,
+      f.statement ? statementShown(f) : null,
+      f.state === 'open' || f.state === 'notified' ? explainForm(f) : null,
       f.state === 'confirmed_with_sanction' ? appealForm(f) : null);
   }));
   $('flags-none').hidden = state.flags.length > 0;
+}
+
+/** For a fine in force: how to pay it, and where to ask. */
+function fineInfo() {
+  return h('div', { class: 'panel' },
+    h('h4', { text: t('fineTitle') }),
+    h('p', { text: t('finePay') }),
+    h('p', { text: t('fineAppeal') }),
+    h('p', {}, t('fineContact'), ' ', h('a', { href: '/help', text: t('fineHelpLink') })));
+}
+
+/** What the patient wrote before the decision, and when. */
+function statementShown(f) {
+  const tz = state.config?.time_zone;
+  return h('div', { class: 'statement', id: `statement-${f.id}` },
+    h('h4', { text: t('explainYours') }),
+    h('p', { class: 'hint', text: t('explainWritten', { time: formatTime(f.statement.written_at, tz) }) }),
+    h('p', { class: 'statement-text', text: f.statement.text }));
+}
+
+/** The form to explain a flag before the decision (replaces an earlier explanation). */
+function explainForm(f) {
+  const id = `explain-${f.id}`;
+  const error = h('p', { class: 'error', id: `${id}-error`, role: 'alert', hidden: true });
+  const area = h('textarea', {
+    id, name: 'statement', rows: 4, class: 'input', maxlength: 2000, 'aria-describedby': `${id}-hint ${id}-error`,
+  });
+  const submit = async (event) => {
+    event.preventDefault();
+    const statement = area.value.trim();
+    if (!statement) {
+      say(error, t('explainEmpty'));
+      area.setAttribute('aria-invalid', 'true');
+      area.focus();
+      return;
+    }
+    try {
+      await api(`/api/v1/device/flags/${encodeURIComponent(f.id)}/statement`, {
+        method: 'PUT', body: { statement }, token: state.device.token, lang: lang(),
+      });
+      announce(t('explainSent'));
+      refresh();
+    } catch (e) {
+      if (e instanceof ApiError && (e.retired || e.unknownDevice)) retire(e);
+      else {
+        say(error, e instanceof Offline ? t('explainOffline') : e.message);
+        area.setAttribute('aria-invalid', 'true');
+        if (e instanceof ApiError && e.code === 'flag_decided') refresh();
+      }
+    }
+  };
+  return h('form', { class: 'form', novalidate: true, onsubmit: submit },
+    h('label', { for: id, text: t(f.statement ? 'explainReplace' : 'explainLabel') }),
+    h('p', { class: 'hint', id: `${id}-hint`, text: t('explainHint') }),
+    error,
+    area,
+    h('button', { type: 'submit', class: 'btn btn--primary', text: t('explainSend') }));
 }
 
 function appealForm(f) {

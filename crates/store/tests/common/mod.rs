@@ -75,7 +75,7 @@ pub async fn enrolled_case(store: &Store, phone: &str, radius_m: f64, now: Times
     };
     let code = format!("CODE{}", &phone[phone.len() - 4..]);
     store
-        .create_case(&case, &code, "officer-a", now)
+        .create_case(&case, &code, None, "officer-a", now)
         .await
         .unwrap();
     store

@@ -426,7 +426,7 @@ pub(super) async fn prepare_phones(
             };
             let code = random_hex();
             store
-                .create_case(&case, &code, "bench", enrolled_at)
+                .create_case(&case, &code, None, "bench", enrolled_at)
                 .await?;
             let token = propusk_server::auth::new_token();
             let device = store

@@ -168,7 +168,9 @@ fn check_period(starts_at: Timestamp, ends_at: Timestamp) -> ApiResult<()> {
 
 /// Open a quarantine case
 ///
-/// **Role:** health. Recorded in the audit log.
+/// **Role:** health. Recorded in the audit log. The enrollment code and the link are also
+/// sent to the patient's phone by SMS, in the case's language (queued with the case and sent
+/// and retried by the outbox).
 #[utoipa::path(post, path = "/api/v1/cases", tag = "monitoring", operation_id = "createCase",
     request_body = CaseInput,
     security(("bearerAuth" = ["health"])),
@@ -180,16 +182,19 @@ pub(super) async fn create_case(
 ) -> ApiResult<Response> {
     let case = input.parse(state.clock.now())?;
     let code = rules::enrollment_code();
+    let enrollment_url = rules::enrollment_link(&state.app_url(), &code);
+    let sms = crate::monitoring::enrollment_sms(&code, &enrollment_url, &case.lang);
     let id = state
         .store
         .create_case(
             &case,
             &rules::normalize_code(&code),
+            Some(&sms),
             officer.as_str(),
             state.clock.now(),
         )
         .await?;
-    let enrollment_url = rules::enrollment_link(&state.app_url(), &code);
+    state.outbox_wakeup.notify_one();
     Ok((
         StatusCode::CREATED,
         Json(CaseCreated {

@@ -112,7 +112,7 @@ fn case_not_found() -> ApiError {
     )
 }
 
-fn flag_not_found() -> ApiError {
+pub(in crate::routes) fn flag_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "flag_not_found",

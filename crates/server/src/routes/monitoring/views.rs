@@ -178,6 +178,19 @@ pub struct FlagView {
     /// itself and never a sanction.
     #[serde(skip_serializing_if = "Option::is_none")]
     checkins: Option<Vec<CheckinView>>,
+    /// The patient's explanation, written before the first decision (replaced until then,
+    /// kept afterwards); null when there is none.
+    statement: Option<FlagStatement>,
+}
+
+/// What the patient wrote about a flag before an officer decided it.
+#[derive(Serialize, ToSchema)]
+pub struct FlagStatement {
+    /// Plain text, at most 2000 characters.
+    text: String,
+    /// When it was last written.
+    #[schema(value_type = String, format = DateTime)]
+    written_at: Timestamp,
 }
 
 impl FlagView {
@@ -196,6 +209,10 @@ impl FlagView {
             awaits_officer: flag.awaits_officer,
             history: serde_json::to_value(&flag.history).expect("a flag's events serialize"),
             checkins: None,
+            statement: flag.statement.as_ref().map(|s| FlagStatement {
+                text: s.text.clone(),
+                written_at: s.written_at,
+            }),
         }
     }
 

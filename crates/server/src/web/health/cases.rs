@@ -310,18 +310,32 @@ pub async fn create(
     };
     let code = rules::enrollment_code();
     let bare = rules::normalize_code(&code);
+    let link = rules::enrollment_link(&state.app_url(), &code);
+    // The patient gets the code and the link by SMS, queued with the case (sent and retried
+    // by the outbox); the officer can still show them from this page.
+    let sms = crate::monitoring::enrollment_sms(&code, &link, &case.lang);
     let id = match state
         .store
-        .create_case(&case, &bare, officer.id.as_str(), state.clock.now())
+        .create_case(
+            &case,
+            &bare,
+            Some(&sms),
+            officer.id.as_str(),
+            state.clock.now(),
+        )
         .await
     {
         Ok(id) => id,
         Err(e) => return ApiError::internal(e).into_response(),
     };
+    state.outbox_wakeup.notify_one();
     // The code is shown on this answer only (the store keeps its hash): no redirect.
-    let link = rules::enrollment_link(&state.app_url(), &code);
     let title = t.t("case-created-title");
-    let lead = t.t1("case-created-lead", "name", &case.full_name);
+    let lead = t.t2(
+        "case-created-lead-sms",
+        ("name", &case.full_name),
+        ("phone", &case.phone),
+    );
     let back = (format!("/health/cases/{id}"), t.t("case-created-open"));
     enrollment_page(ctx, StatusCode::CREATED, title, lead, code, link, back)
 }

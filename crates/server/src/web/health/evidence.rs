@@ -47,6 +47,15 @@ pub struct FlagView {
     pub history: Vec<HistoryRow>,
     /// The questions asked at once during a departure (filled in by the officers' pages).
     pub checkins: Vec<CheckinRow>,
+    /// What the patient wrote before the decision (`templates/health/statement.html`).
+    pub statement: Option<StatementView>,
+}
+
+/// The patient's explanation of a flag, as the officer reads it beside the evidence.
+pub struct StatementView {
+    pub text: String,
+    /// When it was last written, on the case's clocks.
+    pub written: String,
 }
 
 /// A check-in as the officer compares it: why it was asked, times, how far from home and how
@@ -320,6 +329,10 @@ pub fn flag_view(flag: &FlagRecord, tz: &str, t: Texts, officers: Officers) -> F
             })
             .collect(),
         checkins: Vec::new(),
+        statement: flag.statement.as_ref().map(|s| StatementView {
+            text: s.text.clone(),
+            written: local_time(s.written_at, tz, t.lang),
+        }),
     }
 }
 
@@ -402,6 +415,7 @@ mod tests {
             history: vec![],
             sanction: None,
             awaits_officer: true,
+            statement: None,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct QueuedFlag {
     /// When it was raised, and how long ago.
     pub raised: String,
     pub summary: String,
+    /// The patient has written an explanation (read on the flag's page).
+    pub explained: bool,
 }
 
 /// A question no one answered, with whose case it is (never a flag: nothing to decide).
@@ -276,6 +278,7 @@ async fn list(
                     ("ago", &duration(flag.raised_at, now, t)),
                 ),
                 summary: flag_summary(flag, tz, t),
+                explained: flag.statement.is_some(),
             }
         })
         .collect();

@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::lang::Lang;
 use crate::web::{Texts, WebCtx};
 
-pub use crate::web::form::Errors;
+pub use crate::web::form::{Errors, FieldErrors};
 
 /// Renders a template into a response, with the cookies the request decided on.
 pub fn render(ctx: WebCtx, status: StatusCode, html: Result<String, askama::Error>) -> Response {

@@ -1,9 +1,10 @@
 //! The patient's page once the phone is connected: the quarantine's end, check-ins waiting
-//! for an answer, and every flag with what was seen and where it stands — with the form to
-//! appeal a sanction.
+//! for an answer, and every flag with what was seen (in plain words, `super::flags`) and
+//! where it stands — with the form to explain it before the decision and the form to appeal
+//! a sanction.
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use propusk_core::domain::TextError;
@@ -11,11 +12,13 @@ use propusk_core::monitoring::case::TransitionError;
 use propusk_store::{Device, FlagStepError};
 use serde::Deserialize;
 
+use super::flags::{patient_flag, PatientFlag};
 use super::{enroll, Enrolled};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::web::health::evidence::{flag_view, FlagView};
-use crate::web::health::page::{forged, local_time, not_found, render, see_other, Errors};
+use crate::web::health::page::{
+    forged, local_time, not_found, render, see_other, Errors, FieldErrors,
+};
 use crate::web::{Texts, WebCtx};
 
 pub struct ChallengeView {
@@ -33,18 +36,30 @@ struct HomePage {
     ends: String,
     status: String,
     challenges: Vec<ChallengeView>,
-    flags: Vec<FlagView>,
-    appealing: String,
-    statement: String,
+    flags: Vec<PatientFlag>,
+    /// What was typed into a form that came back (flag id, text).
+    appealing: (String, String),
+    explaining: (String, String),
+    /// The flag whose explanation was just stored (a confirmation on its card).
+    explained: String,
     errors: Errors,
 }
 
-async fn page(
+/// What the patient typed into one of a flag's forms, kept when the form comes back.
+pub enum Typed {
+    Nothing,
+    /// Saved: the flag whose explanation was just stored.
+    Explained(String),
+    Appealing(String, String),
+    Explaining(String, String),
+}
+
+pub async fn page(
     state: &AppState,
     ctx: WebCtx,
     device: &Device,
     status: StatusCode,
-    (appealing, statement): (String, String),
+    typed: Typed,
     errors: Errors,
 ) -> Response {
     let now = state.clock.now();
@@ -77,20 +92,45 @@ async fn page(
                 deadline: local_time(c.deadline, tz, t.lang),
             })
             .collect(),
-        flags: flags.iter().map(|f| flag_view(f, tz, t, None)).collect(),
-        appealing,
-        statement,
+        flags: flags.iter().map(|f| patient_flag(f, tz, t)).collect(),
+        appealing: match &typed {
+            Typed::Appealing(id, text) => (id.clone(), text.clone()),
+            _ => Default::default(),
+        },
+        explaining: match &typed {
+            Typed::Explaining(id, text) => (id.clone(), text.clone()),
+            _ => Default::default(),
+        },
+        explained: match typed {
+            Typed::Explained(id) => id,
+            _ => String::new(),
+        },
         errors,
     }
     .render();
     render(ctx, status, html)
 }
 
-pub async fn show(State(state): State<AppState>, ctx: WebCtx, enrolled: Enrolled) -> Response {
+#[derive(Deserialize)]
+pub struct Shown {
+    /// After an explanation was stored: the flag it was for.
+    #[serde(default)]
+    explained: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: WebCtx,
+    enrolled: Enrolled,
+    Query(shown): Query<Shown>,
+) -> Response {
     match enrolled.0 {
         Some(device) => {
-            let no_appeal = (String::new(), String::new());
-            page(&state, ctx, &device, StatusCode::OK, no_appeal, vec![]).await
+            let typed = match shown.explained.is_empty() {
+                true => Typed::Nothing,
+                false => Typed::Explained(shown.explained),
+            };
+            page(&state, ctx, &device, StatusCode::OK, typed, vec![]).await
         }
         None => enroll::page(ctx, StatusCode::OK, String::new(), vec![]),
     }
@@ -119,7 +159,7 @@ pub async fn appeal(
     };
     let t = Texts::new(ctx.lang);
     let field = format!("statement-{id}");
-    let typed = (id.clone(), form.statement.clone());
+    let typed = || Typed::Appealing(id.clone(), form.statement.clone());
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let statement = match crate::monitoring_rules::statement(&form.statement) {
         Ok(statement) => statement,
@@ -136,7 +176,7 @@ pub async fn appeal(
                 ctx,
                 &device,
                 unprocessable,
-                typed,
+                typed(),
                 vec![(field, message)],
             )
             .await;
@@ -152,11 +192,11 @@ pub async fn appeal(
         Err(FlagStepError::Store(e)) => ApiError::internal(e).into_response(),
         Err(FlagStepError::Refused(TransitionError::MissingReason(_))) => {
             let errors = vec![(field, t.t("appeal-statement-required"))];
-            page(&state, ctx, &device, unprocessable, typed, errors).await
+            page(&state, ctx, &device, unprocessable, typed(), errors).await
         }
         Err(FlagStepError::Refused(_)) => {
             let errors = vec![(String::new(), t.t("appeal-not-possible"))];
-            page(&state, ctx, &device, StatusCode::CONFLICT, typed, errors).await
+            page(&state, ctx, &device, StatusCode::CONFLICT, typed(), errors).await
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The patient's pages at `/patient`, the fallback for phones that cannot run the app at
 //! `/patient/app/`: connect the phone with the one-time enrollment code the officer gave (a
 //! loaner phone with the key it was lent with), see the check-ins to answer and answer one
-//! with a camera photo and the location, see one's flags and appeal a sanction with a
-//! statement.
+//! with a camera photo and the location, see one's flags in plain words, explain one before
+//! an officer decides it, and appeal a sanction.
 //!
 //! The device token the enrollment returns is kept in an HttpOnly cookie scoped to
 //! `/patient` (Secure behind TLS): it opens these pages and nothing else, as on the API.
@@ -11,6 +11,7 @@
 
 mod checkin;
 mod enroll;
+mod flags;
 mod home;
 mod multipart;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
             get(checkin::form).post(checkin::answer),
         )
         .route("/patient/flags/{id}/appeal", post(home::appeal))
+        .route("/patient/flags/{id}/statement", post(flags::explain))
         .route(
             "/static/monitoring.js",
             get(|| async {
