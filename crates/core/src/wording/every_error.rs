@@ -3,6 +3,11 @@
 //!
 //! Each error type has a `variant` function with an exhaustive match: a new variant does not
 //! compile until it is numbered there, and the test fails until a sample of it is listed.
+//!
+//! Not here, because no person reads them on a page or in an SMS: `PolicyError` and
+//! `IdError` (for whoever writes a regime file, with its line and the TOML key),
+//! `CheckinConfigError` (settings), and `GeofenceError`, `FixError` and `OfficerIdError`
+//! (the server words those faults itself, in Fluent texts the server's wording test reads).
 
 use jiff::Timestamp;
 
