@@ -222,14 +222,14 @@ for (const lang of ['ru', 'en']) {
       // Written, then replaced: the confirmation says so, one explanation is kept.
       await patient.getByLabel(w.explain).fill(w.first);
       await patient.locator(`#flag-${flagId}`).getByRole('button', { name: w.send }).click();
-      await patient.locator('.confirmation').getByText(w.saved).waitFor();
+      await patient.locator('.saved-note').getByText(w.saved).waitFor();
       await patient.locator(`#flag-${flagId} blockquote`).getByText(w.first).waitFor();
       await check(patient, `explanation sent (${lang})`);
       if (js) await screenshot(patient, `patient-flag-explained-${lang}`, { fullPage: true });
       await patient.getByLabel(w.replace).fill(w.second);
       await patient.locator(`#flag-${flagId}`).getByRole('button', { name: w.send }).click();
       await patient.locator(`#flag-${flagId} blockquote`).getByText(w.second).waitFor();
-      await patient.locator('.confirmation').getByText(w.saved).waitFor();
+      await patient.locator('.saved-note').getByText(w.saved).waitFor();
       assert.equal(sql(`SELECT statement FROM monitoring_flags WHERE id = '${flagId}'`), w.second);
 
       // The officer reads it on the flag page, beside the evidence; the queue card says so.
@@ -253,7 +253,7 @@ for (const lang of ['ru', 'en']) {
       assert.equal(await fined.locator('a[href="/help"]').count(), 1, 'where to ask');
       assert.equal(await fined.getByRole('button', { name: w.send }).count(), 0, 'no explanation form after the decision');
       assert.ok((await fined.textContent()).includes(w.second), 'the explanation stays as read');
-      assert.equal(await fined.locator('.confirmation').count(), 0, 'no "you may replace it" after the decision');
+      assert.equal(await fined.locator('.saved-note').count(), 0, 'no "you may replace it" after the decision');
       await check(patient, `patient with a fine (${lang})`);
       if (js) await screenshot(patient, `patient-flag-fine-${lang}`, { fullPage: true });
       const fineSms = await waitFor('the fine SMS', () => smsTo(patientPhone).find((t) => t.includes('4000') || t.includes('4,000')));
