@@ -103,6 +103,10 @@ pub struct Refusal {
     pub code: RefusalCode,
     /// What was wrong and what is expected, in Russian and English.
     pub message: Localized,
+    /// The message without its closing sentence on when the next pass is possible, for
+    /// pages that show that moment their own way; the same as `message` when it has none.
+    #[serde(skip)]
+    pub reason: Localized,
     /// The earliest moment a pass for the same purpose could start, when one can be named:
     /// when the oldest counted pass leaves the window, when the allowed hours open, when the
     /// regime takes effect.
@@ -149,9 +153,11 @@ impl<'a> From<&'a Regime> for LocalTime<'a> {
 }
 
 fn refusal(code: RefusalCode, ru: String, en: String) -> Refusal {
+    let message = Localized::new(ru, en);
     Refusal {
         code,
-        message: Localized::new(ru, en),
+        reason: message.clone(),
+        message,
         next_possible_at: None,
         field: None,
     }
@@ -161,6 +167,17 @@ impl Refusal {
     fn with_next(mut self, t: Option<Timestamp>) -> Self {
         self.next_possible_at = t;
         self
+    }
+
+    /// Sets the next possible start and says it in a closing sentence of the message (the
+    /// `reason` stays without it).
+    fn with_next_said(mut self, clock: &LocalTime<'_>, t: Option<Timestamp>) -> Self {
+        let (ru, en) = next_sentences(clock, t);
+        self.message = Localized::new(
+            format!("{}{ru}", self.message.ru),
+            format!("{}{en}", self.message.en),
+        );
+        self.with_next(t)
     }
 
     fn with_field(mut self, field: &str) -> Self {
@@ -331,14 +348,21 @@ impl Refusal {
         hours: &AllowedHours,
         next: Option<Timestamp>,
     ) -> Self {
-        let (next_ru, next_en) = next_sentences(clock, next);
         refusal(
             RefusalCode::OutsideAllowedHours,
-            format!("Пропуск с целью «{}» может начинать действовать только в {} по местному времени.{next_ru}", purpose.name().ru, hours.describe()),
-            format!("A pass for “{}” can start only within {} local time.{next_en}", purpose.name().en, hours.describe()),
+            format!(
+                "Пропуск с целью «{}» может начинать действовать только в {} по местному времени.",
+                purpose.name().ru,
+                hours.describe()
+            ),
+            format!(
+                "A pass for “{}” can start only within {} local time.",
+                purpose.name().en,
+                hours.describe()
+            ),
         )
         .with_field("valid_from")
-        .with_next(next)
+        .with_next_said(clock, next)
     }
 
     pub(crate) fn too_far_from_home(purpose: &Purpose, max: u32, distance: f64) -> Self {
@@ -357,22 +381,21 @@ impl Refusal {
         quota: &Quota,
         next: Option<Timestamp>,
     ) -> Self {
-        let (next_ru, next_en) = next_sentences(clock, next);
         let limit = quota.describe();
         refusal(
             RefusalCode::QuotaExceeded,
             format!(
-                "Лимит пропусков с целью «{}» исчерпан: {}.{next_ru}",
+                "Лимит пропусков с целью «{}» исчерпан: {}.",
                 purpose.name().ru,
                 limit.ru
             ),
             format!(
-                "The limit for “{}” is reached: {}.{next_en}",
+                "The limit for “{}” is reached: {}.",
                 purpose.name().en,
                 limit.en
             ),
         )
-        .with_next(next)
+        .with_next_said(clock, next)
     }
 
     pub(crate) fn regime_cap_exceeded(
@@ -412,17 +435,13 @@ impl Refusal {
         next: Option<Timestamp>,
         (scope_ru, scope_en): (&str, &str),
     ) -> Self {
-        let (next_ru, next_en) = next_sentences(clock, next);
         let limit = limit.describe();
         refusal(
             RefusalCode::RegimeCapExceeded,
-            format!("Исчерпан общий лимит: {} {scope_ru}.{next_ru}", limit.ru),
-            format!(
-                "The overall limit is reached: {} {scope_en}.{next_en}",
-                limit.en
-            ),
+            format!("Исчерпан общий лимит: {} {scope_ru}.", limit.ru),
+            format!("The overall limit is reached: {} {scope_en}.", limit.en),
         )
-        .with_next(next)
+        .with_next_said(clock, next)
     }
 }
 

@@ -605,7 +605,11 @@ fn refused(
         signed_in: true,
         path: "/passes/new".into(),
         purpose_name: purpose.name().get(lang).into(),
-        reason: refusal.message.get(lang).to_string(),
+        // The page says the next moment its own way, so the reason goes without it.
+        reason: match refusal.next_possible_at {
+            Some(_) => refusal.reason.get(lang).to_string(),
+            None => refusal.message.get(lang).to_string(),
+        },
         next: refusal
             .next_possible_at
             .map(|at| dates::moment_with_weekday(at, tz, lang)),
