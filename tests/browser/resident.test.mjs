@@ -65,6 +65,18 @@ function scenario(lang, js) {
     assert.deepEqual(violations, [], `${what} (${label}): ${JSON.stringify(violations, null, 2)}`);
   }
 
+  /** At 320 CSS px and at 200 % zoom of a 390 px phone (195 px) nothing scrolls sideways
+   * (the pages tests/browser/layout.test.mjs cannot reach without this flow's state). */
+  async function noSidewaysScroll(page, what) {
+    const size = page.viewportSize();
+    for (const width of [320, 195]) {
+      await page.setViewportSize({ width, height: 640 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow}px at ${width}px (${label})`);
+    }
+    await page.setViewportSize(size);
+  }
+
   async function pickPurpose(page, purpose) {
     await page.goto(`${server.base}/passes/new`);
     await page.getByLabel(purpose, { exact: true }).check();
@@ -166,6 +178,7 @@ function scenario(lang, js) {
     await page.getByText(w.notCounted).waitFor();
     assert.equal(await page.locator('.code.big').count(), 0, 'no short code to read out');
     assert.equal(await page.getByRole('link', { name: w.print }).count(), 0, 'nothing to print');
+    await noSidewaysScroll(page, 'cancelled pass');
     await page.getByRole('link', { name: w.list }).click();
     await page.getByText(w.left(2)).waitFor();
 
@@ -200,6 +213,7 @@ function scenario(lang, js) {
     assert.equal(await page.locator('main form').count(), 0, `no form under a refusal (${label})`);
     assert.equal(await page.locator('.error-summary').count(), 0, 'the refusal is said once');
     await accessible(page, 'refusal');
+    await noSidewaysScroll(page, 'refusal');
     if (lang === 'ru' && js) {
       const shot = await screenshot(page, 'resident-refused', { fullPage: true });
       fs.copyFileSync(shot, path.join(REPO, 'docs/screenshots/resident-refused.png'));

@@ -253,6 +253,16 @@ async fn first_run_scenario(app: &TestApp) {
         .await;
     assert_eq!(denied.status, StatusCode::SEE_OTHER);
     assert_eq!(accounts(app).await.len(), 3);
+    // Who made each account is in the audit log, the first by the setup link.
+    let audit = app.state.store.audit_tail(100).await.unwrap();
+    let made: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "staff.create")
+        .collect();
+    assert_eq!(made.len(), 3, "{audit:?}");
+    assert!(made
+        .iter()
+        .any(|e| e.actor == "first-run-setup" && e.detail == "admin"));
 
     // Signing out ends the administrator's session.
     let out = b.post("/health/sign-out", &[]).await;

@@ -75,9 +75,11 @@ fn check_account(username: &str, password: &str, again: Option<&str>, t: Texts) 
     errors
 }
 
-/// Stores an account; `Ok(None)` when the username is taken.
+/// Stores an account and audits who made it (`by`: an administrator's id, or the first-run
+/// setup); `Ok(None)` when the username is taken.
 async fn add(
     state: &AppState,
+    by: &str,
     username: &str,
     role: Role,
     password: &str,
@@ -87,11 +89,20 @@ async fn add(
         .await
         .map_err(|e| ApiError::internal(e).into_response())?
         .map_err(|e| ApiError::internal(e).into_response())?;
-    state
+    let now = state.clock.now();
+    let user = state
         .store
-        .add_staff(username, role, &hash, state.clock.now())
+        .add_staff(username, role, &hash, now)
         .await
-        .map_err(|e| ApiError::internal(e).into_response())
+        .map_err(|e| ApiError::internal(e).into_response())?;
+    if let Some(user) = &user {
+        state
+            .store
+            .audit(by, "staff.create", &user.id, role.as_str(), now)
+            .await
+            .map_err(|e| ApiError::internal(e).into_response())?;
+    }
+    Ok(user)
 }
 
 #[derive(Template)]
@@ -198,7 +209,15 @@ pub async fn setup_submit(
     if !state.first_run.take(&token) {
         return dead_link(ctx);
     }
-    let user = match add(&state, &username, Role::Admin, &form.password).await {
+    let user = match add(
+        &state,
+        "first-run-setup",
+        &username,
+        Role::Admin,
+        &form.password,
+    )
+    .await
+    {
         Ok(Some(user)) => user,
         Ok(None) => {
             // Someone made this account another way meanwhile; nothing was stored here.
@@ -358,7 +377,15 @@ pub async fn create(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return staff_page(&state, ctx, status, None, form, errors).await;
     };
-    match add(&state, &form.username, role, &form.password).await {
+    match add(
+        &state,
+        admin.id.as_str(),
+        &form.username,
+        role,
+        &form.password,
+    )
+    .await
+    {
         Ok(Some(user)) => {
             tracing::info!(by = %admin.id, username = %user.username, role = role.as_str(), "staff account created on the staff page");
             let to = format!("/health/staff?added={}", urlencoding(&user.username));
