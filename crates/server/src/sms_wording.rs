@@ -102,7 +102,7 @@ fn refusals() -> Vec<Refusal> {
                     let message = message.clone();
                     move |next_possible_at| Refusal {
                         code,
-                        reason: message.clone(),
+                        reason: Box::new(message.clone()),
                         message: message.clone(),
                         next_possible_at,
                         field: field.map(str::to_string),

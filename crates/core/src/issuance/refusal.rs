@@ -105,8 +105,9 @@ pub struct Refusal {
     pub message: Localized,
     /// The message without its closing sentence on when the next pass is possible, for
     /// pages that show that moment their own way; the same as `message` when it has none.
+    /// (Boxed: a refusal is the error of every issuance step and stays small.)
     #[serde(skip)]
-    pub reason: Localized,
+    pub reason: Box<Localized>,
     /// The earliest moment a pass for the same purpose could start, when one can be named:
     /// when the oldest counted pass leaves the window, when the allowed hours open, when the
     /// regime takes effect.
@@ -156,7 +157,7 @@ fn refusal(code: RefusalCode, ru: String, en: String) -> Refusal {
     let message = Localized::new(ru, en);
     Refusal {
         code,
-        reason: message.clone(),
+        reason: Box::new(message.clone()),
         message,
         next_possible_at: None,
         field: None,
