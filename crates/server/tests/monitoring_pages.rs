@@ -143,6 +143,7 @@ async fn officer_case_scenario(app: &TestApp) {
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Неверное имя или пароль."));
+    assert!(wrong.body.contains("id=\"username-error\""), "at the field");
     let inspector = b
         .post(
             "/health/sign-in",
@@ -209,7 +210,17 @@ async fn officer_case_scenario(app: &TestApp) {
             "{anchor}: {}",
             bad.body
         );
+        // And at the field itself, above its input.
+        let id = anchor.trim_start_matches('#');
+        assert!(
+            bad.body.contains(&format!("id=\"{id}-error\"")),
+            "{id}'s message at its field: {}",
+            bad.body
+        );
     }
+    assert!(bad
+        .body
+        .contains("class=\"input input-error\" id=\"phone\""));
     assert!(bad.body.contains("Адрес нужен, не длиннее 300 знаков."));
     assert!(bad.body.contains("Выберите часовой пояс из списка."));
     assert!(
@@ -1182,6 +1193,7 @@ async fn loaner_scenario(app: &TestApp) {
     let page = b.post("/health/loaners", &[("serial", "SN 01/с")]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("Серийный номер: от 1 до 64"));
+    assert!(page.body.contains("id=\"serial-error\""), "at the field");
     let page = b.post("/health/loaners", &[("serial", "SN-0001")]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let page = b.post("/health/loaners", &[("serial", "SN-0001")]).await;

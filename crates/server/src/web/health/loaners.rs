@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use propusk_store::{Loaner, LoanerError};
 use serde_json::json;
 
-use super::page::{enrollment_page, forged, local_time, render, see_other, Errors};
+use super::page::{enrollment_page, forged, local_time, render, see_other, Errors, FieldErrors};
 use super::Officer;
 use crate::error::ApiError;
 use crate::monitoring_rules as rules;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use propusk_store::Role;
 use serde::Deserialize;
 
-use super::page::{forged, render, see_other, with_cookie, Errors};
+use super::page::{forged, render, see_other, with_cookie, Errors, FieldErrors};
 use super::{COOKIE_PATH, SESSION_COOKIE};
 use crate::app::sign_in::{self, StaffRefusal};
 use crate::auth::{sign_in_staff, StaffSignInError, STAFF_SESSION_SECS};

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::monitoring::answer_checkin;
 use crate::state::AppState;
 use crate::web::health::page::{
-    forged, local_time, message, not_found, number, render, see_other, Errors,
+    forged, local_time, message, not_found, number, render, see_other, Errors, FieldErrors,
 };
 use crate::web::{Texts, WebCtx};
 
