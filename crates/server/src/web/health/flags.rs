@@ -757,6 +757,20 @@ fn check_page(
     render(ctx, status, html)
 }
 
+/// The flag's page again with the decision forms as the officer filled them, and what to say
+/// about them (`errors`, possibly none).
+async fn form_again(
+    state: &AppState,
+    ctx: WebCtx,
+    officer: &Officer,
+    id: &str,
+    status: StatusCode,
+    form: DecisionForm,
+    errors: Errors,
+) -> Response {
+    flag_page(state, ctx, officer, id, status, form, errors, false).await
+}
+
 /// A decision form's post: forged → refused; problems → the form again with every one of
 /// them; a step the rules refuse → the form with why; else the check page. Nothing is
 /// stored here.
@@ -776,17 +790,7 @@ async fn check(
     let step = match step_of(&form, route, t) {
         Ok(step) => step,
         Err(errors) => {
-            return flag_page(
-                &state,
-                ctx,
-                &officer,
-                &id,
-                unprocessable,
-                form,
-                errors,
-                false,
-            )
-            .await
+            return form_again(&state, ctx, &officer, &id, unprocessable, form, errors).await
         }
     };
     let (flag, case, _) = match read(&state, &officer, &id).await {
@@ -809,17 +813,7 @@ async fn check(
         ),
         Err(e) => {
             let (status, problem) = refusal(&e, t);
-            flag_page(
-                &state,
-                ctx,
-                &officer,
-                &id,
-                status,
-                form,
-                vec![problem],
-                false,
-            )
-            .await
+            form_again(&state, ctx, &officer, &id, status, form, vec![problem]).await
         }
     }
 }
@@ -839,34 +833,14 @@ async fn confirm(
         return forged(ctx, &format!("/health/flags/{id}"));
     }
     if form.action == "change" {
-        return flag_page(
-            &state,
-            ctx,
-            &officer,
-            &id,
-            StatusCode::OK,
-            form,
-            vec![],
-            false,
-        )
-        .await;
+        return form_again(&state, ctx, &officer, &id, StatusCode::OK, form, vec![]).await;
     }
     let t = Texts::new(ctx.lang);
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let step = match step_of(&form, route, t) {
         Ok(step) => step,
         Err(errors) => {
-            return flag_page(
-                &state,
-                ctx,
-                &officer,
-                &id,
-                unprocessable,
-                form,
-                errors,
-                false,
-            )
-            .await
+            return form_again(&state, ctx, &officer, &id, unprocessable, form, errors).await
         }
     };
     let (flag, case, _) = match read(&state, &officer, &id).await {
@@ -892,17 +866,7 @@ async fn confirm(
             ),
             Err(e) => {
                 let (status, problem) = refusal(&e, t);
-                flag_page(
-                    &state,
-                    ctx,
-                    &officer,
-                    &id,
-                    status,
-                    form,
-                    vec![problem],
-                    false,
-                )
-                .await
+                form_again(&state, ctx, &officer, &id, status, form, vec![problem]).await
             }
         };
     }
@@ -920,17 +884,7 @@ async fn confirm(
         Err(FlagStepError::Store(e)) => ApiError::internal(e).into_response(),
         Err(FlagStepError::Refused(e)) => {
             let (status, problem) = refusal(&e, t);
-            flag_page(
-                &state,
-                ctx,
-                &officer,
-                &id,
-                status,
-                form,
-                vec![problem],
-                false,
-            )
-            .await
+            form_again(&state, ctx, &officer, &id, status, form, vec![problem]).await
         }
     }
 }
