@@ -56,7 +56,7 @@ fn faults(lang: Lang, text: &str) -> Vec<String> {
             if starts_low(next) && !text[..i].ends_with("e.g") && !text[..i].ends_with("напр") {
                 found.push(format!(
                     "a sentence in lower case: {:?}",
-                    &next[..next.len().min(20)]
+                    next.chars().take(20).collect::<String>()
                 ));
             }
         }

@@ -180,10 +180,7 @@ async fn decide(
     let resident = residents::from_row(&row.ok_or(IssueError::UnknownResident)?)?;
     // A resident registered by SMS alone has a name and a document but no home location:
     // enough for any request without a destination (see `propusk_sms::registration`).
-    let facts = ResidentFacts {
-        profile_complete: resident.identity().is_some(),
-        home: resident.profile.as_ref().map(|p| p.home),
-    };
+    let facts = resident.facts();
     let grant = match req.regimes.decide(&req.request, &facts, &[], req.now) {
         Ok(grant) => grant,
         // "Outside the hours" says when a pass is next possible, and that depends on the

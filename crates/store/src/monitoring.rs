@@ -718,9 +718,11 @@ pub(crate) async fn sms_sent_in(
 }
 
 impl Store {
-    /// Opens a case; `enrollment_code` is shown once to the officer, only its hash is kept.
-    /// With `enrollment_sms`, the text that brings the code to the patient's phone is queued
-    /// in the same transaction (the outbox sends and retries it). Returns the case id.
+    /// Opens a case; `enrollment_code` is shown once to the officer and the case keeps only
+    /// its hash. With `enrollment_sms`, the text that brings the code to the patient's phone
+    /// is queued in the same transaction (the outbox sends and retries it), and so the code
+    /// stands in that outbox row as sign-in codes do.
+    /// Returns the case id.
     pub async fn create_case(
         &self,
         case: &NewCase,

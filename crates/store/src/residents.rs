@@ -35,6 +35,15 @@ pub struct Resident {
 }
 
 impl Resident {
+    /// What the issuance rules know of the resident: whether the profile is complete, and
+    /// where home is.
+    pub fn facts(&self) -> propusk_core::issuance::ResidentFacts {
+        propusk_core::issuance::ResidentFacts {
+            profile_complete: self.identity().is_some(),
+            home: self.profile.as_ref().map(|p| p.home),
+        }
+    }
+
     /// The name and document passes are issued to: the profile's, or the SMS registration's.
     pub fn identity(&self) -> Option<(&FullName, &Document)> {
         match (&self.profile, &self.sms_identity) {

@@ -295,8 +295,6 @@ pub struct QuotaStatus {
     /// the regime's cap and ceiling, and the allowed hours all admit it then. `None` when
     /// one can start now, or when none can before the regime ends.
     pub next_possible_at: Option<Timestamp>,
-    /// Whether a pass of the purpose can start now, as far as counting and hours go.
-    pub available_now: bool,
 }
 
 impl QuotaStatus {
@@ -326,12 +324,10 @@ pub fn quota_status(
     let hours = purpose.hours();
     let next = counting::next_possible(&limits, hours, tz, now)
         .filter(|t| regime.until().is_none_or(|u| *t < u));
-    let available_now = next == Some(now);
     Some(QuotaStatus {
         quota,
         used,
         next_possible_at: next.filter(|t| *t > now),
-        available_now,
     })
 }
 

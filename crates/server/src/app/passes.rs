@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use propusk_core::issuance::{
-    quota_status, Grant, PassRequest, PriorReads, QuotaStatus, Refusal, ResidentFacts,
+    quota_status, Grant, PassRequest, PriorReads, PurposeSet, QuotaStatus, Refusal,
 };
 use propusk_store::{
     Actor, CancelOutcome, IssueError, IssueRequest, PassRecord, Resident, StoreError,
@@ -87,11 +87,7 @@ pub async fn preview(
         .store
         .prior_passes(&resident.id, &book.prior_reads(request, now))
         .await?;
-    let facts = ResidentFacts {
-        profile_complete: resident.identity().is_some(),
-        home: resident.profile.as_ref().map(|p| p.home),
-    };
-    book.decide(request, &facts, &prior, now)
+    book.decide(request, &resident.facts(), &prior, now)
         .map_err(IssueFailure::Refused)
 }
 
@@ -109,24 +105,34 @@ pub async fn quotas(state: &AppState, resident_id: &str) -> Result<Vec<PurposeQu
     let Some(regime) = book.in_force(now) else {
         return Ok(Vec::new());
     };
-    let mut quotas = Vec::new();
-    for purpose in regime.purposes() {
-        if purpose.quota().is_none() || purpose.always_allowed() {
-            continue;
-        }
-        let request = PassRequest {
-            purpose: purpose.id().to_string(),
-            ..PassRequest::default()
-        };
-        let reads = PriorReads::for_request(regime, &request, now);
-        let prior = state.store.prior_passes(resident_id, &reads).await?;
-        if let Some(status) = quota_status(regime, purpose, &prior, now) {
-            quotas.push(PurposeQuota {
+    let with_quota: Vec<_> = regime
+        .purposes()
+        .iter()
+        .filter(|p| p.quota().is_some() && !p.always_allowed())
+        .collect();
+    let Some(first) = with_quota.first() else {
+        return Ok(Vec::new());
+    };
+    // One read for every quota: the window and the days are the regime's, the same for each
+    // purpose; only the purposes read differ (and with a cap, every purpose is read already).
+    let request = PassRequest {
+        purpose: first.id().to_string(),
+        ..PassRequest::default()
+    };
+    let mut reads = PriorReads::for_request(regime, &request, now);
+    if let Some(PurposeSet::Only(ids)) = reads.by_purpose.as_mut().map(|r| &mut r.purposes) {
+        *ids = with_quota.iter().map(|p| p.id().to_string()).collect();
+    }
+    let prior = state.store.prior_passes(resident_id, &reads).await?;
+    let quotas = with_quota
+        .into_iter()
+        .filter_map(|purpose| {
+            quota_status(regime, purpose, &prior, now).map(|status| PurposeQuota {
                 purpose: purpose.id().to_string(),
                 status,
-            });
-        }
-    }
+            })
+        })
+        .collect();
     Ok(quotas)
 }
 

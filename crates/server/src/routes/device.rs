@@ -505,6 +505,30 @@ async fn patient_flag(
         .with_checkins(asks(state, flag, home).await?))
 }
 
+/// Where the device's case has its home (for the flags' evidence).
+async fn case_home(
+    state: &AppState,
+    device: &propusk_store::Device,
+) -> ApiResult<Option<propusk_core::domain::GeoPoint>> {
+    Ok(state
+        .store
+        .case(&device.case_id)
+        .await?
+        .and_then(|c| c.home))
+}
+
+/// The patient's text on a flag (an explanation or an appeal), or `invalid_field`.
+fn typed_statement(raw: &str) -> ApiResult<propusk_core::domain::Paragraph> {
+    rules::statement(raw).map_err(|e| {
+        ApiError::localized(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            e.localized(),
+        )
+        .with("field", "statement")
+    })
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(as = FlagList)]
 struct FlagList {
@@ -522,11 +546,7 @@ async fn device_flags(
     State(state): State<AppState>,
     Device(device): Device,
 ) -> ApiResult<Json<FlagList>> {
-    let home = state
-        .store
-        .case(&device.case_id)
-        .await?
-        .and_then(|c| c.home);
+    let home = case_home(&state, &device).await?;
     let mut list = Vec::new();
     for flag in state.store.case_flags(&device.case_id).await? {
         list.push(patient_flag(&state, &flag, home).await?);
@@ -543,7 +563,8 @@ struct AppealInput {
 }
 
 problems!(AppealRefusals {
-    422 => "`reason_required`; `invalid_field` (`field`: `statement`): over 2000 characters.",
+    422 => "`reason_required`; `invalid_field` (`field`: `statement`): empty, over 2000 \
+            characters, or with control characters.",
         ["reason_required", "invalid_field"];
 });
 
@@ -562,24 +583,13 @@ async fn appeal(
     Path(id): Path<String>,
     Body(input): Body<AppealInput>,
 ) -> ApiResult<Json<FlagView>> {
-    let statement = rules::statement(&input.statement).map_err(|e| {
-        ApiError::localized(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            e.localized(),
-        )
-        .with("field", "statement")
-    })?;
+    let statement = typed_statement(&input.statement)?;
     let flag = state
         .store
         .appeal_flag(&device, &id, &statement, state.clock.now())
         .await
         .map_err(step_error)?;
-    let home = state
-        .store
-        .case(&device.case_id)
-        .await?
-        .and_then(|c| c.home);
+    let home = case_home(&state, &device).await?;
     Ok(Json(patient_flag(&state, &flag, home).await?))
 }
 
@@ -618,14 +628,7 @@ async fn explain(
     Path(id): Path<String>,
     Body(input): Body<StatementInput>,
 ) -> ApiResult<Json<FlagView>> {
-    let statement = rules::statement(&input.statement).map_err(|e| {
-        ApiError::localized(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            e.localized(),
-        )
-        .with("field", "statement")
-    })?;
+    let statement = typed_statement(&input.statement)?;
     let flag = state
         .store
         .explain_flag(&device, &id, &statement, state.clock.now())
@@ -640,11 +643,7 @@ async fn explain(
             ),
             ExplainError::Store(e) => e.into(),
         })?;
-    let home = state
-        .store
-        .case(&device.case_id)
-        .await?
-        .and_then(|c| c.home);
+    let home = case_home(&state, &device).await?;
     Ok(Json(patient_flag(&state, &flag, home).await?))
 }
 

@@ -734,6 +734,8 @@ function explainForm(f) {
   const area = h('textarea', {
     id, name: 'statement', rows: 4, class: 'input', maxlength: 2000, 'aria-describedby': `${id}-hint ${id}-error`,
   });
+  // Replacing starts from what was written, not from an empty box.
+  area.value = f.statement?.text ?? '';
   const submit = async (event) => {
     event.preventDefault();
     const statement = area.value.trim();

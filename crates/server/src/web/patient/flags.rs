@@ -214,12 +214,32 @@ pub fn patient_flag(flag: &FlagRecord, tz: &str, t: Texts) -> PatientFlag {
     }
 }
 
+/// What the patient wrote on a flag: an explanation before the decision, or an appeal after.
 #[derive(Deserialize)]
-pub struct ExplainForm {
+pub struct StatementForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
     #[serde(default)]
-    statement: String,
+    pub statement: String,
+}
+
+/// The patient's text, or what is wrong with it in the patient's words (`required` and
+/// `too_long`: the form's own message ids; the latter gets `max` and the length typed, `n`).
+pub fn statement_of(
+    raw: &str,
+    t: Texts,
+    required: &str,
+    too_long: &str,
+) -> Result<propusk_core::domain::Paragraph, String> {
+    crate::monitoring_rules::statement(raw).map_err(|e| match e {
+        TextError::Empty => t.t(required),
+        TextError::TooLong { max, .. } => t.t2(
+            too_long,
+            ("max", &max.to_string()),
+            ("n", &raw.trim().chars().count().to_string()),
+        ),
+        TextError::Control { .. } => t.lang.pick(&e.localized()).to_string(),
+    })
 }
 
 /// The patient's explanation of a flag before the decision: stored with the flag (replacing
@@ -229,7 +249,7 @@ pub async fn explain(
     ctx: WebCtx,
     enrolled: Enrolled,
     Path(id): Path<String>,
-    Form(form): Form<ExplainForm>,
+    Form(form): Form<StatementForm>,
 ) -> Response {
     if !ctx.csrf_ok(&form.csrf) {
         return forged(ctx, "/patient");
@@ -240,18 +260,14 @@ pub async fn explain(
     let t = Texts::new(ctx.lang);
     let field = format!("explain-{id}");
     let typed = Typed::Explaining(id.clone(), form.statement.clone());
-    let statement = match crate::monitoring_rules::statement(&form.statement) {
+    let statement = match statement_of(
+        &form.statement,
+        t,
+        "patient-explain-required",
+        "patient-explain-long",
+    ) {
         Ok(statement) => statement,
-        Err(e) => {
-            let message = match e {
-                TextError::Empty => t.t("patient-explain-required"),
-                TextError::TooLong { max, .. } => t.t2(
-                    "patient-explain-long",
-                    ("max", &max.to_string()),
-                    ("n", &form.statement.trim().chars().count().to_string()),
-                ),
-                TextError::Control { .. } => t.lang.pick(&e.localized()).to_string(),
-            };
+        Err(message) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return page(&state, ctx, &device, status, typed, vec![(field, message)]).await;
         }

@@ -7,12 +7,11 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use propusk_core::domain::TextError;
 use propusk_core::monitoring::case::TransitionError;
 use propusk_store::{Device, FlagStepError};
 use serde::Deserialize;
 
-use super::flags::{patient_flag, PatientFlag};
+use super::flags::{patient_flag, statement_of, PatientFlag, StatementForm};
 use super::{enroll, Enrolled};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -136,20 +135,12 @@ pub async fn show(
     }
 }
 
-#[derive(Deserialize)]
-pub struct AppealForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    statement: String,
-}
-
 pub async fn appeal(
     State(state): State<AppState>,
     ctx: WebCtx,
     enrolled: Enrolled,
     Path(id): Path<String>,
-    Form(form): Form<AppealForm>,
+    Form(form): Form<StatementForm>,
 ) -> Response {
     if !ctx.csrf_ok(&form.csrf) {
         return forged(ctx, "/patient");
@@ -161,25 +152,16 @@ pub async fn appeal(
     let field = format!("statement-{id}");
     let typed = || Typed::Appealing(id.clone(), form.statement.clone());
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
-    let statement = match crate::monitoring_rules::statement(&form.statement) {
+    let statement = match statement_of(
+        &form.statement,
+        t,
+        "appeal-statement-required",
+        "appeal-statement-long",
+    ) {
         Ok(statement) => statement,
-        Err(e) => {
-            let message = match e {
-                TextError::Empty => t.t("appeal-statement-required"),
-                TextError::TooLong { max, .. } => {
-                    t.t1("appeal-statement-long", "max", &max.to_string())
-                }
-                TextError::Control { .. } => t.lang.pick(&e.localized()).to_string(),
-            };
-            return page(
-                &state,
-                ctx,
-                &device,
-                unprocessable,
-                typed(),
-                vec![(field, message)],
-            )
-            .await;
+        Err(message) => {
+            let errors = vec![(field, message)];
+            return page(&state, ctx, &device, unprocessable, typed(), errors).await;
         }
     };
     match state

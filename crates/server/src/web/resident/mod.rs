@@ -83,17 +83,8 @@ async fn resident(state: &AppState, ctx: &WebCtx) -> Result<Resident, Response> 
 
 fn forbidden(ctx: WebCtx) -> Response {
     let t = Texts::new(ctx.lang);
-    let tpl = MessagePage {
-        t,
-        csrf: ctx.csrf.clone(),
-        signed_in: ctx.session.is_some(),
-        path: "/".into(),
-        title: t.t("forbidden-title"),
-        text: t.t("forbidden-text"),
-        back: "/".into(),
-    };
-    let html = tpl.render();
-    page(ctx, StatusCode::FORBIDDEN, html)
+    let (title, text) = (t.t("forbidden-title"), t.t("forbidden-text"));
+    message(ctx, StatusCode::FORBIDDEN, title, text, "/")
 }
 
 #[derive(Template)]

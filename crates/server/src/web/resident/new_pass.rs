@@ -27,11 +27,6 @@ use crate::web::dates;
 use crate::web::form::{Errors, FieldErrors};
 use crate::web::{Texts, WebCtx};
 
-/// The form's own inputs; every other input is a purpose field.
-const OWN_INPUTS: [&str; 8] = [
-    "csrf", "purpose", "when", "day", "month", "year", "time", "duration",
-];
-
 struct PurposeChoice {
     id: String,
     name: String,
@@ -103,11 +98,7 @@ async fn purpose_page(
         Err(e) => return ApiError::internal(e).into_response(),
     };
     let mut quotas = quota_views(state, &quotas, t);
-    let first_id = regime
-        .purposes()
-        .first()
-        .map(|p| format!("purpose-{}", p.id()))
-        .unwrap_or_default();
+    let first_id = first_purpose_id(regime);
     let purposes = regime
         .purposes()
         .iter()
@@ -138,6 +129,15 @@ async fn purpose_page(
     }
     .render();
     page(ctx, status, html)
+}
+
+/// The first purpose's radio: where the page's problem is linked and said.
+fn first_purpose_id(regime: &Regime) -> String {
+    regime
+        .purposes()
+        .first()
+        .map(|p| format!("purpose-{}", p.id()))
+        .unwrap_or_default()
 }
 
 fn no_regime(ctx: WebCtx) -> Response {
@@ -190,11 +190,11 @@ pub struct Answers {
 }
 
 impl Answers {
-    /// The purpose fields among the inputs (never the form's own).
+    /// The purpose fields as typed, trimmed (the form's own inputs are the named fields
+    /// above, so the rest is all purpose fields; only the purpose's required ones are read).
     fn purpose_fields(&self) -> BTreeMap<String, String> {
         self.fields
             .iter()
-            .filter(|(k, _)| !OWN_INPUTS.contains(&k.as_str()) && k.as_str() != "step")
             .map(|(k, v)| (k.clone(), v.trim().to_string()))
             .collect()
     }
@@ -307,12 +307,7 @@ async fn purpose_missing(
     regime: &Regime,
 ) -> Response {
     let t = Texts::new(ctx.lang);
-    let first = regime
-        .purposes()
-        .first()
-        .map(|p| format!("purpose-{}", p.id()))
-        .unwrap_or_default();
-    let errors = vec![(first, t.t("new-purpose-missing"))];
+    let errors = vec![(first_purpose_id(regime), t.t("new-purpose-missing"))];
     purpose_page(state, ctx, resident, errors).await
 }
 
@@ -331,14 +326,19 @@ fn start_of(
             Ok(Some(later))
         }
         "later" => {
-            let number = |s: &str| s.trim().parse::<i16>().ok();
-            let date = match (number(&a.day), number(&a.month), number(&a.year)) {
-                (None, None, None) => {
-                    return Err(("start-day".into(), t.t("new-start-date-missing")))
-                }
-                (Some(d), Some(m), Some(y)) => Date::new(y, m as i8, d as i8)
-                    .ok()
-                    .filter(|_| (1..=12).contains(&m) && (1..=31).contains(&d)),
+            let (day, month, year) = (
+                a.day.trim().parse::<i8>().ok(),
+                a.month.trim().parse::<i8>().ok(),
+                a.year.trim().parse::<i16>().ok(),
+            );
+            let blank = [&a.day, &a.month, &a.year]
+                .iter()
+                .all(|s| s.trim().is_empty());
+            if blank {
+                return Err(("start-day".into(), t.t("new-start-date-missing")));
+            }
+            let date = match (day, month, year) {
+                (Some(d), Some(m), Some(y)) => Date::new(y, m, d).ok(),
                 _ => None,
             };
             let date =
@@ -543,11 +543,10 @@ fn check_page(
         .map(|(name, doc)| propusk_core::domain::holder_hint(name, doc))
         .unwrap_or_default();
     let validity = if starts_now {
-        let z = grant.valid_until.to_zoned(tz.clone());
         t.t1(
             "check-from-now",
             "until",
-            &format!("{}, {}", dates::day(z.date(), t.lang), z.strftime("%H:%M")),
+            &dates::moment(grant.valid_until, tz, t.lang),
         )
     } else {
         dates::span(grant.valid_from, grant.valid_until, tz, t.lang)

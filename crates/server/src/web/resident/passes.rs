@@ -54,7 +54,8 @@ pub(super) struct PassView {
     pub until_iso: String,
     pub short_code: String,
     /// The holder's initials and the last four document characters, as the token carries
-    /// them and the inspector's phone shows them.
+    /// them and the inspector's phone shows them: read from the token (a signature check)
+    /// only for the pages that show it ([`with_holder`]), not for every pass of the list.
     pub holder: String,
     /// The purpose's fields (the employer's INN of a work pass).
     pub fields: Vec<FieldRow>,
@@ -86,6 +87,14 @@ fn holder_of(state: &AppState, token: &str) -> String {
     }
 }
 
+/// The view of one pass with its holder hint, for the pass, print and image pages.
+fn with_holder(state: &AppState, p: &PassRecord, t: Texts) -> PassView {
+    PassView {
+        holder: holder_of(state, &p.token),
+        ..view(state, p, t)
+    }
+}
+
 pub(super) fn view(state: &AppState, p: &PassRecord, t: Texts) -> PassView {
     let now = state.clock.now();
     let status = PassStatus::of(p, now).as_str();
@@ -105,7 +114,7 @@ pub(super) fn view(state: &AppState, p: &PassRecord, t: Texts) -> PassView {
             .parse::<propusk_token::ShortCode>()
             .map(|c| c.to_string())
             .unwrap_or(p.short_code.clone()),
-        holder: holder_of(state, &p.token),
+        holder: String::new(),
         fields: p
             .fields
             .iter()
@@ -209,27 +218,15 @@ pub async fn list(State(state): State<AppState>, ctx: WebCtx) -> Response {
     page(ctx, StatusCode::OK, html)
 }
 
-/// The resident's own pass (another's is "not found").
-async fn own(state: &AppState, ctx: &WebCtx, id: &str) -> Result<PassRecord, Response> {
-    let resident = resident(state, ctx).await?;
+/// The resident's own pass (another's is "not found"), with the request's context back.
+async fn own(state: &AppState, ctx: WebCtx, id: &str) -> Result<(WebCtx, PassRecord), Response> {
+    let resident = resident(state, &ctx).await?;
     match state.store.pass(id).await {
-        Ok(Some(p)) if p.resident_id == resident.id => Ok(p),
+        Ok(Some(p)) if p.resident_id == resident.id => Ok((ctx, p)),
         Ok(_) => {
             let t = Texts::new(ctx.lang);
-            let html = crate::web::health::page::MessagePage {
-                t,
-                csrf: ctx.csrf.clone(),
-                signed_in: true,
-                path: "/passes".into(),
-                title: t.t("not-found-title"),
-                text: t.t("pass-not-found-text"),
-                back: "/passes".into(),
-            }
-            .render();
-            Err(match html {
-                Ok(body) => (StatusCode::NOT_FOUND, axum::response::Html(body)).into_response(),
-                Err(e) => ApiError::internal(e).into_response(),
-            })
+            let (title, text) = (t.t("not-found-title"), t.t("pass-not-found-text"));
+            Err(message(ctx, StatusCode::NOT_FOUND, title, text, "/passes"))
         }
         Err(e) => Err(ApiError::internal(e).into_response()),
     }
@@ -260,12 +257,12 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    let pass = match own(&state, &ctx, &id).await {
-        Ok(p) => p,
+    let (ctx, pass) = match own(&state, ctx, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let t = Texts::new(ctx.lang);
-    let p = view(&state, &pass, t);
+    let p = with_holder(&state, &pass, t);
     // A panel only for what did happen: not "cancelled" over a live pass.
     let done = match (q.done.as_str(), p.cancelled.is_some()) {
         ("issued", false) => "issued",
@@ -292,8 +289,8 @@ struct PrintPage {
 }
 
 pub async fn print(State(state): State<AppState>, ctx: WebCtx, Path(id): Path<String>) -> Response {
-    let pass = match own(&state, &ctx, &id).await {
-        Ok(p) => p,
+    let (ctx, pass) = match own(&state, ctx, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let t = Texts::new(ctx.lang);
@@ -303,26 +300,25 @@ pub async fn print(State(state): State<AppState>, ctx: WebCtx, Path(id): Path<St
     }
     let html = PrintPage {
         t,
-        p: view(&state, &pass, t),
+        p: with_holder(&state, &pass, t),
     }
     .render();
     page(ctx, StatusCode::OK, html)
 }
 
 pub async fn qr(State(state): State<AppState>, ctx: WebCtx, Path(id): Path<String>) -> Response {
-    let pass = match own(&state, &ctx, &id).await {
-        Ok(p) => p,
+    let (ctx, pass) = match own(&state, ctx, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     match crate::qr::render_svg(&pass.token) {
-        Ok(svg) => (
+        Ok(svg) => ctx.finish((
             [
                 (header::CONTENT_TYPE, "image/svg+xml"),
                 (header::CACHE_CONTROL, "private, max-age=3600"),
             ],
             svg,
-        )
-            .into_response(),
+        )),
         Err(e) => ApiError::internal(e).into_response(),
     }
 }
@@ -334,22 +330,21 @@ pub async fn qr_png(
     ctx: WebCtx,
     Path(id): Path<String>,
 ) -> Response {
-    let pass = match own(&state, &ctx, &id).await {
-        Ok(p) => p,
+    let (ctx, pass) = match own(&state, ctx, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     if pass.cancelled_at.is_some() {
         return see_other(ctx, &format!("/passes/{id}"));
     }
     match crate::qr::render_png(&pass.token, 8) {
-        Ok(png) => (
+        Ok(png) => ctx.finish((
             [
                 (header::CONTENT_TYPE, "image/png"),
                 (header::CACHE_CONTROL, "private, max-age=3600"),
             ],
             png,
-        )
-            .into_response(),
+        )),
         Err(e) => ApiError::internal(e).into_response(),
     }
 }
@@ -372,8 +367,8 @@ pub async fn cancel_check(
     ctx: WebCtx,
     Path(id): Path<String>,
 ) -> Response {
-    let pass = match own(&state, &ctx, &id).await {
-        Ok(p) => p,
+    let (ctx, pass) = match own(&state, ctx, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let now = state.clock.now();
@@ -402,8 +397,8 @@ pub async fn cancel(
     if !ctx.csrf_ok(&form.csrf) {
         return forbidden(ctx);
     }
-    let pass = match own(&state, &ctx, &id).await {
-        Ok(p) => p,
+    let (ctx, pass) = match own(&state, ctx, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     if state.clock.now() >= pass.valid_until && pass.cancelled_at.is_none() {
