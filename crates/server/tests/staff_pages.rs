@@ -283,3 +283,52 @@ async fn first_administrator_then_officers_on_pages() {
         again.stop().await;
     }
 }
+
+on_every_backend!(
+    only_one_first_administrator_at_once,
+    first_administrator_race
+);
+/// Setup links of several nodes used at the same moment (and `propusk user add` meanwhile):
+/// exactly one first administrator is made, and audited once.
+async fn first_administrator_race(app: &TestApp) {
+    let now = app.state.clock.now();
+    let attempts = (0..12).map(|i| {
+        let store = app.state.store.clone();
+        async move {
+            let username = format!("first-{i}");
+            let account = propusk_store::NewStaff {
+                username: &username,
+                role: Role::Admin,
+                password_hash: "not a real hash",
+            };
+            if i == 5 {
+                // The command line's account, made without the first-run condition.
+                let made = store.add_staff(&username, Role::Admin, "not a real hash", now);
+                return made.await.unwrap().is_some() as usize * 100;
+            }
+            match store
+                .create_staff(&account, Some("first-run-setup"), true, now)
+                .await
+                .unwrap()
+            {
+                propusk_store::StaffCreated::Created(_) => 1,
+                propusk_store::StaffCreated::NotFirst => 0,
+                other => panic!("{other:?}"),
+            }
+        }
+    });
+    let made: usize = futures_util::future::join_all(attempts).await.iter().sum();
+    let by_setup = made % 100;
+    assert!(made / 100 == 1, "the command line's account is always made");
+    assert!(
+        by_setup <= 1,
+        "{by_setup} first administrators by setup links"
+    );
+    assert_eq!(accounts(app).await.len(), 1 + by_setup);
+    let audit = app.state.store.audit_tail(100).await.unwrap();
+    let audited = audit.iter().filter(|e| e.action == "staff.create").count();
+    assert_eq!(
+        audited, by_setup,
+        "each setup account audited with it, once"
+    );
+}

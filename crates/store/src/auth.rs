@@ -252,26 +252,66 @@ impl Store {
         password_hash: &str,
         now: jiff::Timestamp,
     ) -> Result<Option<StaffUser>> {
+        let account = NewStaff {
+            username,
+            role,
+            password_hash,
+        };
+        Ok(match self.create_staff(&account, None, false, now).await? {
+            StaffCreated::Created(user) => Some(user),
+            StaffCreated::UsernameTaken | StaffCreated::NotFirst => None,
+        })
+    }
+
+    /// Adds a staff account in one step: the account and, with `by` (who made it), its
+    /// `staff.create` audit entry commit together. With `only_first`, only while no staff
+    /// account exists (first-run setup): the check and the insert hold one lock that every
+    /// staff insert takes, so two nodes, or the setup page and `propusk user add`, never
+    /// both make a first account.
+    pub async fn create_staff(
+        &self,
+        account: &NewStaff<'_>,
+        by: Option<&str>,
+        only_first: bool,
+        now: jiff::Timestamp,
+    ) -> Result<StaffCreated> {
         let id = new_id();
         let mut tx = self.write_tx().await?;
+        self.lock_keys(&mut tx, ["staff:insert".to_string()])
+            .await?;
+        if only_first
+            && sqlx::query("SELECT 1 FROM staff LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+        {
+            return Ok(StaffCreated::NotFirst);
+        }
         let inserted = sqlx::query(
             "INSERT INTO staff (id, username, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (username) DO NOTHING",
         )
         .bind(&id)
-        .bind(username)
-        .bind(role.as_str())
-        .bind(password_hash)
+        .bind(account.username)
+        .bind(account.role.as_str())
+        .bind(account.password_hash)
         .bind(secs(now))
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        if inserted != 1 {
+            return Ok(StaffCreated::UsernameTaken);
+        }
+        if let Some(by) = by {
+            crate::audit::append(&mut tx, by, "staff.create", &id, account.role.as_str(), now)
+                .await?;
+        }
         tx.commit().await?;
-        Ok((inserted == 1).then(|| StaffUser {
+        Ok(StaffCreated::Created(StaffUser {
             id,
-            username: username.into(),
-            role,
-            password_hash: password_hash.into(),
+            username: account.username.into(),
+            role: account.role,
+            password_hash: account.password_hash.into(),
         }))
     }
 
@@ -321,4 +361,20 @@ impl Store {
 
 fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A staff account to be made.
+pub struct NewStaff<'a> {
+    pub username: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+}
+
+/// What [`Store::create_staff`] did.
+#[derive(Debug)]
+pub enum StaffCreated {
+    Created(StaffUser),
+    UsernameTaken,
+    /// First-run setup, but a staff account exists already.
+    NotFirst,
 }

@@ -59,7 +59,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use audit::AuditEntry;
-pub use auth::{OtpOutcome, OtpRequestOutcome, Role, Session, StaffUser, OTP_TTL_SECS};
+pub use auth::{
+    NewStaff, OtpOutcome, OtpRequestOutcome, Role, Session, StaffCreated, StaffUser, OTP_TTL_SECS,
+};
 pub use backup::{inspect_backup, BackupReport};
 pub use checkins::{
     AnswerOutcome, AskedFor, ChallengeKind, ChallengeRecord, CheckinAnswer, UnansweredAsk,

@@ -127,11 +127,11 @@ async fn officer_view(
 
 type Officers = HashMap<String, String>;
 
-/// The cases of some flags, each read once, and the officers' names.
+/// The cases of some flags, each read once.
 async fn cases_of(
     state: &AppState,
     flags: &[FlagRecord],
-) -> propusk_store::Result<(HashMap<String, CaseRecord>, Officers)> {
+) -> propusk_store::Result<HashMap<String, CaseRecord>> {
     let mut cases = HashMap::new();
     for flag in flags {
         if !cases.contains_key(&flag.case_id) {
@@ -140,7 +140,7 @@ async fn cases_of(
             }
         }
     }
-    Ok((cases, state.store.staff_names().await?))
+    Ok(cases)
 }
 
 /// Whether a flag passes the queue's filters (`None`: that filter is not set).
@@ -246,7 +246,7 @@ async fn list(
     );
     let since = now.checked_sub(UNANSWERED_FOR).unwrap_or(now);
     let reads = async {
-        let (cases, _) = cases_of(&state, &flags).await?;
+        let cases = cases_of(&state, &flags).await?;
         let unanswered = match appeals_only {
             true => Vec::new(),
             false => state.store.unanswered_asks(since, now).await?,
@@ -399,19 +399,21 @@ struct FlagPage {
     done: Option<(String, String)>,
 }
 
-/// The flag, its case and the officers' names, read for the officer.
+/// The flag and its case, read for the officer (the officers' names only where a page
+/// shows them).
 async fn read(
     state: &AppState,
     officer: &Officer,
     id: &str,
-) -> propusk_store::Result<Option<(FlagRecord, Option<CaseRecord>, Officers)>> {
+) -> propusk_store::Result<Option<(FlagRecord, Option<CaseRecord>)>> {
     let now = state.clock.now();
     let Some(flag) = rules::read_flag(&state.store, officer.id.as_str(), id, now).await? else {
         return Ok(None);
     };
-    let (mut cases, officers) = cases_of(state, std::slice::from_ref(&flag)).await?;
-    let case = cases.remove(&flag.case_id);
-    Ok(Some((flag, case, officers)))
+    let case = cases_of(state, std::slice::from_ref(&flag))
+        .await?
+        .remove(&flag.case_id);
+    Ok(Some((flag, case)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -425,7 +427,13 @@ async fn flag_page(
     errors: Errors,
     after_decision: bool,
 ) -> Response {
-    let (flag, case, officers) = match read(state, officer, id).await {
+    let found = async {
+        let Some((flag, case)) = read(state, officer, id).await? else {
+            return Ok(None);
+        };
+        Ok::<_, propusk_store::StoreError>(Some((flag, case, state.store.staff_names().await?)))
+    };
+    let (flag, case, officers) = match found.await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(ctx, "/health/queue"),
         Err(e) => return ApiError::internal(e).into_response(),
@@ -793,7 +801,7 @@ async fn check(
             return form_again(&state, ctx, &officer, &id, unprocessable, form, errors).await
         }
     };
-    let (flag, case, _) = match read(&state, &officer, &id).await {
+    let (flag, case) = match read(&state, &officer, &id).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(ctx, "/health/queue"),
         Err(e) => return ApiError::internal(e).into_response(),
@@ -843,7 +851,7 @@ async fn confirm(
             return form_again(&state, ctx, &officer, &id, unprocessable, form, errors).await
         }
     };
-    let (flag, case, _) = match read(&state, &officer, &id).await {
+    let (flag, case) = match read(&state, &officer, &id).await {
         Ok(Some(found)) => found,
         Ok(None) => return not_found(ctx, "/health/queue"),
         Err(e) => return ApiError::internal(e).into_response(),

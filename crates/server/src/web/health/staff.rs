@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use propusk_store::Role;
+use propusk_store::{NewStaff, Role, StaffCreated};
 use serde::Deserialize;
 
 use super::page::{forged, message, render, see_other, with_cookie, Errors};
@@ -75,34 +75,31 @@ fn check_account(username: &str, password: &str, again: Option<&str>, t: Texts) 
     errors
 }
 
-/// Stores an account and audits who made it (`by`: an administrator's id, or the first-run
-/// setup); `Ok(None)` when the username is taken.
+/// Stores an account with its audit entry, in one step (`by`: an administrator's id, or the
+/// first-run setup; `only_first`: only while there is no staff account).
 async fn add(
     state: &AppState,
     by: &str,
     username: &str,
     role: Role,
     password: &str,
-) -> Result<Option<propusk_store::StaffUser>, Response> {
+    only_first: bool,
+) -> Result<StaffCreated, Response> {
     let password = password.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| ApiError::internal(e).into_response())?
         .map_err(|e| ApiError::internal(e).into_response())?;
-    let now = state.clock.now();
-    let user = state
+    let account = NewStaff {
+        username,
+        role,
+        password_hash: &hash,
+    };
+    state
         .store
-        .add_staff(username, role, &hash, now)
+        .create_staff(&account, Some(by), only_first, state.clock.now())
         .await
-        .map_err(|e| ApiError::internal(e).into_response())?;
-    if let Some(user) = &user {
-        state
-            .store
-            .audit(by, "staff.create", &user.id, role.as_str(), now)
-            .await
-            .map_err(|e| ApiError::internal(e).into_response())?;
-    }
-    Ok(user)
+        .map_err(|e| ApiError::internal(e).into_response())
 }
 
 #[derive(Template)]
@@ -209,22 +206,20 @@ pub async fn setup_submit(
     if !state.first_run.take(&token) {
         return dead_link(ctx);
     }
-    let user = match add(
+    let created = add(
         &state,
         "first-run-setup",
         &username,
         Role::Admin,
         &form.password,
+        true,
     )
-    .await
-    {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            // Someone made this account another way meanwhile; nothing was stored here.
-            state.first_run.restore(&token);
-            let errors = vec![("username".into(), t.t("staff-username-taken"))];
-            return setup_page(ctx, StatusCode::CONFLICT, &token, username, errors);
-        }
+    .await;
+    let user = match created {
+        Ok(StaffCreated::Created(user)) => user,
+        // A staff account was made another way meanwhile (another node's link, `propusk
+        // user add`): the installation is set up, and this link has no more use.
+        Ok(StaffCreated::NotFirst | StaffCreated::UsernameTaken) => return dead_link(ctx),
         Err(response) => {
             state.first_run.restore(&token);
             return response;
@@ -383,24 +378,21 @@ pub async fn create(
         &form.username,
         role,
         &form.password,
+        false,
     )
     .await
     {
-        Ok(Some(user)) => {
+        Ok(StaffCreated::Created(user)) => {
             tracing::info!(by = %admin.id, username = %user.username, role = role.as_str(), "staff account created on the staff page");
-            let to = format!("/health/staff?added={}", urlencoding(&user.username));
+            let name: String = form_urlencoded::byte_serialize(user.username.as_bytes()).collect();
+            let to = format!("/health/staff?added={name}");
             see_other(ctx, &to)
         }
-        Ok(None) => {
+        Ok(StaffCreated::UsernameTaken | StaffCreated::NotFirst) => {
             form.password.clear();
             let errors = vec![("username".into(), t.t("staff-username-taken"))];
             staff_page(&state, ctx, StatusCode::CONFLICT, None, form, errors).await
         }
         Err(response) => response,
     }
-}
-
-/// A username in a query string (letters, digits and `._-@`: only `@` needs escaping).
-fn urlencoding(username: &str) -> String {
-    username.replace('@', "%40")
 }
