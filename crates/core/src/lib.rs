@@ -63,7 +63,7 @@ mod text;
 pub mod throttle;
 pub mod wording;
 
-pub use text::{Lang, Localized};
+pub use text::{ru_plural, Lang, Localized};
 
 #[cfg(test)]
 mod wire_names_tests {

@@ -66,7 +66,7 @@ impl Lang {
 
 /// Picks the Russian plural form for `n`: `one` for 1, 21, 31…; `few` for 2–4, 22–24…;
 /// `many` for 0, 5–20, 25–30…
-pub(crate) fn ru_plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+pub fn ru_plural<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
     let (last, last_two) = (n % 10, n % 100);
     if (11..=14).contains(&last_two) {
         many

@@ -348,6 +348,11 @@ async fn officer_case_scenario(app: &TestApp) {
     assert!(check.body.contains("Закрыть дело?"));
     assert!(check.body.contains("Сидорова Анна Павловна"));
     assert!(check.body.contains("Телефоны пациента отключатся"));
+    assert!(
+        check.body.contains("удалятся через 30 дней."),
+        "days said with their plural form: {}",
+        check.body
+    );
     assert!(check.body.contains(&format!("action=\"{close}/confirm\"")));
     assert!(
         check.body.contains(&format!("href=\"/health/cases/{id}\"")),

@@ -461,7 +461,7 @@ async fn case_page(
         done: (after_close && case.status == CaseStatus::Closed).then(|| {
             (
                 t.t("officers-closed-title"),
-                t.t1("officers-closed-next", "days", &retention_days(state)),
+                t.t1("officers-closed-next", "days", &retention_days(state, t)),
             )
         }),
         c: case,
@@ -513,9 +513,13 @@ fn radius_text(radius_m: f64, t: Texts) -> String {
     }
 }
 
-/// How many days a closed case keeps its home and photos.
-fn retention_days(state: &AppState) -> String {
-    (state.monitoring.retention.as_secs() / 86_400).to_string()
+/// How long a closed case keeps its home and photos, in words: «30 дней», "1 day".
+fn retention_days(state: &AppState, t: Texts) -> String {
+    let n = state.monitoring.retention.as_secs().unsigned_abs() / 86_400;
+    match t.lang {
+        Lang::Ru => format!("{n} {}", propusk_core::ru_plural(n, "день", "дня", "дней")),
+        Lang::En => format!("{n} {}", if n == 1 { "day" } else { "days" }),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -730,7 +734,7 @@ pub async fn close_check(
         path: format!("/health/cases/{id}"),
         status_text: status_text(case.status, t),
         period: period(case.starts_at, case.ends_at, &case.time_zone, t.lang),
-        retention_days: retention_days(&state),
+        retention_days: retention_days(&state, t),
         c: case,
     }
     .render();
